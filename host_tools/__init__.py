@@ -1,0 +1,1 @@
+"""Host tools for election commissions and auditors."""

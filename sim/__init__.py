@@ -1,0 +1,1 @@
+"""Simulated peripherals, synthetic elections and the polling-day runner."""

@@ -1,0 +1,1 @@
+"""Tamga terminal: the software that runs on the voter-identification and voting terminal."""

@@ -1,0 +1,1 @@
+"""The terminal application: polls states, screens, printouts and the main loop."""

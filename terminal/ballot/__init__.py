@@ -1,0 +1,1 @@
+"""The election definition, the signed election package and ballot choices."""

@@ -1,0 +1,315 @@
+"""The election definition: contests, choices, precincts, terminals and poll hours.
+
+It travels inside the signed election package (`election.json`); this module reads it
+strictly and writes it canonically, so host tools and terminals share one definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
+
+FORMAT = "tamga-election/1"
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+LANGUAGES = ("ky", "ru", "kk", "en")
+
+
+class Mode(Enum):
+    """Official elections and logic-and-accuracy tests never share a ballot box."""
+
+    OFFICIAL = "official"
+    TEST = "test"
+
+
+class Role(Enum):
+    IDENTIFY = "identify"
+    VOTE = "vote"
+    COMBINED = "combined"
+
+
+def check_id(value: str, where: str) -> str:
+    """Ids appear in file names, QR payloads and log origins, so they are plain ASCII."""
+    if not ID_PATTERN.match(value):
+        raise FormatError(f"{where}: {value!r} is not a valid id (letters, digits, . _ -)")
+    return value
+
+
+def _names(fields: Fields, key: str) -> dict[str, str]:
+    names = fields.strings(key)
+    if "en" not in names and "ru" not in names:
+        raise FormatError(f"{fields.where}.{key}: needs at least a Russian or English name")
+    unknown = set(names) - set(LANGUAGES)
+    if unknown:
+        raise FormatError(f"{fields.where}.{key}: unknown languages {sorted(unknown)}")
+    return names
+
+
+def localized(names: dict[str, str], language: str) -> str:
+    """The name in `language`, falling back to Russian, then English."""
+    for lang in (language, "ru", "en"):
+        if lang in names:
+            return names[lang]
+    return next(iter(names.values()))
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    names: dict[str, str]
+    against_all: bool = False
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
+
+
+@dataclass(frozen=True)
+class Contest:
+    id: str
+    titles: dict[str, str]
+    choices: tuple[Choice, ...]
+    max_selections: int = 1
+
+    def title(self, language: str) -> str:
+        return localized(self.titles, language)
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((c for c in self.choices if c.id == choice_id), None)
+
+
+@dataclass(frozen=True)
+class ChairVerifier:
+    """What the terminal needs to check the chair's card and PIN (see trust/chair.py)."""
+
+    salt: bytes
+    digest: bytes
+    n: int
+    r: int
+    p: int
+
+
+@dataclass(frozen=True)
+class Precinct:
+    code: str
+    names: dict[str, str]
+    sealing_key: bytes  # raw X25519 public key the ballots are sealed to
+    register_file: str
+    register_sha256: str
+    voters: int
+    ballot_slots: int
+    chair: ChairVerifier
+
+
+@dataclass(frozen=True)
+class TerminalEntry:
+    id: str
+    precinct: str
+    role: Role
+    public_key_file: str
+    public_key_sha256: str
+
+
+@dataclass(frozen=True)
+class Election:
+    id: str
+    names: dict[str, str]
+    date: dt.date
+    timezone: str
+    polls_open: dt.time
+    polls_close: dt.time
+    mode: Mode
+    country: str
+    contests: tuple[Contest, ...]
+    precincts: tuple[Precinct, ...]
+    terminals: tuple[TerminalEntry, ...] = field(default_factory=tuple)
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
+
+    def precinct(self, code: str) -> Precinct | None:
+        return next((p for p in self.precincts if p.code == code), None)
+
+    def terminal(self, terminal_id: str) -> TerminalEntry | None:
+        return next((t for t in self.terminals if t.id == terminal_id), None)
+
+    def contest(self, contest_id: str) -> Contest | None:
+        return next((c for c in self.contests if c.id == contest_id), None)
+
+    def to_json(self) -> bytes:
+        return canonical_json(_election_to_dict(self))
+
+    @classmethod
+    def from_json(cls, data: bytes, source: str = "election.json") -> Election:
+        return _election_from_fields(load_object(data, source))
+
+
+def _iso_date(fields: Fields, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(fields.str(key))
+    except ValueError as exc:
+        raise FormatError(f"{fields.where}: field {key!r} must be a date YYYY-MM-DD") from exc
+
+
+def _clock_time(fields: Fields, key: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(fields.str(key))
+    except ValueError as exc:
+        raise FormatError(f"{fields.where}: field {key!r} must be a time HH:MM") from exc
+
+
+def _enum(fields: Fields, key: str, kind: type[Any]) -> Any:
+    text = fields.str(key)
+    try:
+        return kind(text)
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in kind)
+        raise FormatError(f"{fields.where}: field {key!r} must be one of {allowed}") from exc
+
+
+def _unique(ids: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise FormatError(f"{where}: id {item!r} appears twice")
+        seen.add(item)
+
+
+def _election_from_fields(f: Fields) -> Election:
+    if f.str("format") != FORMAT:
+        raise FormatError(f"{f.where}: format must be {FORMAT!r}")
+    contests = []
+    for c in f.objects("contests"):
+        choices = tuple(
+            Choice(
+                id=check_id(ch.str("id"), ch.where),
+                names=_names(ch, "names"),
+                against_all=ch.bool("against_all"),
+            )
+            for ch in c.objects("choices")
+        )
+        if len(choices) < 1:
+            raise FormatError(f"{c.where}: a contest needs at least one choice")
+        _unique([ch.id for ch in choices], f"{c.where}.choices")
+        max_sel = c.int("max_selections", 1)
+        if max_sel > len(choices):
+            raise FormatError(f"{c.where}: max_selections exceeds the number of choices")
+        contests.append(
+            Contest(check_id(c.str("id"), c.where), _names(c, "titles"), choices, max_sel)
+        )
+    _unique([c.id for c in contests], f"{f.where}.contests")
+    precincts = []
+    for p in f.objects("precincts"):
+        chair = p.obj("chair")
+        precincts.append(
+            Precinct(
+                code=check_id(p.str("code"), p.where),
+                names=_names(p, "names"),
+                sealing_key=p.hex("sealing_key", 32),
+                register_file=p.str("register_file"),
+                register_sha256=p.hex("register_sha256", 32).hex(),
+                voters=p.int("voters"),
+                ballot_slots=p.int("ballot_slots", 1),
+                chair=ChairVerifier(
+                    salt=chair.hex("salt", 16),
+                    digest=chair.hex("digest", 32),
+                    n=chair.int("n", 2),
+                    r=chair.int("r", 1),
+                    p=chair.int("p", 1),
+                ),
+            )
+        )
+        if precincts[-1].ballot_slots < precincts[-1].voters:
+            raise FormatError(f"{p.where}: ballot_slots must be at least the number of voters")
+    _unique([p.code for p in precincts], f"{f.where}.precincts")
+    codes = {p.code for p in precincts}
+    terminals = []
+    for t in f.objects("terminals"):
+        entry = TerminalEntry(
+            id=check_id(t.str("id"), t.where),
+            precinct=t.str("precinct"),
+            role=_enum(t, "role", Role),
+            public_key_file=t.str("public_key_file"),
+            public_key_sha256=t.hex("public_key_sha256", 32).hex(),
+        )
+        if entry.precinct not in codes:
+            raise FormatError(f"{t.where}: precinct {entry.precinct!r} is not in the election")
+        terminals.append(entry)
+    _unique([t.id for t in terminals], f"{f.where}.terminals")
+    opens, closes = _clock_time(f, "polls_open"), _clock_time(f, "polls_close")
+    if not opens < closes:
+        raise FormatError(f"{f.where}: polls must open before they close")
+    country = f.str("country")
+    if country not in ("KG", "KZ"):
+        raise FormatError(f"{f.where}: country must be KG or KZ")
+    return Election(
+        id=check_id(f.str("id"), f.where),
+        names=_names(f, "names"),
+        date=_iso_date(f, "date"),
+        timezone=f.str("timezone"),
+        polls_open=opens,
+        polls_close=closes,
+        mode=_enum(f, "mode", Mode),
+        country=country,
+        contests=tuple(contests),
+        precincts=tuple(precincts),
+        terminals=tuple(terminals),
+    )
+
+
+def _election_to_dict(e: Election) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "id": e.id,
+        "names": e.names,
+        "date": e.date.isoformat(),
+        "timezone": e.timezone,
+        "polls_open": e.polls_open.strftime("%H:%M"),
+        "polls_close": e.polls_close.strftime("%H:%M"),
+        "mode": e.mode.value,
+        "country": e.country,
+        "contests": [
+            {
+                "id": c.id,
+                "titles": c.titles,
+                "max_selections": c.max_selections,
+                "choices": [
+                    {"id": ch.id, "names": ch.names, "against_all": ch.against_all}
+                    for ch in c.choices
+                ],
+            }
+            for c in e.contests
+        ],
+        "precincts": [
+            {
+                "code": p.code,
+                "names": p.names,
+                "sealing_key": p.sealing_key.hex(),
+                "register_file": p.register_file,
+                "register_sha256": p.register_sha256,
+                "voters": p.voters,
+                "ballot_slots": p.ballot_slots,
+                "chair": {
+                    "salt": p.chair.salt.hex(),
+                    "digest": p.chair.digest.hex(),
+                    "n": p.chair.n,
+                    "r": p.chair.r,
+                    "p": p.chair.p,
+                },
+            }
+            for p in e.precincts
+        ],
+        "terminals": [
+            {
+                "id": t.id,
+                "precinct": t.precinct,
+                "role": t.role.value,
+                "public_key_file": t.public_key_file,
+                "public_key_sha256": t.public_key_sha256,
+            }
+            for t in e.terminals
+        ],
+    }

@@ -1,0 +1,137 @@
+"""The signed election package: what the commission hands to every terminal and auditor.
+
+Layout of the package directory:
+    election.json, election.json.sig   the election definition, signed by the commission
+    commission.pub.pem                 the commission's public key (for auditors; terminals
+                                       check it against the key pinned at provisioning)
+    registers/<precinct>.json          voter registers, bound by their SHA-256 in election.json
+    terminals/<terminal id>.pub.pem    registered terminal keys, bound the same way
+Only election.json is signed; everything else is bound to it by hash, so one signature
+check and one hash per file verify the whole package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from terminal.ballot.election import Election
+from terminal.idscan.register import Register
+from terminal.jsonfmt import FormatError
+from terminal.trust.files import write_public_file
+from terminal.trust.signing import SignatureError, SigningKey, VerifyKey, read_signed, write_signed
+
+ELECTION_FILE = "election.json"
+COMMISSION_KEY_FILE = "commission.pub.pem"
+
+
+class PackageError(Exception):
+    """The package is missing, altered, unsigned or signed by the wrong commission."""
+
+
+def register_path(code: str) -> str:
+    return f"registers/{code}.json"
+
+
+def terminal_key_path(terminal_id: str) -> str:
+    return f"terminals/{terminal_id}.pub.pem"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_package(
+    directory: Path,
+    election: Election,
+    registers: dict[str, Register],
+    terminal_keys: dict[str, VerifyKey],
+    commission: SigningKey,
+) -> None:
+    """Write every file of the package and sign election.json (host side)."""
+    for precinct in election.precincts:
+        data = registers[precinct.code].to_json()
+        if sha256_hex(data) != precinct.register_sha256:
+            raise PackageError(f"register of {precinct.code} does not match election.json")
+        write_public_file(directory / precinct.register_file, data)
+    for terminal in election.terminals:
+        pem = terminal_keys[terminal.id].pem()
+        if sha256_hex(pem) != terminal.public_key_sha256:
+            raise PackageError(f"key of terminal {terminal.id} does not match election.json")
+        write_public_file(directory / terminal.public_key_file, pem)
+    commission.public.save(directory / COMMISSION_KEY_FILE)
+    write_signed(directory / ELECTION_FILE, election.to_json(), commission)
+
+
+@dataclass(frozen=True)
+class Package:
+    """A verified election package. Files bound by hash are checked when read."""
+
+    directory: Path
+    election: Election
+    commission: VerifyKey
+
+    def _bound_file(self, relative: str, expected_sha256: str) -> bytes:
+        path = self.directory / relative
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise PackageError(f"{relative}: file names must stay inside the package")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PackageError(f"package/{relative}: missing ({exc.strerror})") from exc
+        if sha256_hex(data) != expected_sha256:
+            raise PackageError(f"package/{relative}: altered (hash differs from election.json)")
+        return data
+
+    def register(self, code: str) -> Register:
+        precinct = self.election.precinct(code)
+        if precinct is None:
+            raise PackageError(f"precinct {code!r} is not in this election")
+        data = self._bound_file(precinct.register_file, precinct.register_sha256)
+        try:
+            register = Register.from_json(data, f"package/{precinct.register_file}")
+        except FormatError as exc:
+            raise PackageError(str(exc)) from exc
+        if register.precinct != code or len(register.voters) != precinct.voters:
+            raise PackageError(f"package/{precinct.register_file}: not the register of {code}")
+        return register
+
+    def terminal_key(self, terminal_id: str) -> VerifyKey:
+        entry = self.election.terminal(terminal_id)
+        if entry is None:
+            raise PackageError(f"terminal {terminal_id!r} is not registered in this election")
+        data = self._bound_file(entry.public_key_file, entry.public_key_sha256)
+        try:
+            return VerifyKey.from_pem(data, f"package/{entry.public_key_file}")
+        except SignatureError as exc:
+            raise PackageError(str(exc)) from exc
+
+
+def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -> Package:
+    """Verify and read a package.
+
+    A terminal passes the commission key pinned at provisioning: a package signed by any
+    other key is refused even if it carries that key. An auditor may pass None to trust the
+    package's own commission.pub.pem, having compared its fingerprint by other means.
+    """
+    if not (directory / ELECTION_FILE).exists():
+        raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
+    try:
+        commission = VerifyKey.load(directory / COMMISSION_KEY_FILE)
+    except SignatureError as exc:
+        raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
+    if trusted_commission is not None and commission.raw() != trusted_commission.raw():
+        raise PackageError(
+            "package is signed by another commission key than the one this terminal trusts"
+        )
+    key = trusted_commission or commission
+    try:
+        data = read_signed(directory / ELECTION_FILE, key, f"package/{ELECTION_FILE}")
+    except SignatureError as exc:
+        raise PackageError(str(exc)) from exc
+    try:
+        election = Election.from_json(data, f"package/{ELECTION_FILE}")
+    except FormatError as exc:
+        raise PackageError(str(exc)) from exc
+    return Package(directory, election, key)

@@ -1,0 +1,1 @@
+"""Hardware abstraction: interfaces, real drivers and simulated devices. Knows nothing of elections."""

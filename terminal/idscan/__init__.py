@@ -1,0 +1,1 @@
+"""Voter identification: documents, national numbers, the voter register and its marks."""

@@ -1,0 +1,110 @@
+"""Strict JSON reading and canonical writing for every format the terminal signs or reads.
+
+Readers take untrusted bytes: every field is checked for presence and type, and every
+error names the file and the field, so that an auditor knows what to look at.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class FormatError(ValueError):
+    """Input that is not in the expected format; the message names the source and field."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """UTF-8 JSON with sorted keys and no insignificant white space, plus a final newline."""
+    return (
+        json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    ).encode("utf-8")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def load_object(data: bytes, source: str) -> Fields:
+    """Parse `data` as one JSON object; duplicate keys, NaN and non-UTF-8 are errors."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise ValueError(f"duplicate key {key!r}")
+            result[key] = value
+        return result
+
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"{source}: not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise FormatError(f"{source}: expected a JSON object")
+    return Fields(value, source)
+
+
+class Fields:
+    """Typed access to the fields of one JSON object, with errors that say where."""
+
+    def __init__(self, value: dict[str, Any], where: str) -> None:
+        self.value = value
+        self.where = where
+
+    def _get(self, key: str, kind: type[T], what: str) -> T:
+        if key not in self.value:
+            raise FormatError(f"{self.where}: missing field {key!r}")
+        item = self.value[key]
+        # bool is an int in Python; a count given as true is still an error.
+        if not isinstance(item, kind) or (kind is int and isinstance(item, bool)):
+            raise FormatError(f"{self.where}: field {key!r} must be {what}")
+        return item
+
+    def str(self, key: str) -> str:
+        return self._get(key, str, "a string")
+
+    def int(self, key: str, minimum: int = 0) -> int:
+        number = self._get(key, int, "a whole number")
+        if number < minimum:
+            raise FormatError(f"{self.where}: field {key!r} must be at least {minimum}")
+        return number
+
+    def bool(self, key: str) -> bool:
+        return self._get(key, bool, "true or false")
+
+    def obj(self, key: str) -> Fields:
+        return Fields(self._get(key, dict, "an object"), f"{self.where}.{key}")
+
+    def list(self, key: str) -> list[Any]:
+        return self._get(key, list, "a list")
+
+    def objects(self, key: str) -> list[Fields]:
+        items = self.list(key)
+        result = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise FormatError(f"{self.where}.{key}[{index}]: must be an object")
+            result.append(Fields(item, f"{self.where}.{key}[{index}]"))
+        return result
+
+    def strings(self, key: str) -> dict[str, str]:
+        """An object whose values are all strings (e.g. names by language)."""
+        mapping = self._get(key, dict, "an object")
+        for name, item in mapping.items():
+            if not isinstance(item, str):
+                raise FormatError(f"{self.where}.{key}.{name}: must be a string")
+        return dict(mapping)
+
+    def hex(self, key: str, size: int) -> bytes:
+        text = self.str(key)
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError as exc:
+            raise FormatError(f"{self.where}: field {key!r} must be hexadecimal") from exc
+        if len(raw) != size:
+            raise FormatError(f"{self.where}: field {key!r} must be {size} bytes")
+        return raw

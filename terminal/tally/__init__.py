@@ -1,0 +1,1 @@
+"""Sealed ballot box, event log, counting, results protocol and bundle."""

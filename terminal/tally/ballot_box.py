@@ -1,0 +1,177 @@
+"""The sealed ballot box: a pre-allocated file of 4 KiB slots, each written once.
+
+A cast ballot goes to a slot chosen with a CSPRNG among the empty ones, so the position of
+a ballot says nothing about when it was cast; nothing records which slot was written when.
+Each slot is one 4 KiB-aligned page, so a torn write can damage only its own slot. The
+write is fsync'd before the voter is told the ballot is cast. A slot that is neither empty
+nor a valid signed record was torn by a power cut (or tampered with): it is never reused
+and never counted, and the count of such slots is reported.
+
+    slot = "SLOT" || u16 record length || record || zero padding to 4096 bytes
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import struct
+from dataclasses import dataclass, field
+
+from terminal.hal.storage import Storage
+from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
+from terminal.tally.sealing import RECORD_SIZE, SealError, check_record
+from terminal.trust.signing import VerifyKey
+
+SLOT_SIZE = 4096
+SLOT_MAGIC = b"SLOT"
+FILE_NAME = "ballots.slots"
+EMPTY_SLOT = bytes(SLOT_SIZE)
+
+
+class BallotBoxFull(Exception):
+    """No empty slot is left: the election package gave too few slots for this precinct."""
+
+
+def encode_slot(record: bytes) -> bytes:
+    body = SLOT_MAGIC + struct.pack(">H", len(record)) + record
+    return body + bytes(SLOT_SIZE - len(body))
+
+
+def decode_slot(page: bytes, signer: VerifyKey) -> bytes | None:
+    """The record in a slot page, None if empty; SealError if torn or tampered."""
+    if page == EMPTY_SLOT:
+        return None
+    if page[:4] != SLOT_MAGIC:
+        raise SealError("slot does not start with SLOT")
+    (length,) = struct.unpack(">H", page[4:6])
+    if length != RECORD_SIZE or any(page[6 + length :]):
+        raise SealError("slot length or padding is wrong")
+    record = page[6 : 6 + length]
+    check_record(record, signer)
+    return record
+
+
+@dataclass
+class BallotBox:
+    """The terminal's ballot box, as found on storage at start-up."""
+
+    storage: Storage
+    signer: VerifyKey
+    slots: int
+    filled: set[int] = field(default_factory=set)
+    damaged: set[int] = field(default_factory=set)
+
+    @classmethod
+    def create(cls, storage: Storage, signer: VerifyKey, slots: int) -> BallotBox:
+        storage.create(FILE_NAME, slots * SLOT_SIZE)
+        return cls(storage, signer, slots)
+
+    @classmethod
+    def open(cls, storage: Storage, signer: VerifyKey) -> BallotBox:
+        """Read every slot; valid ones are filled, torn or altered ones are set aside."""
+        data = storage.read(FILE_NAME)
+        if len(data) % SLOT_SIZE:
+            raise SealError(f"{FILE_NAME}: size {len(data)} is not a whole number of slots")
+        box = cls(storage, signer, len(data) // SLOT_SIZE)
+        for slot in range(box.slots):
+            page = data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE]
+            try:
+                if decode_slot(page, signer) is not None:
+                    box.filled.add(slot)
+            except SealError:
+                box.damaged.add(slot)
+        return box
+
+    @property
+    def count(self) -> int:
+        return len(self.filled)
+
+    def cast(self, record: bytes) -> None:
+        """Store a sealed record durably in a random empty slot. Returns only once fsync'd."""
+        # A CSPRNG choice among the empty slots: uniform, whatever the order of casting.
+        free = [s for s in range(self.slots) if s not in self.filled and s not in self.damaged]
+        if not free:
+            raise BallotBoxFull("the ballot box has no empty slot left")
+        slot = free[secrets.randbelow(len(free))]
+        self.storage.pwrite(FILE_NAME, slot * SLOT_SIZE, encode_slot(record))
+        self.storage.sync(FILE_NAME)
+        self.filled.add(slot)
+
+    def records(self) -> list[bytes]:
+        """The filled records, sorted by their bytes: the order of slots is not exported."""
+        data = self.storage.read(FILE_NAME)
+        found = []
+        for slot in self.filled:
+            record = decode_slot(data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE], self.signer)
+            if record is not None:
+                found.append(record)
+        return sorted(found)
+
+
+COMMITMENT_FORMAT = "tamga-ballot-commitment/1"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """What the terminal signs about the exported ballots: how many, and their hash."""
+
+    election: str
+    precinct: str
+    terminal: str
+    count: int
+    record_size: int
+    sha256: str
+
+    def to_json(self) -> bytes:
+        return canonical_json(
+            {
+                "format": COMMITMENT_FORMAT,
+                "election": self.election,
+                "precinct": self.precinct,
+                "terminal": self.terminal,
+                "count": self.count,
+                "record_size": self.record_size,
+                "sha256": self.sha256,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes, source: str) -> Commitment:
+        f: Fields = load_object(data, source)
+        if f.str("format") != COMMITMENT_FORMAT:
+            raise FormatError(f"{source}: format must be {COMMITMENT_FORMAT!r}")
+        return cls(
+            f.str("election"),
+            f.str("precinct"),
+            f.str("terminal"),
+            f.int("count"),
+            f.int("record_size", 1),
+            f.hex("sha256", 32).hex(),
+        )
+
+
+def compact(records: list[bytes]) -> bytes:
+    """The exported ballot file: records sorted by their bytes and concatenated."""
+    return b"".join(sorted(records))
+
+
+def commit(election: str, precinct: str, terminal: str, exported: bytes) -> Commitment:
+    return Commitment(
+        election,
+        precinct,
+        terminal,
+        len(exported) // RECORD_SIZE,
+        RECORD_SIZE,
+        hashlib.sha256(exported).hexdigest(),
+    )
+
+
+def split_records(exported: bytes, source: str) -> list[bytes]:
+    """Split an exported ballot file; it must be whole records, strictly ascending (no copies)."""
+    if len(exported) % RECORD_SIZE:
+        raise FormatError(f"{source}: size {len(exported)} is not a whole number of records")
+    records = [exported[i : i + RECORD_SIZE] for i in range(0, len(exported), RECORD_SIZE)]
+    for index in range(1, len(records)):
+        if records[index - 1] >= records[index]:
+            raise FormatError(f"{source}: record {index} is out of order or a copy")
+    return records

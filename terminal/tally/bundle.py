@@ -1,0 +1,267 @@
+"""The results bundle: what leaves the terminal at close, written and verified here.
+
+    protocol.json(.sig)              the signed results protocol
+    events.jsonl                     the event log, whole
+    checkpoints/<reason>.txt(.sig)   signed log checkpoints (open, close, export)
+    ballots.bin                      the filled slots, compacted and sorted by their bytes
+    ballots.commitment.json(.sig)    the signed count and hash of ballots.bin
+    terminal.pub.pem                 the terminal's key (the package's copy is the one trusted)
+    manifest.json(.sig)              the SHA-256 of every other file, signed last
+
+Verification trusts nothing the bundle says about itself: the terminal's key comes from
+the election package, every signature, hash, chain link and count is checked, and every
+failure names the file it was found in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from terminal.ballot.election import Election
+from terminal.ballot.package import Package, PackageError
+from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.tally.ballot_box import Commitment, split_records
+from terminal.tally.event_log import Checkpoint, Event, LogError, origin, parse_log
+from terminal.tally.protocol import Protocol
+from terminal.tally.count import CountError, count_records
+from terminal.tally.sealing import SealError, check_record
+from terminal.trust.files import write_public_file
+from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
+
+FORMAT = "tamga-bundle/1"
+MANIFEST = "manifest.json"
+PROTOCOL = "protocol.json"
+EVENTS = "events.jsonl"
+BALLOTS = "ballots.bin"
+COMMITMENT = "ballots.commitment.json"
+TERMINAL_KEY = "terminal.pub.pem"
+CHECKPOINT_REASONS = ("open", "close", "export")
+
+
+class BundleError(Exception):
+    """The bundle does not verify; the message starts with the file at fault."""
+
+
+def checkpoint_name(reason: str) -> str:
+    return f"checkpoints/{reason}.txt"
+
+
+def write_bundle(directory: Path, files: dict[str, bytes], signer: SigningKey, ids: dict[str, str]) -> None:
+    """Write the bundle's files, then the signed manifest over all of them (terminal side).
+
+    `files` maps bundle-relative names to bytes, signatures included; `ids` holds the
+    election, precinct and terminal ids.
+    """
+    for name, data in files.items():
+        write_public_file(directory / name, data)
+    manifest = canonical_json(
+        {
+            "format": FORMAT,
+            **ids,
+            "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        }
+    )
+    write_public_file(directory / MANIFEST, manifest)
+    write_public_file(sig_path(directory / MANIFEST), signer.sign(manifest))
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle whose every check passed."""
+
+    path: Path
+    protocol: Protocol
+    events: list[Event]
+    records: list[bytes]
+    recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
+
+
+def _fail(bundle: Path, name: str, message: str) -> BundleError:
+    return BundleError(f"{bundle}/{name}: {message}")
+
+
+def _read(bundle: Path, name: str) -> bytes:
+    try:
+        return (bundle / name).read_bytes()
+    except OSError as exc:
+        raise _fail(bundle, name, f"missing or unreadable ({exc.strerror})") from exc
+
+
+def _signed(bundle: Path, name: str, key: VerifyKey, files: dict[str, bytes]) -> bytes:
+    data, signature = files[name], files[name + ".sig"]
+    if len(signature) != SIGNATURE_SIZE or not key.verify(signature, data):
+        raise _fail(bundle, name, "signature does not verify with the registered terminal key")
+    return data
+
+
+def _manifest(bundle: Path, package: Package) -> tuple[dict[str, Any], VerifyKey, dict[str, bytes]]:
+    data = _read(bundle, MANIFEST)
+    signature = _read(bundle, MANIFEST + ".sig")
+    try:
+        f = load_object(data, f"{bundle}/{MANIFEST}")
+        if f.str("format") != FORMAT:
+            raise FormatError(f"{bundle}/{MANIFEST}: format must be {FORMAT!r}")
+        terminal = f.str("terminal")
+        listed = f.strings("files")
+        ids = {"election": f.str("election"), "precinct": f.str("precinct"), "terminal": terminal}
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    try:
+        key = package.terminal_key(terminal)
+    except PackageError as exc:
+        raise _fail(bundle, MANIFEST, f"made by an unregistered terminal ({exc})") from exc
+    if not key.verify(signature, data):
+        raise _fail(bundle, MANIFEST, "signature does not verify with the registered terminal key")
+    files: dict[str, bytes] = {}
+    for name, digest in listed.items():
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or name in (MANIFEST, MANIFEST + ".sig"):
+            raise _fail(bundle, MANIFEST, f"lists a file outside the bundle: {name!r}")
+        content = _read(bundle, name)
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise _fail(bundle, name, "altered (its SHA-256 differs from the signed manifest)")
+        files[name] = content
+    present = {
+        str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()
+    } - {MANIFEST, MANIFEST + ".sig"}
+    extra = sorted(present - set(files))
+    if extra:
+        raise _fail(bundle, extra[0], "not listed in the signed manifest")
+    required = [PROTOCOL, EVENTS, BALLOTS, COMMITMENT]
+    for name in required + [checkpoint_name(r) for r in CHECKPOINT_REASONS]:
+        for needed in (name, name + ".sig") if name != EVENTS and name != BALLOTS else (name,):
+            if needed not in files:
+                raise _fail(bundle, needed, "missing from the bundle")
+    return ids, key, files
+
+
+def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[str, str]) -> None:
+    for field in ("election", "precinct", "terminal"):
+        if found[field] != expected[field]:
+            raise _fail(
+                bundle, name, f"is for {field} {found[field]!r}, the bundle is for {expected[field]!r}"
+            )
+
+
+def _count_log(events: list[Event], kind: str, **match: Any) -> int:
+    return sum(1 for e in events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items()))
+
+
+def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = None) -> VerifiedBundle:
+    """Check every signature, hash, chain link and count of one bundle against the package.
+
+    With the precinct's private key (rebuilt from share cards), also decrypt every ballot
+    and check that the recount equals the signed protocol.
+    """
+    election: Election = package.election
+    ids, key, files = _manifest(bundle, package)
+    if ids["election"] != election.id:
+        raise _fail(bundle, MANIFEST, f"is for election {ids['election']!r}, not {election.id!r}")
+    entry = election.terminal(ids["terminal"])
+    assert entry is not None  # package.terminal_key succeeded
+    if ids["precinct"] != entry.precinct:
+        raise _fail(bundle, MANIFEST, f"terminal {entry.id} is registered for precinct "
+                    f"{entry.precinct}, not {ids['precinct']}")
+    precinct = election.precinct(entry.precinct)
+    assert precinct is not None
+
+    try:
+        protocol = Protocol.from_json(_signed(bundle, PROTOCOL, key, files), f"{bundle}/{PROTOCOL}")
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    _check_ids(bundle, PROTOCOL, vars(protocol), ids)
+    if protocol.mode != election.mode.value:
+        raise _fail(bundle, PROTOCOL, f"is a {protocol.mode} protocol in a {election.mode.value} election")
+
+    try:
+        events, torn = parse_log(files[EVENTS], f"{bundle}/{EVENTS}")
+    except LogError as exc:
+        raise BundleError(str(exc)) from exc
+    if torn:
+        raise _fail(bundle, EVENTS, "ends in an incomplete record")
+    loaded = [e for e in events if e.kind == "package_loaded"]
+    if not loaded or any(
+        {k: e.data[k] for k in ("election", "precinct", "terminal")} != ids for e in loaded
+    ):
+        raise _fail(bundle, EVENTS, "was not written by this terminal for this election and precinct")
+    expected_origin = origin(ids["election"], ids["precinct"], ids["terminal"])
+    checkpoints = {}
+    for reason in CHECKPOINT_REASONS:
+        name = checkpoint_name(reason)
+        try:
+            checkpoint = Checkpoint.from_bytes(_signed(bundle, name, key, files), f"{bundle}/{name}")
+        except LogError as exc:
+            raise BundleError(str(exc)) from exc
+        if checkpoint.origin != expected_origin:
+            raise _fail(bundle, name, f"origin {checkpoint.origin!r} is not {expected_origin!r}")
+        if not checkpoint.matches(events):
+            raise _fail(bundle, EVENTS, f"does not extend the signed {reason} checkpoint")
+        checkpoints[reason] = checkpoint
+    close = checkpoints["close"]
+    if (protocol.log_size, protocol.log_head) != (close.size, close.head):
+        raise _fail(bundle, PROTOCOL, "log size and head differ from the close checkpoint")
+    closing_events = events[: close.size]
+
+    try:
+        commitment = Commitment.from_json(_signed(bundle, COMMITMENT, key, files), f"{bundle}/{COMMITMENT}")
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    _check_ids(bundle, COMMITMENT, vars(commitment), ids)
+    if hashlib.sha256(files[COMMITMENT]).hexdigest() != protocol.ballots_commitment:
+        raise _fail(bundle, PROTOCOL, "names another ballot commitment than ballots.commitment.json")
+    ballots = files[BALLOTS]
+    if hashlib.sha256(ballots).hexdigest() != commitment.sha256:
+        raise _fail(bundle, BALLOTS, "hash differs from the signed commitment")
+    try:
+        records = split_records(ballots, f"{bundle}/{BALLOTS}")
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    for index, record in enumerate(records):
+        try:
+            check_record(record, key)
+        except SealError as exc:
+            raise _fail(bundle, BALLOTS, f"record {index}: {exc}") from exc
+    if commitment.count != len(records):
+        raise _fail(bundle, COMMITMENT, f"says {commitment.count} ballots, ballots.bin has {len(records)}")
+
+    lines = protocol.lines
+    checks = [
+        ("voters_on_register", precinct.voters),
+        ("ballots_cast", len(records)),
+        ("ballots_cast", _count_log(closing_events, "ballot_cast")),
+        ("ballots_issued", _count_log(closing_events, "ballot_issued")),
+        ("voters_received_ballot", _count_log(closing_events, "ballot_issued", reissue=False)),
+        ("ballots_void", _count_log(closing_events, "ballot_void")),
+    ]
+    for line, value in checks:
+        if lines[line] != value:
+            raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")
+    if lines["ballots_issued"] != lines["ballots_cast"] + lines["ballots_void"]:
+        raise _fail(bundle, PROTOCOL, "ballots issued differ from ballots cast plus void")
+    if set(protocol.contests) != {c.id for c in election.contests}:
+        raise _fail(bundle, PROTOCOL, "contests differ from the election's")
+    for contest in election.contests:
+        result = protocol.contests[contest.id]
+        if set(result.votes) != {c.id for c in contest.choices}:
+            raise _fail(bundle, PROTOCOL, f"choices of contest {contest.id} differ from the election's")
+        if sum(result.votes.values()) + result.blank > len(records) * contest.max_selections:
+            raise _fail(bundle, PROTOCOL, f"contest {contest.id} has more votes than ballots")
+        if contest.max_selections == 1 and sum(result.votes.values()) + result.blank != len(records):
+            raise _fail(bundle, PROTOCOL, f"contest {contest.id}: votes plus blank differ from ballots cast")
+
+    recount = None
+    if private_key is not None:
+        try:
+            counted = count_records(records, key, private_key, election, ids["precinct"])
+        except CountError as exc:
+            raise _fail(bundle, BALLOTS, str(exc)) from exc
+        recount = counted.votes
+        if recount != {cid: r.votes for cid, r in protocol.contests.items()} or counted.blank != {
+            cid: r.blank for cid, r in protocol.contests.items()
+        }:
+            raise _fail(bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol")
+    return VerifiedBundle(bundle, protocol, events, records, recount)
+

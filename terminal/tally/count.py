@@ -1,0 +1,53 @@
+"""Counting: decrypt sealed records and total the votes per choice.
+
+The terminal counts its own box at close with this code, and the host tools recount a
+bundle with the same code, so a recount can only differ if the data does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from terminal.ballot.election import Election, Mode
+from terminal.tally.sealing import SealError, open_record
+from terminal.trust.signing import VerifyKey
+
+
+class CountError(Exception):
+    """A record that cannot be counted: the message gives its index in the sorted records."""
+
+
+@dataclass(frozen=True)
+class Count:
+    votes: dict[str, dict[str, int]]  # contest id -> choice id -> votes
+    blank: dict[str, int]  # contest id -> ballots with no selection in it
+    ballots: int
+
+
+def count_records(
+    records: list[bytes], signer: VerifyKey, private_key: bytes, election: Election, precinct: str
+) -> Count:
+    """Decrypt and count every record; any ballot that does not fit the election is an error."""
+    votes = {c.id: {ch.id: 0 for ch in c.choices} for c in election.contests}
+    blank = {c.id: 0 for c in election.contests}
+    test = election.mode is Mode.TEST
+    for index, record in enumerate(records):
+        try:
+            ballot = open_record(record, signer, private_key)
+        except SealError as exc:
+            raise CountError(f"record {index}: {exc}") from exc
+        if (ballot.election, ballot.precinct, ballot.test) != (election.id, precinct, test):
+            raise CountError(f"record {index}: a ballot of another election, precinct or mode")
+        if set(ballot.selections) - set(votes):
+            raise CountError(f"record {index}: selections for an unknown contest")
+        for contest in election.contests:
+            chosen = ballot.selections.get(contest.id, ())
+            if len(chosen) > contest.max_selections or len(set(chosen)) != len(chosen):
+                raise CountError(f"record {index}: too many selections in {contest.id}")
+            if not chosen:
+                blank[contest.id] += 1
+            for choice in chosen:
+                if choice not in votes[contest.id]:
+                    raise CountError(f"record {index}: unknown choice {choice!r}")
+                votes[contest.id][choice] += 1
+    return Count(votes, blank, len(records))

@@ -1,0 +1,174 @@
+"""The append-only, hash-chained event log, and its signed checkpoints.
+
+One JSON record per line; each carries the SHA-256 of the previous line, so removing,
+reordering or editing any record breaks the chain after it. Kinds and their fields come
+from the catalogue (event_kinds.toml) and nothing else is accepted. The terminal's state
+after a restart is derived from this log.
+
+A checkpoint is laid out like a C2SP tlog-checkpoint body and signed like every artifact:
+    <origin>\\n<size>\\n<base64 SHA-256 of the last record line>\\n
+Here the hash is the head of a hash chain rather than a Merkle root.
+
+An incomplete last line (no newline) is a torn tail from a power cut: it is truncated at
+start-up and the truncation is logged. A bad record before the end is tampering: it is
+reported with the file and line, never repaired.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from terminal.hal.clock import Clock
+from terminal.hal.storage import Storage
+from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.tally.event_kinds import CATALOGUE
+
+FILE_NAME = "events.jsonl"
+GENESIS = "0" * 64
+
+
+class LogError(Exception):
+    """The log is not a valid chain; the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    time: str
+    clock: str
+    kind: str
+    data: dict[str, Any]
+    prev: str
+    hash: str  # SHA-256 of this record's line, without the newline
+
+
+def record_line(seq: int, time: str, clock: str, kind: str, data: dict[str, Any], prev: str) -> bytes:
+    """The exact bytes of one record, without the newline."""
+    return canonical_json(
+        {"seq": seq, "time": time, "clock": clock, "kind": kind, "data": data, "prev": prev}
+    )[:-1]
+
+
+def _check_fields(kind: str, data: dict[str, Any], where: str) -> None:
+    entry = CATALOGUE.get(kind)
+    if entry is None:
+        raise LogError(f"{where}: unknown event kind {kind!r}")
+    if set(data) != set(entry.fields):
+        raise LogError(f"{where}: event {kind!r} must have exactly the fields {list(entry.fields)}")
+
+
+def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
+    """Verify a whole log; return its events and the length of a torn tail (0 if none).
+
+    Raises LogError naming the file and line for any record that is not valid in place.
+    """
+    events: list[Event] = []
+    prev = GENESIS
+    offset = 0
+    while offset < len(data):
+        end = data.find(b"\n", offset)
+        if end < 0:
+            return events, len(data) - offset
+        line = data[offset:end]
+        where = f"{source} line {len(events) + 1} (byte {offset})"
+        try:
+            f = load_object(line, where)
+            event = Event(
+                seq=f.int("seq"),
+                time=f.str("time"),
+                clock=f.str("clock"),
+                kind=f.str("kind"),
+                data=f.obj("data").value,
+                prev=f.str("prev"),
+                hash=hashlib.sha256(line).hexdigest(),
+            )
+        except FormatError as exc:
+            raise LogError(f"{where}: not a valid record ({exc})") from exc
+        if set(f.value) != {"seq", "time", "clock", "kind", "data", "prev"}:
+            raise LogError(f"{where}: unexpected fields")
+        if record_line(event.seq, event.time, event.clock, event.kind, event.data, event.prev) != line:
+            raise LogError(f"{where}: record is not in canonical form")
+        if event.seq != len(events):
+            raise LogError(f"{where}: sequence number {event.seq}, expected {len(events)}")
+        if event.prev != prev:
+            raise LogError(f"{where}: previous-record hash does not match (chain broken)")
+        _check_fields(event.kind, event.data, where)
+        events.append(event)
+        prev = event.hash
+        offset = end + 1
+    return events, 0
+
+
+class EventLog:
+    """The terminal's own log: opened (and repaired at a torn tail) at start-up, then appended."""
+
+    def __init__(self, storage: Storage, clock: Clock) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.events: list[Event] = []
+        self.truncated = 0
+
+    @classmethod
+    def open(cls, storage: Storage, clock: Clock) -> EventLog:
+        log = cls(storage, clock)
+        if storage.exists(FILE_NAME):
+            data = storage.read(FILE_NAME)
+            log.events, log.truncated = parse_log(data)
+            if log.truncated:
+                storage.truncate(FILE_NAME, len(data) - log.truncated)
+                storage.sync(FILE_NAME)
+                log.append("log_tail_truncated", bytes=log.truncated)
+        return log
+
+    @property
+    def head(self) -> str:
+        return self.events[-1].hash if self.events else GENESIS
+
+    def append(self, kind: str, **data: Any) -> Event:
+        """Append one record and make it durable before returning."""
+        _check_fields(kind, data, f"{FILE_NAME} (new record)")
+        seq = len(self.events)
+        time = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        line = record_line(seq, time, self.clock.source, kind, data, self.head)
+        self.storage.append(FILE_NAME, line + b"\n")
+        self.storage.sync(FILE_NAME)
+        event = Event(seq, time, self.clock.source, kind, data, self.head, hashlib.sha256(line).hexdigest())
+        self.events.append(event)
+        return event
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        return [e for e in self.events if e.kind in kinds]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    head: str  # hex SHA-256 of record size-1
+
+    def to_bytes(self) -> bytes:
+        digest = base64.b64encode(bytes.fromhex(self.head)).decode()
+        return f"{self.origin}\n{self.size}\n{digest}\n".encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str) -> Checkpoint:
+        try:
+            origin, size, digest, rest = data.decode("ascii").split("\n", 3)
+            raw = base64.b64decode(digest, validate=True)
+            count = int(size)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise LogError(f"{source}: not a checkpoint (origin, size, base64 hash)") from exc
+        if rest or len(raw) != 32 or count < 1 or size != str(count):
+            raise LogError(f"{source}: not a checkpoint (origin, size, base64 hash)")
+        return cls(origin, count, raw.hex())
+
+    def matches(self, events: list[Event]) -> bool:
+        """True when `events` extend the log this checkpoint pins."""
+        return len(events) >= self.size and events[self.size - 1].hash == self.head
+
+
+def origin(election: str, precinct: str, terminal: str) -> str:
+    return f"tamga/{election}/{precinct}/{terminal}"

@@ -1,0 +1,1 @@
+"""Keys, signed artifacts, key-share cards and the chair credential."""

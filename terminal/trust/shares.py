@@ -1,0 +1,115 @@
+"""Key-share cards: the precinct's X25519 sealing key split k-of-n with SLIP-39.
+
+A card carries `TAMGA-SHARE:1:<election>:<precinct>:<33 words>` as a QR code, with the
+words printed beside it as the human-readable backup. SLIP-39 carries its own checksum
+and a set identifier, so a mistyped, foreign or mixed-up card is caught before any
+secret is reconstructed, and the reconstructed key is checked against the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import shamir_mnemonic
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from shamir_mnemonic.share import Share
+
+CARD_PREFIX = "TAMGA-SHARE:1"
+
+
+class ShareProblem(Enum):
+    """Why a scanned card was refused; each has its own message on screen."""
+
+    NOT_A_SHARE = "not_a_share"
+    OTHER_PRECINCT = "other_precinct"
+    DAMAGED = "damaged"
+    DUPLICATE = "duplicate"
+    FOREIGN_SET = "foreign_set"
+    WRONG_KEY = "wrong_key"
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    election: str
+    precinct: str
+    mnemonic: str
+
+    def payload(self) -> str:
+        return f"{CARD_PREFIX}:{self.election}:{self.precinct}:{self.mnemonic}"
+
+
+def split_key(
+    private_key: bytes, election: str, precinct: str, threshold: int, count: int
+) -> list[ShareCard]:
+    """Split a raw 32-byte X25519 private key into `count` cards, any `threshold` of which open it."""
+    groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], private_key)
+    return [ShareCard(election, precinct, words) for words in groups[0]]
+
+
+def public_key_of(private_key: bytes) -> bytes:
+    key = X25519PrivateKey.from_private_bytes(private_key)
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def parse_card(payload: str) -> ShareCard | None:
+    parts = payload.strip().split(":", 4)
+    if len(parts) != 5 or ":".join(parts[:2]) != CARD_PREFIX:
+        return None
+    return ShareCard(parts[2], parts[3], " ".join(parts[4].split()))
+
+
+@dataclass
+class ShareCollector:
+    """Collects scanned cards for one precinct until enough are there to rebuild its key."""
+
+    election: str
+    precinct: str
+    public_key: bytes
+    shares: list[Share] = field(default_factory=list)
+
+    @property
+    def needed(self) -> int:
+        """How many cards are needed in all (known after the first good card)."""
+        return self.shares[0].member_threshold if self.shares else 2
+
+    def add(self, payload: str) -> ShareProblem | bytes | None:
+        """Take one scanned card.
+
+        Returns a ShareProblem if the card is refused (nothing is kept), the raw private
+        key once enough cards are in and it matches the precinct's public key, or None
+        while more cards are needed.
+        """
+        card = parse_card(payload)
+        if card is None:
+            return ShareProblem.NOT_A_SHARE
+        if card.election != self.election or card.precinct != self.precinct:
+            return ShareProblem.OTHER_PRECINCT
+        try:
+            share = Share.from_mnemonic(card.mnemonic)
+        except shamir_mnemonic.MnemonicError:
+            return ShareProblem.DAMAGED
+        if self.shares:
+            first = self.shares[0]
+            if share.common_parameters() != first.common_parameters() or (
+                share.group_parameters() != first.group_parameters()
+            ):
+                return ShareProblem.FOREIGN_SET
+            if any(s.index == share.index for s in self.shares):
+                return ShareProblem.DUPLICATE
+        self.shares.append(share)
+        if len(self.shares) < share.member_threshold:
+            return None
+        try:
+            secret = shamir_mnemonic.combine_mnemonics([s.mnemonic() for s in self.shares])
+        except shamir_mnemonic.MnemonicError:
+            self.shares.pop()
+            return ShareProblem.FOREIGN_SET
+        if len(secret) != 32 or public_key_of(secret) != self.public_key:
+            self.shares.pop()
+            return ShareProblem.WRONG_KEY
+        return secret
+
+    def reset(self) -> None:
+        self.shares.clear()
