@@ -6,6 +6,7 @@ error names the file and the field, so that an auditor knows what to look at.
 
 from __future__ import annotations
 
+import builtins
 import json
 from typing import Any, TypeVar
 
@@ -51,11 +52,11 @@ def load_object(data: bytes, source: str) -> Fields:
 class Fields:
     """Typed access to the fields of one JSON object, with errors that say where."""
 
-    def __init__(self, value: dict[str, Any], where: str) -> None:
+    def __init__(self, value: dict[builtins.str, Any], where: builtins.str) -> None:
         self.value = value
         self.where = where
 
-    def _get(self, key: str, kind: type[T], what: str) -> T:
+    def _get(self, key: builtins.str, kind: type[T], what: builtins.str) -> T:
         if key not in self.value:
             raise FormatError(f"{self.where}: missing field {key!r}")
         item = self.value[key]
@@ -64,34 +65,34 @@ class Fields:
             raise FormatError(f"{self.where}: field {key!r} must be {what}")
         return item
 
-    def str(self, key: str) -> str:
+    def str(self, key: builtins.str) -> builtins.str:
         return self._get(key, str, "a string")
 
-    def int(self, key: str, minimum: int = 0) -> int:
+    def int(self, key: builtins.str, minimum: builtins.int = 0) -> builtins.int:
         number = self._get(key, int, "a whole number")
         if number < minimum:
             raise FormatError(f"{self.where}: field {key!r} must be at least {minimum}")
         return number
 
-    def bool(self, key: str) -> bool:
+    def bool(self, key: builtins.str) -> builtins.bool:
         return self._get(key, bool, "true or false")
 
-    def obj(self, key: str) -> Fields:
+    def obj(self, key: builtins.str) -> Fields:
         return Fields(self._get(key, dict, "an object"), f"{self.where}.{key}")
 
-    def list(self, key: str) -> list[Any]:
+    def list(self, key: builtins.str) -> builtins.list[Any]:
         return self._get(key, list, "a list")
 
-    def objects(self, key: str) -> list[Fields]:
+    def objects(self, key: builtins.str) -> builtins.list[Fields]:
         items = self.list(key)
-        result = []
+        result: builtins.list[Fields] = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise FormatError(f"{self.where}.{key}[{index}]: must be an object")
             result.append(Fields(item, f"{self.where}.{key}[{index}]"))
         return result
 
-    def strings(self, key: str) -> dict[str, str]:
+    def strings(self, key: builtins.str) -> dict[builtins.str, builtins.str]:
         """An object whose values are all strings (e.g. names by language)."""
         mapping = self._get(key, dict, "an object")
         for name, item in mapping.items():
@@ -99,7 +100,7 @@ class Fields:
                 raise FormatError(f"{self.where}.{key}.{name}: must be a string")
         return dict(mapping)
 
-    def hex(self, key: str, size: int) -> bytes:
+    def hex(self, key: builtins.str, size: builtins.int) -> bytes:
         text = self.str(key)
         try:
             raw = bytes.fromhex(text)

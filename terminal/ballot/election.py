@@ -130,6 +130,11 @@ class Election:
     def name(self, language: str) -> str:
         return localized(self.names, language)
 
+    @property
+    def utc_offset(self) -> dt.timedelta:
+        """The election's local time as a fixed offset: no time-zone database is needed."""
+        return _parse_offset(self.timezone)
+
     def precinct(self, code: str) -> Precinct | None:
         return next((p for p in self.precincts if p.code == code), None)
 
@@ -176,6 +181,17 @@ def _unique(ids: list[str], where: str) -> None:
         if item in seen:
             raise FormatError(f"{where}: id {item!r} appears twice")
         seen.add(item)
+
+
+OFFSET_PATTERN = re.compile(r"^[+-](\d\d):(\d\d)$")
+
+
+def _parse_offset(text: str) -> dt.timedelta:
+    match = OFFSET_PATTERN.match(text)
+    if not match or int(match[1]) > 14 or int(match[2]) > 59:
+        raise FormatError(f"timezone {text!r} must be a UTC offset like +06:00")
+    offset = dt.timedelta(hours=int(match[1]), minutes=int(match[2]))
+    return -offset if text.startswith("-") else offset
 
 
 def _election_from_fields(f: Fields) -> Election:
@@ -242,6 +258,7 @@ def _election_from_fields(f: Fields) -> Election:
     opens, closes = _clock_time(f, "polls_open"), _clock_time(f, "polls_close")
     if not opens < closes:
         raise FormatError(f"{f.where}: polls must open before they close")
+    _parse_offset(f.str("timezone"))
     country = f.str("country")
     if country not in ("KG", "KZ"):
         raise FormatError(f"{f.where}: country must be KG or KZ")

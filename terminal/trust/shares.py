@@ -102,7 +102,7 @@ class ShareCollector:
         if len(self.shares) < share.member_threshold:
             return None
         try:
-            secret = shamir_mnemonic.combine_mnemonics([s.mnemonic() for s in self.shares])
+            secret: bytes = shamir_mnemonic.combine_mnemonics([s.mnemonic() for s in self.shares])
         except shamir_mnemonic.MnemonicError:
             self.shares.pop()
             return ShareProblem.FOREIGN_SET

@@ -1,0 +1,193 @@
+"""Command line of the host tools: `python -m host_tools verify|tally|recount ...`.
+
+Exit status: 0 when everything verifies (and, for a recount, matches), 1 when a bundle
+or key-share card fails, 2 when the election package itself cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from host_tools.tally import recount, render_recount, render_totals, sum_protocols, totals_json
+from host_tools.verify import (
+    BundleResult,
+    ShareCardError,
+    all_verified,
+    counted_bundles,
+    rebuild_keys,
+    verify_bundles,
+)
+from terminal.ballot.election import Mode
+from terminal.ballot.package import Package, PackageError, load_package
+from terminal.tally.bundle import BALLOTS, PROTOCOL
+from terminal.tally.count import CountError
+
+EXIT_OK, EXIT_FAILED, EXIT_PACKAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m host_tools", description="Tamga host tools for commissions and auditors."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    package_help = "the signed election package directory (its commission.pub.pem is trusted)"
+
+    verify = commands.add_parser("verify", help="verify results bundles against the package")
+    verify.add_argument("--package", type=Path, required=True, help=package_help)
+    verify.add_argument(
+        "--shares",
+        type=Path,
+        nargs="+",
+        action="extend",
+        metavar="CARD.txt",
+        help="key-share card payload files: also decrypt and recount every ballot",
+    )
+    verify.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
+
+    tally = commands.add_parser("tally", help="verify, then total the signed protocols")
+    tally.add_argument("--package", type=Path, required=True, help=package_help)
+    tally.add_argument("--json", action="store_true", help="print the totals as JSON")
+    tally.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
+
+    again = commands.add_parser("recount", help="decrypt every ballot and compare the protocol")
+    again.add_argument("--package", type=Path, required=True, help=package_help)
+    again.add_argument(
+        "--shares",
+        type=Path,
+        nargs="+",
+        action="extend",
+        required=True,
+        metavar="CARD.txt",
+        help="key-share card payload files, enough for every precinct",
+    )
+    again.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
+    return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line. `--shares CARD... BUNDLE...` cannot be split by position, so
+    the directories among the --shares paths are taken as bundles: a card is a file, a
+    bundle a directory."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "shares", None):
+        args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
+        args.shares = [p for p in args.shares if not p.is_dir()]
+        if not args.shares:
+            parser.error("--shares: give at least one key-share card file")
+    if not args.bundles:
+        parser.error("give at least one BUNDLE directory")
+    return args
+
+
+def _package_header(package: Package) -> str:
+    election = package.election
+    lines = [
+        f"Package {package.directory}: election {election.id}, {election.mode.value}",
+        f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()}",
+        "  (compare it with the one the commission published before trusting any result)",
+    ]
+    if election.mode is Mode.TEST:
+        lines.insert(0, "*** TEST ELECTION: test results, never official ***")
+    return "\n".join(lines)
+
+
+def _report(results: Sequence[BundleResult], quiet: bool) -> bool:
+    """Print one line per bundle (OK lines only unless `quiet`); True if all verified."""
+    for result in results:
+        if result.error is not None:
+            print(result.describe(), file=sys.stderr)
+        elif not quiet:
+            print(result.describe())
+    return all_verified(results)
+
+
+def _keys(package: Package, cards: Sequence[Path]) -> dict[str, bytes] | None:
+    try:
+        return rebuild_keys(package, cards)
+    except ShareCardError as exc:
+        for problem in exc.problems:
+            print(f"FAIL {problem}", file=sys.stderr)
+        return None
+
+
+def _verify(package: Package, args: argparse.Namespace) -> int:
+    print(_package_header(package))
+    keys = None
+    if args.shares:
+        keys = _keys(package, args.shares)
+        if keys is None:
+            return EXIT_FAILED
+    ok = _report(verify_bundles(package, args.bundles, keys), quiet=False)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _tally(package: Package, args: argparse.Namespace) -> int:
+    if not args.json:
+        print(_package_header(package))
+    results = verify_bundles(package, args.bundles)
+    if not _report(results, quiet=args.json):
+        print("nothing tallied: every bundle must verify first", file=sys.stderr)
+        return EXIT_FAILED
+    totals = sum_protocols(package.election, counted_bundles(results))
+    if args.json:
+        print(json.dumps(totals_json(totals), ensure_ascii=False, indent=2))
+    else:
+        print()
+        print(render_totals(package.election, totals), end="")
+    return EXIT_OK
+
+
+def _recount(package: Package, args: argparse.Namespace) -> int:
+    print(_package_header(package))
+    keys = _keys(package, args.shares)
+    if keys is None:
+        return EXIT_FAILED
+    results = verify_bundles(package, args.bundles)
+    if not _report(results, quiet=False):
+        print("nothing recounted: every bundle must verify first", file=sys.stderr)
+        return EXIT_FAILED
+    status = EXIT_OK
+    for bundle in counted_bundles(results):
+        precinct = bundle.protocol.precinct
+        if precinct not in keys:
+            print(
+                f"FAIL {bundle.path}: no key-share cards for precinct {precinct}", file=sys.stderr
+            )
+            status = EXIT_FAILED
+            continue
+        try:
+            result = recount(package, bundle, keys[precinct])
+        except CountError as exc:
+            print(f"FAIL {bundle.path}/{BALLOTS}: {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        print()
+        print(render_recount(package.election, result), end="")
+        if not result.matches:
+            print(
+                f"FAIL {bundle.path}/{PROTOCOL}: the recount of the decrypted ballots differs "
+                "from the signed protocol",
+                file=sys.stderr,
+            )
+            status = EXIT_FAILED
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    try:
+        package = load_package(args.package)
+    except PackageError as exc:
+        print(f"error: election package: {exc}", file=sys.stderr)
+        return EXIT_PACKAGE
+    commands = {"verify": _verify, "tally": _tally, "recount": _recount}
+    return commands[args.command](package, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Verifying results bundles against a signed election package, each alone and all together.
+
+Each bundle is checked by terminal.tally.bundle.verify_bundle (signatures, hashes, chain,
+counts; with the precinct key, a full recount). Across bundles, the same bundle given
+twice is one bundle, and two bundles with different results from one terminal are a
+conflict nobody may silently resolve by picking one.
+
+With key-share cards, the precinct keys are rebuilt here from the cards' payload files;
+every refused card gets its own message, naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from terminal.ballot.package import Package
+from terminal.jsonfmt import FormatError, load_object
+from terminal.tally.bundle import (
+    EVENTS,
+    MANIFEST,
+    PROTOCOL,
+    BundleError,
+    VerifiedBundle,
+    verify_bundle,
+)
+from terminal.trust.shares import ShareCollector, ShareProblem, parse_card
+
+
+class ShareCardError(Exception):
+    """Key-share cards that do not rebuild a key; one line per problem, each naming a file."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+_PROBLEMS = {
+    ShareProblem.NOT_A_SHARE: "not a Tamga key-share card",
+    ShareProblem.OTHER_PRECINCT: "a card of another election or precinct",
+    ShareProblem.DAMAGED: "damaged: the words fail the SLIP-39 checksum (misread or misprinted)",
+    ShareProblem.DUPLICATE: "duplicate: the same member's card was already given",
+    ShareProblem.FOREIGN_SET: "from a foreign set of cards: it does not belong with the cards "
+    "given before it (another key split)",
+    ShareProblem.WRONG_KEY: "wrong key: with the cards before it, it rebuilds a key that is not "
+    "this precinct's sealing key in the package",
+}
+
+
+def rebuild_keys(package: Package, card_files: Sequence[Path]) -> dict[str, bytes]:
+    """The raw private sealing key of every precinct that cards were given for.
+
+    Each file holds one card's payload (the text of its QR code). Cards beyond the
+    threshold of a precinct are not needed and not read. Raises ShareCardError listing
+    every refused card and every precinct with too few good cards.
+    """
+    election = package.election
+    collectors: dict[str, ShareCollector] = {}
+    keys: dict[str, bytes] = {}
+    problems: list[str] = []
+    for path in card_files:
+        try:
+            payload = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: cannot read the card file ({exc})")
+            continue
+        card = parse_card(payload)
+        if card is None:
+            problems.append(f"{path}: {_PROBLEMS[ShareProblem.NOT_A_SHARE]}")
+            continue
+        if card.election != election.id:
+            problems.append(
+                f"{path}: a foreign card: it is of election {card.election!r}, not {election.id!r}"
+            )
+            continue
+        precinct = election.precinct(card.precinct)
+        if precinct is None:
+            problems.append(f"{path}: precinct {card.precinct!r} is not in this election")
+            continue
+        if precinct.code in keys:
+            continue
+        collector = collectors.setdefault(
+            precinct.code, ShareCollector(election.id, precinct.code, precinct.sealing_key)
+        )
+        result = collector.add(payload)
+        if isinstance(result, bytes):
+            keys[precinct.code] = result
+        elif result is not None:
+            problems.append(f"{path}: precinct {precinct.code}: {_PROBLEMS[result]}")
+    for code, collector in collectors.items():
+        if code not in keys:
+            problems.append(
+                f"precinct {code}: too few good cards: {len(collector.shares)} given, "
+                f"{collector.needed} needed"
+            )
+    if problems:
+        raise ShareCardError(problems)
+    return keys
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    """The outcome for one bundle path: verified (perhaps a copy of another), or an error."""
+
+    path: Path
+    bundle: VerifiedBundle | None
+    error: str | None = None
+    same_as: Path | None = None  # a bundle given earlier with the same results: counted once
+    reexport: bool = False  # same_as is another export, not a copy, of the same results
+
+    def describe(self) -> str:
+        """One line for the auditor: OK with what was found, or FAIL with the reason."""
+        if self.bundle is None:
+            return f"FAIL {self.error}"
+        p = self.bundle.protocol
+        text = f"OK {self.path}: terminal {p.terminal}, precinct {p.precinct}, "
+        text += f"{len(self.bundle.records)} ballots"
+        if self.bundle.recount is not None:
+            text += ", recount matches the protocol"
+        if self.reexport:
+            text += f" (another export of the same results as {self.same_as}: counted once)"
+        elif self.same_as is not None:
+            text += f" (the same bundle as {self.same_as}: counted once)"
+        return text
+
+
+def _claimed_precinct(path: Path) -> str | None:
+    """The precinct the manifest claims, only to pick a key: verify_bundle checks the claim."""
+    try:
+        return load_object((path / MANIFEST).read_bytes(), str(path / MANIFEST)).str("precinct")
+    except (OSError, FormatError):
+        return None
+
+
+def _check_mode(path: Path, bundle: VerifiedBundle, package: Package) -> None:
+    """Refuse a log that shows a package of the other mode (test or official) was loaded.
+
+    verify_bundle already refuses a protocol of the other mode; this also catches a test
+    package and an official one sharing an election id in one terminal's log, where test
+    ballots could have entered the official box.
+    """
+    mode = package.election.mode.value
+    for event in bundle.events:
+        if event.kind == "package_loaded" and event.data["mode"] != mode:
+            raise BundleError(
+                f"{path}/{EVENTS}: line {event.seq + 1}: the terminal loaded a "
+                f"{event.data['mode']} package, this is a {mode} election; "
+                "test and official ballots never mix"
+            )
+
+
+def _verify_one(path: Path, package: Package, keys: Mapping[str, bytes] | None) -> VerifiedBundle:
+    key = None
+    if keys is not None:
+        claimed = _claimed_precinct(path)
+        key = keys.get(claimed) if claimed is not None else None
+    bundle = verify_bundle(path, package, key)
+    _check_mode(path, bundle, package)
+    if keys is not None and bundle.recount is None:
+        raise BundleError(
+            f"{path}: no key-share cards were given for precinct {bundle.protocol.precinct}"
+        )
+    return bundle
+
+
+def verify_bundles(
+    package: Package, paths: Sequence[Path], keys: Mapping[str, bytes] | None = None
+) -> list[BundleResult]:
+    """Verify every bundle, then check them against each other.
+
+    With `keys` (precinct code -> raw private key), every bundle is also decrypted and
+    recounted, and a bundle of a precinct without a key fails.
+
+    Two bundles of one terminal count once when their manifests are equal (the same
+    bundle, copied) or when their signed protocols are (the terminal exported again after
+    counting: the log grew by the new export, the results did not; the protocol pins the
+    ballots and the log at close). Any other pair is a conflict.
+    """
+    results: list[BundleResult] = []
+    # terminal id -> (manifest bytes, verified bundle) of the first bundle of that terminal
+    seen: dict[str, tuple[bytes, VerifiedBundle]] = {}
+    for path in paths:
+        try:
+            bundle = _verify_one(path, package, keys)
+        except BundleError as exc:
+            results.append(BundleResult(path, None, str(exc)))
+            continue
+        # The manifest is signed and pins every file's hash: equal manifests, equal bundles.
+        manifest = (path / MANIFEST).read_bytes()
+        terminal = bundle.protocol.terminal
+        if terminal not in seen:
+            seen[terminal] = (manifest, bundle)
+            results.append(BundleResult(path, bundle))
+            continue
+        first_manifest, first = seen[terminal]
+        if first_manifest == manifest or first.protocol == bundle.protocol:
+            reexport = first_manifest != manifest
+            results.append(BundleResult(path, bundle, same_as=first.path, reexport=reexport))
+        else:
+            results.append(
+                BundleResult(
+                    path,
+                    None,
+                    f"{path}/{PROTOCOL}: conflict: terminal {terminal} already has a bundle "
+                    f"with other results at {first.path}; only one can count",
+                )
+            )
+    return results
+
+
+def all_verified(results: Sequence[BundleResult]) -> bool:
+    return all(r.error is None for r in results)
+
+
+def counted_bundles(results: Sequence[BundleResult]) -> list[VerifiedBundle]:
+    """The verified bundles, each counted once; only call when all_verified(results)."""
+    return [r.bundle for r in results if r.bundle is not None and r.same_as is None]

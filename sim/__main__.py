@@ -1,0 +1,70 @@
+"""`python -m sim day`: a whole simulated polling day, ending in verified, tallied results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.day import REPO, Day, DayFailed
+
+
+def _day(args: argparse.Namespace) -> int:
+    out: Path = args.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    day = Day(args.voters, args.seed, out, args.choices, args.power_cuts)
+    try:
+        timings = day.run()
+    except DayFailed as exc:
+        print(f"polling day failed: {exc}", file=sys.stderr)
+        return 1
+    package, bundle = out / "package", out / "bundle"
+    host = [sys.executable, "-m", "host_tools"]
+    verify = subprocess.run([*host, "verify", "--package", str(package), str(bundle)], cwd=REPO,
+                            capture_output=True, text=True)
+    print(verify.stdout, end="")
+    if verify.returncode != 0:
+        print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
+        return 1
+    tally = subprocess.run([*host, "tally", "--package", str(package), "--json", str(bundle)],
+                           cwd=REPO, capture_output=True, text=True, check=True)
+    (out / "tally.json").write_text(tally.stdout)
+    totals = json.loads(tally.stdout)["contests"]
+    expected = day.expected_totals()
+    table = subprocess.run([*host, "tally", "--package", str(package), str(bundle)], cwd=REPO,
+                           capture_output=True, text=True, check=True)
+    print(table.stdout, end="")
+    cast = sum(1 for o in day.outcomes if o.outcome == "cast")
+    print(f"voters: {args.voters} eligible, {cast} cast with a printed slip; "
+          f"power cuts: {day.cuts_done}; printouts: {day.printout_count}")
+    print("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if totals != expected:
+        print(f"MISMATCH: the host tally {totals} differs from the voters' slips {expected}",
+              file=sys.stderr)
+        return 1
+    print("the host tally equals the choices of the voters whose slip was printed")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sim")
+    commands = parser.add_subparsers(dest="command", required=True)
+    day = commands.add_parser("day", help="run a simulated polling day")
+    day.add_argument("--voters", type=int, default=300, help="eligible voters, each casts once")
+    day.add_argument("--seed", type=int, default=1, help="same seed, same election and day")
+    day.add_argument("--out", type=Path, default=Path("runs/day"), help="output directory")
+    day.add_argument("--choices", type=Path, help="JSON Lines: line i is voter i's selections")
+    day.add_argument("--power-cuts", type=int, default=0, help="kill the terminal N times")
+    args = parser.parse_args(argv)
+    if args.voters < 1:
+        parser.error("--voters must be at least 1")
+    return _day(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

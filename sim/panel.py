@@ -1,0 +1,263 @@
+"""The simulated touchscreen panel: the simulator's side of terminal/hal/socket_panel.py.
+
+The panel listens on two Unix sockets in a directory, `display.sock` (frames from the
+terminal) and `touch.sock` (touch events to the terminal), and accepts the terminal again
+whenever it is killed and restarted, as a real panel stays powered across a reboot of the
+board. A background thread receives frames; the caller waits for screens and taps targets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from terminal.hal.interfaces import Frame, TouchEvent
+from terminal.hal.panel_protocol import encode_touch, read_frame
+from terminal.jsonfmt import FormatError
+
+log = logging.getLogger(__name__)
+
+DISPLAY_SOCKET = "display.sock"
+TOUCH_SOCKET = "touch.sock"
+# Once a frame has started arriving the rest follows at once; a stall is a broken terminal.
+RECEIVE_TIMEOUT = 5.0
+# Time a tap waits for the terminal to (re)connect its touch socket.
+TAP_TIMEOUT = 5.0
+
+
+class PanelError(Exception):
+    """The panel cannot do what was asked (no terminal connected, no such target)."""
+
+
+class SimulatedPanel:
+    """A touchscreen the terminal process connects to; use it as a context manager."""
+
+    def __init__(self, directory: Path) -> None:
+        """Listen on display.sock and touch.sock in `directory` (created if missing)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.display_path = directory / DISPLAY_SOCKET
+        self.touch_path = directory / TOUCH_SOCKET
+        self._display_listener = _listen(self.display_path)
+        self._touch_listener = _listen(self.touch_path)
+        # Guards the latest frame, the frame count, the errors and the touch connection.
+        self._changed = threading.Condition()
+        self._frame: Frame | None = None
+        self._frame_count = 0
+        self._errors: list[str] = []
+        self._touch: socket.socket | None = None
+        self._save_lock = threading.Lock()
+        self._save_directory: Path | None = None
+        self._saved: set[bytes] = set()
+        self._wake_read, self._wake_write = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="simulated-panel", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> SimulatedPanel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def frame(self) -> Frame | None:
+        """The screen shown now (None until the terminal has sent one)."""
+        with self._changed:
+            return self._frame
+
+    @property
+    def frame_count(self) -> int:
+        """How many frames have been received, over every connection."""
+        with self._changed:
+            return self._frame_count
+
+    @property
+    def errors(self) -> list[str]:
+        """Why connections were dropped: malformed frames or failed sockets."""
+        with self._changed:
+            return list(self._errors)
+
+    def wait_for(self, predicate: Callable[[Frame], bool], timeout: float) -> Frame:
+        """Wait until the latest screen satisfies `predicate`; return it.
+
+        Only the latest screen is tested, as a person looking at the panel would see it.
+        Raises TimeoutError naming the screen shown when `timeout` seconds have passed.
+        """
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: self._frame is not None and predicate(self._frame), timeout
+            ):
+                shown = self._frame.name if self._frame is not None else "nothing"
+                raise TimeoutError(f"no matching screen within {timeout:g} s; showing {shown}")
+            assert self._frame is not None
+            return self._frame
+
+    def tap(self, x: int, y: int, timeout: float = TAP_TIMEOUT) -> None:
+        """Touch the screen at (x, y) and lift the finger.
+
+        Waits up to `timeout` seconds for a terminal to be connected; raises PanelError if
+        none is.
+        """
+        message = encode_touch(TouchEvent(x, y, True)) + encode_touch(TouchEvent(x, y, False))
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                remaining = deadline - time.monotonic()
+                if not self._changed.wait_for(lambda: self._touch is not None, remaining):
+                    raise PanelError(f"no terminal connected to {self.touch_path}")
+                assert self._touch is not None
+                try:
+                    self._touch.sendall(message)
+                    return
+                except OSError as exc:
+                    # The terminal died; its restarted process will connect again. The
+                    # receiving thread closes the old socket when it sees the hang-up.
+                    log.info("touch connection lost while tapping: %s", exc)
+                    self._touch = None
+
+    def tap_target(self, target_id: str, timeout: float = TAP_TIMEOUT) -> None:
+        """Tap the centre of the target `target_id` of the latest screen."""
+        frame = self.frame
+        if frame is None:
+            raise PanelError("nothing on the screen yet")
+        for target in frame.targets:
+            if target.id == target_id:
+                self.tap(*target.box.center, timeout=timeout)
+                return
+        ids = [target.id for target in frame.targets]
+        raise PanelError(f"screen {frame.name!r} has no target {target_id!r}; it has {ids}")
+
+    def save_distinct(self, directory: Path) -> None:
+        """From now on, write every frame whose pixels are new as `<NNNN>-<name>.png`.
+
+        The screen shown now is written too, so the directory holds every screen seen from
+        this call on, each once, numbered in the order it first appeared.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._save_lock:
+            self._save_directory = directory
+        frame = self.frame
+        if frame is not None:
+            self._save(frame)
+
+    def close(self) -> None:
+        """Stop the receiving thread, close every socket and remove the socket files."""
+        os.write(self._wake_write, b"x")
+        self._thread.join()
+        for sock in (self._display_listener, self._touch_listener):
+            sock.close()
+        for path in (self.display_path, self.touch_path):
+            path.unlink(missing_ok=True)
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        for listening in (self._wake_read, self._display_listener, self._touch_listener):
+            selector.register(listening, selectors.EVENT_READ)
+        display: socket.socket | None = None
+        touches: list[socket.socket] = []
+        try:
+            while True:
+                for key, _ in selector.select():
+                    ready = key.fileobj
+                    if ready == self._wake_read:
+                        return
+                    if ready is self._display_listener:
+                        if display is not None:
+                            _drop(display, selector)  # a restarted terminal replaces it
+                        display = _accept(self._display_listener, selector)
+                    elif ready is self._touch_listener:
+                        touches.append(_accept(self._touch_listener, selector))
+                        with self._changed:
+                            self._touch = touches[-1]
+                            self._changed.notify_all()
+                    elif ready is display:
+                        if not self._receive(display):
+                            _drop(display, selector)
+                            display = None
+                    elif ready in touches:
+                        # The terminal never writes on the touch socket: readable means it hung
+                        # up (or misbehaves, which ends the connection just the same).
+                        conn = touches.pop(touches.index(ready))
+                        with self._changed:
+                            if self._touch is conn:
+                                self._touch = None
+                        _drop(conn, selector)
+                    # Otherwise: a display connection replaced earlier in this same batch.
+        finally:
+            with self._changed:
+                self._touch = None
+            for conn in [*touches, *([display] if display is not None else [])]:
+                conn.close()
+            selector.close()
+
+    def _receive(self, display: socket.socket) -> bool:
+        """Take one frame; False when the connection is over."""
+        try:
+            header, image = read_frame(display)
+        except EOFError:
+            return False
+        except (FormatError, OSError) as exc:
+            log.warning("dropped the display connection: %s", exc)
+            with self._changed:
+                self._errors.append(str(exc))
+            return False
+        frame = Frame(header.name, image, header.targets)
+        # Saved before it is published, so that a caller woken by this frame finds its file.
+        self._save(frame)
+        with self._changed:
+            self._frame = frame
+            self._frame_count += 1
+            self._changed.notify_all()
+        return True
+
+    def _save(self, frame: Frame) -> None:
+        with self._save_lock:
+            if self._save_directory is None:
+                return
+            digest = hashlib.sha256(frame.image.tobytes()).digest()
+            if digest in self._saved:
+                return
+            self._saved.add(digest)
+            name = re.sub(r"[^\w.-]", "_", frame.name, flags=re.ASCII)
+            frame.image.save(self._save_directory / f"{len(self._saved):04d}-{name}.png")
+
+
+def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> socket.socket:
+    conn, _ = listener.accept()
+    conn.settimeout(RECEIVE_TIMEOUT)
+    selector.register(conn, selectors.EVENT_READ)
+    return conn
+
+
+def _drop(conn: socket.socket, selector: selectors.BaseSelector) -> None:
+    selector.unregister(conn)
+    conn.close()
+
+
+def _listen(path: Path) -> socket.socket:
+    if path.is_socket():
+        path.unlink()  # left by a simulator that was killed
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(os.fspath(path))
+        # A restarted terminal may connect before the old connection's hang-up is handled.
+        sock.listen(4)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,0 +1,77 @@
+"""Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
+or provision it: `python -m terminal provision --data DIR --id ID --commission-key PEM`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from terminal.app.identity import NotProvisioned, load_identity, provision
+from terminal.app.polls import Polls
+from terminal.app.screens import Fonts
+from terminal.app.station import Station
+from terminal.hal.board import BoardConfigError, load_board, open_devices
+from terminal.hal.storage import DataDir
+from terminal.tally.event_log import EventLog
+
+
+def _provision(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal provision")
+    parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
+    parser.add_argument("--id", required=True, help="the terminal's id, e.g. T-0001")
+    parser.add_argument("--commission-key", type=Path, required=True, help="commission.pub.pem")
+    args = parser.parse_args(argv)
+    public = provision(args.data, args.id, args.commission_key.read_bytes())
+    print(f"terminal {args.id} provisioned; register {args.data / 'terminal.pub.pem'}")
+    print(f"key fingerprint {public.fingerprint()}")
+    return 0
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal")
+    parser.add_argument("--board", type=Path, required=True, help="board config (board_configs/)")
+    parser.add_argument("--package", type=Path, help="the signed election package to install")
+    parser.add_argument("--data", type=Path, help="data directory (default: the board config's)")
+    args = parser.parse_args(argv)
+    try:
+        board = load_board(args.board)
+    except BoardConfigError as exc:
+        print(f"board config: {exc}", file=sys.stderr)
+        return 2
+    data = args.data or board.storage.data
+    try:
+        identity = load_identity(data)
+    except NotProvisioned as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    devices = open_devices(board)
+    storage = DataDir(data)
+    log = EventLog.open(storage, devices.clock)
+    from terminal.app.software import software_hash
+
+    log.append("terminal_started", software=software_hash())
+    station: Station
+    polls = Polls(identity, data, storage, log, devices.printer, lambda k, d: station.render_printout(k, d))
+    station = Station(
+        polls,
+        devices.display,
+        devices.touch,
+        devices.scanner,
+        Fonts(str(board.fonts.regular), str(board.fonts.bold)),
+        board.terminal.language,
+        board.storage.export,
+    )
+    station.start(args.package)
+    station.run()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "provision":
+        return _provision(argv[1:])
+    return _run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

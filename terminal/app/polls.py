@@ -1,0 +1,459 @@
+"""The polls: every transition of the terminal's life, each asserting where it starts,
+writing its events, and returning an error value for the failures a polling station
+expects (printer out of paper, ballots already in the box). Unexpected failures raise.
+
+    blank --install package--> ready --open (zero report)--> open --close--> closed
+    closed --count with key shares, sign, print protocol--> counted --export--> counted
+
+The state is derived from the event log at every start, and recover() settles whatever a
+crash or power cut interrupted before the terminal takes any new input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from PIL import Image
+
+from terminal.ballot.election import Election, Mode, Precinct
+from terminal.ballot.package import ELECTION_FILE, Package, load_package
+from terminal.hal.interfaces import Printer, PrinterStatus
+from terminal.hal.storage import Storage
+from terminal.idscan.marks import VoterMarks
+from terminal.idscan.register import Register, Voter
+from terminal.tally import bundle as bundle_format
+from terminal.tally.ballot_box import BallotBox, commit, compact
+from terminal.tally.count import count_records
+from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
+from terminal.tally.event_log import Checkpoint, EventLog, origin
+from terminal.tally.protocol import ContestResult, Protocol
+from terminal.tally.sealing import Ballot, seal
+from terminal.app.identity import Identity
+from terminal.app.software import software_hash
+
+
+class PollsState(Enum):
+    BLANK = "blank"
+    READY = "ready"
+    OPEN = "open"
+    CLOSED = "closed"
+    COUNTED = "counted"
+
+
+class Decision(Enum):
+    """The outcome of identifying a voter; refusals are logged by these codes only."""
+
+    ELIGIBLE = "eligible"
+    NOT_ON_REGISTER = "not_on_register"
+    ALREADY_VOTED = "already_voted"
+    REISSUE_POSSIBLE = "reissue_possible"
+
+
+class Recovery(Enum):
+    """What recover() found interrupted, for the poll worker's screen."""
+
+    NOTHING = "nothing"
+    BALLOT_CAST = "ballot_cast"
+    BALLOT_VOID = "ballot_void"
+    PRINT_INTERRUPTED = "print_interrupted"
+
+
+class InconsistentStores(Exception):
+    """The ballot box, the marks and the log disagree beyond what one crash can explain:
+    the terminal stops and the commission must investigate (tampering or a failed card)."""
+
+
+@dataclass(frozen=True)
+class PrinterProblem:
+    status: PrinterStatus
+
+
+INSTALLED_PACKAGE = "package"
+
+
+def polls_state(log: EventLog) -> PollsState:
+    kinds = {e.kind for e in log.events}
+    if "protocol_signed" in kinds:
+        return PollsState.COUNTED
+    if "polls_closed" in kinds:
+        return PollsState.CLOSED
+    if "polls_opened" in kinds:
+        return PollsState.OPEN
+    if "package_loaded" in kinds:
+        return PollsState.READY
+    return PollsState.BLANK
+
+
+class Polls:
+    """The terminal's stores and the transitions between polls states."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        data: Path,
+        storage: Storage,
+        log: EventLog,
+        printer: Printer,
+        render: Callable[[str, dict[str, object]], Image.Image],
+    ) -> None:
+        self.identity = identity
+        self.data = data
+        self.storage = storage
+        self.log = log
+        self.printer = printer
+        self.render = render
+        self.package: Package | None = None
+        self.register: Register | None = None
+        self.box: BallotBox | None = None
+        self.marks: VoterMarks | None = None
+
+    # --- state derived from the log -------------------------------------------------
+
+    @property
+    def state(self) -> PollsState:
+        return polls_state(self.log)
+
+    @property
+    def election(self) -> Election:
+        assert self.package is not None
+        return self.package.election
+
+    @property
+    def precinct(self) -> Precinct:
+        entry = self.election.terminal(self.identity.terminal_id)
+        assert entry is not None
+        precinct = self.election.precinct(entry.precinct)
+        assert precinct is not None
+        return precinct
+
+    def count_events(self, kind: str, **match: object) -> int:
+        return sum(
+            1
+            for e in self.log.events
+            if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())
+        )
+
+    @property
+    def void_credits(self) -> int:
+        """Ballots proven not cast that may still be re-issued to a marked voter."""
+        return self.count_events("ballot_void") - self.count_events("ballot_issued", reissue=True)
+
+    def session_open(self) -> bool:
+        """True when a ballot was issued and is neither cast nor void yet."""
+        last = [e for e in self.log.events if e.kind in ("ballot_issued", "ballot_cast", "ballot_void")]
+        return bool(last) and last[-1].kind == "ballot_issued"
+
+    def open_print(self) -> str | None:
+        """The kind of printout begun and not finished, if any."""
+        current = None
+        for e in self.log.events:
+            if e.kind == "print_started":
+                current = e.data["printout"]
+            elif e.kind in ("print_finished", "print_interrupted"):
+                current = None
+        return current
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Open the installed package and the stores (after setup)."""
+        self.package = load_package(self.data / INSTALLED_PACKAGE, self.identity.commission)
+        self.register = self.package.register(self.precinct.code)
+        self.box = BallotBox.open(self.storage, self.identity.key.public)
+        self.marks = VoterMarks(self.storage, self.precinct.voters)
+        filled, damaged = self.box.count, len(self.box.damaged)
+        checked = self.log.of_kind("ballot_box_checked")
+        if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
+            self.log.append("ballot_box_checked", filled=filled, damaged=damaged)
+
+    def install(self, source: Path) -> PrinterProblem | None:
+        """blank -> ready: verify the package against the pinned commission key and install it."""
+        assert self.state is PollsState.BLANK
+        package = load_package(source, self.identity.commission)
+        entry = package.election.terminal(self.identity.terminal_id)
+        if entry is None:
+            raise PermissionError(f"terminal {self.identity.terminal_id} is not registered in this package")
+        registered = package.terminal_key(entry.id)
+        if registered.raw() != self.identity.key.public.raw():
+            raise PermissionError("the package registers another key for this terminal id")
+        precinct = package.election.precinct(entry.precinct)
+        assert precinct is not None
+        package.register(precinct.code)  # checks the register before anything is written
+        target = self.data / INSTALLED_PACKAGE
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+        self.package = load_package(target, self.identity.commission)
+        self.box = BallotBox.create(self.storage, self.identity.key.public, precinct.ballot_slots)
+        self.marks = VoterMarks(self.storage, precinct.voters)
+        self.register = self.package.register(precinct.code)
+        self.log.append(
+            "package_loaded",
+            election=package.election.id,
+            precinct=precinct.code,
+            terminal=entry.id,
+            mode=package.election.mode.value,
+            package_sha256=hashlib.sha256((target / ELECTION_FILE).read_bytes()).hexdigest(),
+        )
+        self.log.append("ballot_box_created", slots=precinct.ballot_slots)
+        return self.print_document("setup-report", {})
+
+    def recover(self) -> Recovery:
+        """Settle what a crash interrupted. Runs before any new input is taken."""
+        assert self.box is not None and self.marks is not None
+        cast_logged = self.count_events("ballot_cast")
+        result = Recovery.NOTHING
+        if self.box.count == cast_logged + 1 and self.session_open():
+            # The ballot reached the box before the crash: it counts, and its slip's raster
+            # was complete before the store, so cutting the paper finishes the slip.
+            self.log.append("ballot_cast", recovered=True)
+        elif self.box.count != cast_logged:
+            raise InconsistentStores(
+                f"the ballot box holds {self.box.count} ballots, the log records {cast_logged}"
+            )
+        issued_first = self.count_events("ballot_issued", reissue=False)
+        if self.marks.count == issued_first + 1:
+            # A mark was set just before a crash and its ballot was never shown.
+            self.log.append("ballot_issued", reissue=False)
+        elif self.marks.count != issued_first:
+            raise InconsistentStores(
+                f"{self.marks.count} voters are marked, the log records {issued_first} ballots issued"
+            )
+        if self.session_open():
+            if self.open_print() == "slip":
+                self._void_open_print()
+            self.log.append("ballot_void", reason="interrupted")
+            result = Recovery.BALLOT_VOID
+        elif self.open_print() == "slip":
+            # The ballot was cast and logged; its slip lacks only the cut.
+            self.printer.cut()
+            self.log.append("print_finished", printout="slip")
+            result = Recovery.BALLOT_CAST
+        if self.open_print() is not None:
+            self._void_open_print()
+            result = result if result is not Recovery.NOTHING else Recovery.PRINT_INTERRUPTED
+        return result
+
+    # --- printing -------------------------------------------------------------------------
+
+    def _void_open_print(self) -> None:
+        kind = self.open_print()
+        assert kind is not None
+        self.printer.abandon()
+        self.printer.print_image(self.render("void-notice", {"printout": kind}))
+        self.printer.cut()
+        self.log.append("print_interrupted", printout=kind)
+
+    def _printer_ready(self) -> PrinterProblem | None:
+        status = self.printer.status()
+        return None if status is PrinterStatus.OK else PrinterProblem(status)
+
+    def print_document(self, kind: str, data: dict[str, object]) -> PrinterProblem | None:
+        """Print one whole printout, or report the printer's problem (retry after fixing it)."""
+        if self.open_print() is not None:
+            self._void_open_print()
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        image = self.render(kind, data)
+        self.log.append("print_started", printout=kind)
+        self.printer.print_image(image)
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        self.printer.cut()
+        self.log.append("print_finished", printout=kind)
+        return None
+
+    def reprint_pending(self) -> PrinterProblem | None:
+        """After a restart in a state whose printout did not finish, print it again."""
+        state = self.state
+        if state is PollsState.READY and not self.count_events("print_finished", printout="setup-report"):
+            return self.print_document("setup-report", {})
+        if state is PollsState.COUNTED and not self._finished_since("protocol_signed", "protocol"):
+            return self.print_document("protocol", {})
+        return None
+
+    def _finished_since(self, kind: str, printout: str) -> bool:
+        seen = False
+        for e in self.log.events:
+            if e.kind == kind:
+                seen = False
+            elif e.kind == "print_finished" and e.data["printout"] == printout:
+                seen = True
+        return seen
+
+    # --- checkpoints --------------------------------------------------------------------
+
+    def _checkpoint(self, reason: str) -> None:
+        cp = Checkpoint(
+            origin(self.election.id, self.precinct.code, self.identity.terminal_id),
+            len(self.log.events),
+            self.log.head,
+        )
+        body = cp.to_bytes()
+        self.storage.replace(f"checkpoint-{reason}.txt", body)
+        self.storage.replace(f"checkpoint-{reason}.txt.sig", self.identity.key.sign(body))
+        self.log.append("checkpoint_signed", reason=reason, size=cp.size)
+
+    def checkpoint_bytes(self, reason: str) -> bytes:
+        return self.storage.read(f"checkpoint-{reason}.txt")
+
+    # --- opening ------------------------------------------------------------------------
+
+    def open_polls(self) -> PrinterProblem | None:
+        """ready -> open: print the zero report, sign the opening checkpoint.
+
+        The caller checks first that the box is empty: opening over ballots is never allowed.
+        """
+        assert self.state is PollsState.READY and self.box is not None and self.box.count == 0
+        # The checkpoint is signed first so that the zero report can print it: the paper then
+        # pins what every later copy of the log must extend.
+        self._checkpoint("open")
+        problem = self.print_document("zero-report", {})
+        if problem:
+            return problem
+        self.log.append("polls_opened")
+        return None
+
+    # --- voters -------------------------------------------------------------------------
+
+    def identify(self, number: str) -> tuple[Decision, int | None, Voter | None]:
+        """Check a voter's number against the register and the marks."""
+        assert self.state is PollsState.OPEN and self.register and self.marks
+        position = self.register.find(number)
+        if position is None:
+            self.log.append("voter_refused", reason=Decision.NOT_ON_REGISTER.value)
+            return Decision.NOT_ON_REGISTER, None, None
+        voter = self.register.voters[position]
+        if self.marks.issued(position):
+            if self.void_credits > 0:
+                return Decision.REISSUE_POSSIBLE, position, voter
+            self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
+            return Decision.ALREADY_VOTED, position, voter
+        return Decision.ELIGIBLE, position, voter
+
+    def refuse_reissue(self) -> None:
+        self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
+
+    def issue(self, position: int, reissue: bool) -> None:
+        """Give a voter a ballot: the mark is durable before the ballot is shown."""
+        assert self.state is PollsState.OPEN and self.marks is not None
+        assert not self.session_open()
+        if reissue:
+            assert self.marks.issued(position) and self.void_credits > 0
+        else:
+            assert not self.marks.issued(position)
+            self.marks.mark(position)
+        self.log.append("ballot_issued", reissue=reissue)
+
+    def cancel(self) -> None:
+        """The poll worker cancels a ballot before it is cast: void, re-issuable."""
+        assert self.session_open()
+        self.log.append("ballot_void", reason="cancelled")
+
+    def cast(self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]) -> PrinterProblem | None:
+        """Print the slip, store the sealed ballot durably, then cut: the voter's ballot is cast.
+
+        The slip's raster is sent before the store and the cut after it, so a crash at any
+        point leaves either a cast ballot whose slip only lacks the cut (recover() cuts it) or
+        an uncast ballot whose partial slip recover() marks void.
+        """
+        assert self.state is PollsState.OPEN and self.session_open() and self.box is not None
+        if self.open_print() is not None:
+            self._void_open_print()
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        ballot = Ballot(
+            self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
+        )
+        record = seal(ballot, self.precinct.sealing_key, self.identity.key)
+        image = self.render("slip", slip)
+        self.log.append("print_started", printout="slip")
+        self.printer.print_image(image)
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        self.box.cast(record)
+        self.log.append("ballot_cast", recovered=False)
+        self.printer.cut()
+        self.log.append("print_finished", printout="slip")
+        return None
+
+    # --- closing ------------------------------------------------------------------------
+
+    def close_polls(self) -> None:
+        """open -> closed: no ballot can be cast after this; the closing checkpoint is signed."""
+        assert self.state is PollsState.OPEN and not self.session_open()
+        self.log.append("polls_closed")
+        self._checkpoint("close")
+
+    def count_and_sign(self, private_key: bytes) -> PrinterProblem | None:
+        """closed -> counted: decrypt and count the box, sign the protocol, print it."""
+        assert self.state is PollsState.CLOSED and self.box is not None and self.marks
+        election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
+        records = self.box.records()
+        counted = count_records(records, self.identity.key.public, private_key, election, precinct.code)
+        self.log.append("ballots_counted", ballots=counted.ballots)
+        exported = compact(records)
+        commitment = commit(election.id, precinct.code, terminal, exported).to_json()
+        self.storage.replace("ballots.commitment.json", commitment)
+        self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
+        close = Checkpoint.from_bytes(self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt")
+        protocol = Protocol(
+            election=election.id,
+            precinct=precinct.code,
+            terminal=terminal,
+            mode=election.mode.value,
+            software=software_hash(),
+            lines={
+                "voters_on_register": precinct.voters,
+                "voters_received_ballot": self.marks.count,
+                "ballots_issued": self.count_events("ballot_issued"),
+                "ballots_void": self.count_events("ballot_void"),
+                "ballots_cast": self.box.count,
+                "damaged_slots": len(self.box.damaged),
+            },
+            contests={
+                c.id: ContestResult(counted.votes[c.id], counted.blank[c.id]) for c in election.contests
+            },
+            ballots_commitment=hashlib.sha256(commitment).hexdigest(),
+            log_size=close.size,
+            log_head=close.head,
+        ).to_json()
+        self.storage.replace("protocol.json", protocol)
+        self.storage.replace("protocol.json.sig", self.identity.key.sign(protocol))
+        self.log.append("protocol_signed", protocol_sha256=hashlib.sha256(protocol).hexdigest())
+        return self.print_document("protocol", {})
+
+    def protocol(self) -> tuple[bytes, bytes]:
+        return self.storage.read("protocol.json"), self.storage.read("protocol.json.sig")
+
+    def export(self, target: Path) -> None:
+        """Write the results bundle to the export medium (again, whenever asked)."""
+        assert self.state is PollsState.COUNTED and self.box is not None
+        self._checkpoint("export")
+        files: dict[str, bytes] = {}
+        for name in ("protocol.json", "ballots.commitment.json"):
+            files[name] = self.storage.read(name)
+            files[name + ".sig"] = self.storage.read(name + ".sig")
+        for reason in bundle_format.CHECKPOINT_REASONS:
+            body = f"checkpoint-{reason}.txt"
+            files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
+            files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")
+        files[bundle_format.EVENTS] = self.storage.read(EVENTS_FILE)
+        files[bundle_format.BALLOTS] = compact(self.box.records())
+        files[bundle_format.TERMINAL_KEY] = self.identity.key.public.pem()
+        ids = {
+            "election": self.election.id,
+            "precinct": self.precinct.code,
+            "terminal": self.identity.terminal_id,
+        }
+        bundle_format.write_bundle(target, files, self.identity.key, ids)
+        self.log.append("bundle_exported")

@@ -1,0 +1,592 @@
+"""The polling station's terminal: what the poll worker and the voter see and touch.
+
+The station turns scans and taps into calls on Polls (which owns every store and every
+transition) and shows one screen at a time. All text goes through gettext: poll-worker
+screens in the board's language, voter screens in the language the voter chose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import select
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from PIL import Image
+
+from terminal.app import printouts
+from terminal.app.i18n import LANGUAGE_NAMES, VOTER_LANGUAGES, Gettext, N_, translator
+from terminal.app.polls import Decision, Polls, PollsState, PrinterProblem, Recovery
+from terminal.app.screens import Button, Fonts, Screen, render
+from terminal.app.software import software_hash
+from terminal.ballot.election import Contest, Election, Mode
+from terminal.tally.event_log import Checkpoint
+from terminal.tally.protocol import Protocol
+from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.idscan.pin import PinError, mask, parse_pin
+from terminal.idscan.register import Voter
+from terminal.trust import chair
+from terminal.trust.shares import ShareCollector, ShareProblem
+
+CHAIR_ATTEMPTS = 5
+CHAIR_LOCKOUT = dt.timedelta(minutes=5)
+
+
+class View(Enum):
+    """Every screen the station can show; the value is the screen's name."""
+
+    READY = "ready"
+    CHAIR_PIN = "chair_pin"
+    IDLE = "idle"
+    VOTER_FOUND = "voter_found"
+    REISSUE_OFFER = "reissue_offer"
+    REFUSED = "refused"
+    LANGUAGE = "language"
+    BALLOT = "ballot"
+    REVIEW = "review"
+    CAST = "cast"
+    PRINTER_PROBLEM = "printer_problem"
+    CLOSE_CONFIRM = "close_confirm"
+    SHARES = "shares"
+    COUNTED = "counted"
+    RECOVERED = "recovered"
+    FATAL = "fatal"
+
+
+class Purpose(Enum):
+    OPEN = "open"
+    CLOSE = "close"
+
+
+@dataclass
+class Session:
+    """One voter at the terminal: nothing of it is stored but through Polls."""
+
+    position: int
+    voter: Voter
+    reissue: bool
+    language: str = "ky"
+    contest: int = 0
+    selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+REFUSALS = {
+    Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
+    Decision.ALREADY_VOTED: N_("This voter has already received a ballot."),
+}
+PRINTER_TEXT = {
+    PrinterStatus.PAPER_OUT: N_("The printer is out of paper."),
+    PrinterStatus.COVER_OPEN: N_("The printer cover is open."),
+    PrinterStatus.OFFLINE: N_("The printer does not answer."),
+}
+SHARE_TEXT = {
+    ShareProblem.NOT_A_SHARE: N_("That is not a key-share card."),
+    ShareProblem.OTHER_PRECINCT: N_("That key-share card belongs to another precinct or election."),
+    ShareProblem.DAMAGED: N_("That key-share card is damaged or mistyped (its checksum fails)."),
+    ShareProblem.DUPLICATE: N_("That key-share card was already scanned."),
+    ShareProblem.FOREIGN_SET: N_("That key-share card is from another set of cards."),
+    ShareProblem.WRONG_KEY: N_("These cards do not open this precinct's ballot box."),
+}
+
+
+class Station:
+    def __init__(
+        self,
+        polls: Polls,
+        display: Display,
+        touch: Touch,
+        scanner: Scanner,
+        fonts: Fonts,
+        worker_language: str,
+        export_dir: Path,
+    ) -> None:
+        self.polls = polls
+        self.display = display
+        self.touch = touch
+        self.scanner = scanner
+        self.fonts = fonts
+        self.worker_language = worker_language
+        self.export_dir = export_dir
+        self.view = View.READY
+        self.lines: tuple[str, ...] = ()
+        self.pin = ""
+        self.purpose = Purpose.OPEN
+        self.card: chair.ChairCard | None = None
+        self.session: Session | None = None
+        self.pending: Callable[[], PrinterProblem | None] | None = None
+        self.after_print = View.IDLE
+        self.collector: ShareCollector | None = None
+        self.frame: Frame | None = None
+        self.pressed: str | None = None
+        self.recovery = Recovery.NOTHING
+
+    # --- text ---------------------------------------------------------------------------
+
+    @property
+    def _w(self) -> Gettext:
+        """Poll-worker text."""
+        return translator(self.worker_language)
+
+    @property
+    def _v(self) -> Gettext:
+        """Voter text, in the voter's language."""
+        return translator(self.session.language if self.session else self.worker_language)
+
+    # --- start-up -----------------------------------------------------------------------
+
+    def start(self, package_source: Path | None) -> None:
+        """Install the package if blank, settle any interruption, and pick the first screen."""
+        polls = self.polls
+        for language in VOTER_LANGUAGES:
+            translator(language)  # a missing catalog stops the terminal now, not mid-ballot
+        if polls.state is PollsState.BLANK:
+            if package_source is None:
+                raise SystemExit("no election package installed and none given (--package)")
+            self._run_print(lambda: polls.install(package_source), View.READY)
+        else:
+            polls.load()
+            self.recovery = polls.recover()
+            self._run_print(polls.reprint_pending, self._home())
+            if self.view is not View.PRINTER_PROBLEM and self.recovery is not Recovery.NOTHING:
+                self.view = View.RECOVERED
+        state = polls.state
+        if state is PollsState.CLOSED:
+            self._start_shares()
+        elif state is PollsState.COUNTED and not polls.count_events("bundle_exported"):
+            polls.export(self.export_dir)
+        self.show()
+
+    def _home(self) -> View:
+        return {
+            PollsState.READY: View.READY,
+            PollsState.OPEN: View.IDLE,
+            PollsState.CLOSED: View.SHARES,
+            PollsState.COUNTED: View.COUNTED,
+        }.get(self.polls.state, View.FATAL)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve scans and taps for ever (the process is stopped by its supervisor)."""
+        while True:
+            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
+            for scan in self.scanner.read():
+                self.on_scan(scan)
+            for event in self.touch.read():
+                target = self.frame.target_at(event.x, event.y) if self.frame else None
+                if event.down:
+                    self.pressed = target.id if target else None
+                elif target is not None and target.id == self.pressed:
+                    self.pressed = None
+                    self.on_tap(target.id)
+
+    def show(self) -> None:
+        self.frame = render(self._screen(), self.display.width, self.display.height, self.fonts)
+        self.display.show(self.frame)
+
+    # --- printing with the printer's problems ---------------------------------------------
+
+    def _run_print(self, job: Callable[[], PrinterProblem | None], then: View) -> bool:
+        """Run a job that prints; on a printer problem keep it to retry. True when done."""
+        problem = job()
+        if problem is None:
+            self.pending = None
+            self.view = then
+            return True
+        self.pending = job
+        self.after_print = then
+        self.view = View.PRINTER_PROBLEM
+        self.lines = (self._w(PRINTER_TEXT[problem.status]),)
+        return False
+
+    # --- input ------------------------------------------------------------------------------
+
+    def on_scan(self, scan: Scan) -> None:
+        data = scan.data.strip()
+        card = chair.parse_card(data)
+        if self.view in (View.READY, View.IDLE) and card is not None:
+            self._chair_card(card, Purpose.OPEN if self.view is View.READY else Purpose.CLOSE)
+        elif self.view is View.IDLE:
+            self._identify(data)
+        elif self.view is View.SHARES:
+            self._share(data)
+        elif self.view in (View.READY, View.COUNTED):
+            self.polls.log.append("scan_rejected", reason="not_a_chair_card")
+            self.lines = (self._w("That is not a chair card."),)
+        else:
+            return
+        self.show()
+
+    def on_tap(self, target: str) -> None:
+        handler = getattr(self, f"_tap_{self.view.value}", None)
+        if handler is not None:
+            handler(target)
+            self.show()
+
+    # --- chair ------------------------------------------------------------------------------
+
+    def _chair_card(self, card: chair.ChairCard, purpose: Purpose) -> None:
+        election, precinct = self.polls.election, self.polls.precinct
+        if (card.election, card.precinct) != (election.id, precinct.code):
+            self.polls.log.append("chair_auth_failed", reason="other_precinct")
+            self.lines = (self._w("That chair card belongs to another precinct or election."),)
+            return
+        locked = self._locked_until()
+        if locked is not None:
+            self.lines = (self._w("Too many wrong PINs. The chair card is locked until {time}.").format(
+                time=locked.strftime("%H:%M UTC")),)
+            return
+        self.card, self.purpose, self.pin, self.lines = card, purpose, "", ()
+        self.view = View.CHAIR_PIN
+
+    def _locked_until(self) -> dt.datetime | None:
+        events = self.polls.log.of_kind("chair_authenticated", "chair_auth_failed")
+        failures = []
+        for event in reversed(events):
+            if event.kind != "chair_auth_failed" or event.data["reason"] != "wrong_pin":
+                break
+            failures.append(event)
+        if len(failures) < CHAIR_ATTEMPTS:
+            return None
+        last = dt.datetime.strptime(failures[0].time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+        until = last + CHAIR_LOCKOUT
+        return until if self.polls.log.clock.now() < until else None
+
+    def _tap_chair_pin(self, target: str) -> None:
+        if target.startswith("digit-") and len(self.pin) < chair.PIN_DIGITS:
+            self.pin += target.removeprefix("digit-")
+        elif target == "erase":
+            self.pin = self.pin[:-1]
+        elif target == "cancel":
+            self.view, self.lines = self._home(), ()
+        elif target == "ok" and self.card is not None:
+            if not chair.check(self.card, self.pin, self.polls.precinct.chair):
+                self.polls.log.append("chair_auth_failed", reason="wrong_pin")
+                self.pin, self.lines = "", (self._w("Wrong PIN."),)
+                if self._locked_until() is not None:
+                    self.view = self._home()
+                return
+            self.polls.log.append("chair_authenticated", purpose=self.purpose.value)
+            self.pin, self.card, self.lines = "", None, ()
+            if self.purpose is Purpose.OPEN:
+                self._open_polls()
+            else:
+                self.view = View.CLOSE_CONFIRM
+
+    def _open_polls(self) -> None:
+        election, polls = self.polls.election, self.polls
+        today = (polls.log.clock.now() + election.utc_offset).date()
+        if election.mode is Mode.OFFICIAL and today != election.date:
+            self.view = View.READY
+            self.lines = (self._w("The clock says {today}, the election is on {day}. "
+                                  "Polls stay closed.").format(today=today.isoformat(),
+                                                               day=election.date.isoformat()),)
+        elif polls.box is not None and polls.box.count:
+            self.view = View.READY
+            self.lines = (self._w("The ballot box is not empty: the polls cannot be opened."),)
+        else:
+            self._run_print(polls.open_polls, View.IDLE)
+
+    def _tap_close_confirm(self, target: str) -> None:
+        if target == "close":
+            self.polls.close_polls()
+            self._start_shares()
+        else:
+            self.view = View.IDLE
+
+    # --- voters -------------------------------------------------------------------------
+
+    def _identify(self, data: str) -> None:
+        self.lines = ()
+        try:
+            number = parse_pin(data).number
+        except PinError as exc:
+            self.polls.log.append("voter_refused", reason="invalid_document")
+            self.view = View.REFUSED
+            self.lines = (self._w("The document could not be read or is not valid."), str(exc))
+            return
+        decision, position, voter = self.polls.identify(number)
+        if decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
+            assert position is not None and voter is not None
+            self.session = Session(position, voter, reissue=decision is Decision.REISSUE_POSSIBLE)
+            self.view = View.VOTER_FOUND if decision is Decision.ELIGIBLE else View.REISSUE_OFFER
+            return
+        self.view = View.REFUSED
+        self.lines = (self._w(REFUSALS[decision]),)
+        if voter is not None:
+            self.lines += (voter.full_name(),)
+
+    def _tap_voter_found(self, target: str) -> None:
+        assert self.session is not None
+        if target == "issue":
+            self.polls.issue(self.session.position, reissue=False)
+            self.view = View.LANGUAGE
+        else:
+            self.session, self.view = None, View.IDLE
+
+    def _tap_reissue_offer(self, target: str) -> None:
+        assert self.session is not None
+        if target == "issue":
+            self.polls.issue(self.session.position, reissue=True)
+            self.view = View.LANGUAGE
+        else:
+            self.polls.refuse_reissue()
+            self.session, self.view = None, View.IDLE
+
+    def _tap_refused(self, target: str) -> None:
+        self.view, self.lines = View.IDLE, ()
+
+    def _tap_recovered(self, target: str) -> None:
+        self.view, self.lines = self._home(), ()
+
+    def _tap_language(self, target: str) -> None:
+        assert self.session is not None
+        if target in VOTER_LANGUAGES:
+            self.session.language = target
+            self.session.contest = 0
+            self.view = View.BALLOT
+
+    def _contest(self) -> Contest:
+        assert self.session is not None
+        return self.polls.election.contests[self.session.contest]
+
+    def _tap_ballot(self, target: str) -> None:
+        assert self.session is not None
+        contest = self._contest()
+        chosen = self.session.selections.get(contest.id, ())
+        if target.startswith("choice-"):
+            choice = target.removeprefix("choice-")
+            if choice in chosen:
+                chosen = tuple(c for c in chosen if c != choice)
+            elif contest.max_selections == 1:
+                chosen = (choice,)
+            elif len(chosen) < contest.max_selections:
+                chosen = (*chosen, choice)
+            self.session.selections[contest.id] = chosen
+        elif target == "next" and chosen:
+            if self.session.contest + 1 < len(self.polls.election.contests):
+                self.session.contest += 1
+            else:
+                self.view = View.REVIEW
+        elif target == "back" and self.session.contest > 0:
+            self.session.contest -= 1
+
+    def _tap_review(self, target: str) -> None:
+        assert self.session is not None
+        if target == "change":
+            self.session.contest = 0
+            self.view = View.BALLOT
+        elif target == "cast":
+            session = self.session
+            self._run_print(lambda: self.polls.cast(session.selections, self._slip_data(session)), View.CAST)
+
+    def _tap_cast(self, target: str) -> None:
+        self.session, self.view = None, View.IDLE
+
+    def _tap_printer_problem(self, target: str) -> None:
+        if target == "retry" and self.pending is not None:
+            self._run_print(self.pending, self.after_print)
+
+    # --- closing ------------------------------------------------------------------------
+
+    def _start_shares(self) -> None:
+        precinct = self.polls.precinct
+        self.collector = ShareCollector(self.polls.election.id, precinct.code, precinct.sealing_key)
+        self.view, self.lines = View.SHARES, ()
+
+    def _share(self, data: str) -> None:
+        assert self.collector is not None
+        result = self.collector.add(data)
+        if isinstance(result, ShareProblem):
+            self.polls.log.append("share_refused", problem=result.value)
+            self.lines = (self._w(SHARE_TEXT[result]),)
+            return
+        if result is None:
+            self.lines = (self._w("Card accepted."),)
+            return
+        self.collector = None
+        key = bytearray(result)
+        try:
+            self._run_print(lambda: self.polls.count_and_sign(bytes(key)), View.COUNTED)
+        finally:
+            # The key exists only for the count: overwrite our copy as soon as it is done.
+            key[:] = bytes(len(key))
+        if self.view is View.COUNTED:
+            self.polls.export(self.export_dir)
+
+    def _tap_counted(self, target: str) -> None:
+        if target == "reprint":
+            self._run_print(lambda: self.polls.print_document("protocol", {}), View.COUNTED)
+        elif target == "export":
+            self.polls.export(self.export_dir)
+            self.lines = (self._w("The results bundle was exported again."),)
+
+    # --- screens --------------------------------------------------------------------------
+
+    def _screen(self) -> Screen:
+        w, polls = self._w, self.polls
+        test = polls.package is not None and polls.election.mode is Mode.TEST
+        v = self.view
+        ok = (Button("ok", w("OK"), primary=True),)
+        if v is View.READY:
+            return Screen(v.value, w("Polls not open"), (
+                polls.election.name(self.worker_language),
+                w("Precinct {code}").format(code=polls.precinct.code),
+                w("Chair: scan the chair card to open the polls."), *self.lines), test_mode=test)
+        if v is View.CHAIR_PIN:
+            digits = [Button(f"digit-{d}", d) for d in "123456789"]
+            keys = (*digits, Button("erase", "⌫"), Button("digit-0", "0"),
+                    Button("ok", w("OK"), primary=True, enabled=len(self.pin) == chair.PIN_DIGITS))
+            return Screen(v.value, w("Chair PIN"), (w("Enter the chair's PIN."), *self.lines),
+                          choices=keys, columns=3, big_line="● " * len(self.pin) or "—",
+                          actions=(Button("cancel", w("Cancel")),), test_mode=test)
+        if v is View.IDLE:
+            return Screen(v.value, w("Polls open"), (
+                w("Scan the voter's document."),
+                w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
+                *self.lines), test_mode=test)
+        if v in (View.VOTER_FOUND, View.REISSUE_OFFER):
+            assert self.session is not None
+            voter = self.session.voter
+            lines: tuple[str, ...] = (voter.full_name(), w("Born {date}").format(date=voter.birth_date.isoformat()),
+                     w("PIN {number}").format(number=mask(voter.number)))
+            if v is View.REISSUE_OFFER:
+                lines += (w("This voter's earlier ballot was not cast (interrupted). "
+                            "Issue a new ballot?"),)
+                return Screen(v.value, w("Ballot already issued"), lines, actions=(
+                    Button("refuse", w("Refuse")), Button("issue", w("Issue new ballot"), primary=True)),
+                    test_mode=test)
+            return Screen(v.value, w("Voter found"), (*lines, w("Compare the name with the document.")),
+                          actions=(Button("cancel", w("Cancel")),
+                                   Button("issue", w("Issue ballot"), primary=True)), test_mode=test)
+        if v is View.REFUSED:
+            return Screen(v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test)
+        if v is View.LANGUAGE:
+            return Screen(v.value, "Тил · Язык · Тіл · Language", (),
+                          choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
+                          columns=2, test_mode=test)
+        if v is View.BALLOT:
+            return self._ballot_screen(test)
+        if v is View.REVIEW:
+            assert self.session is not None
+            t, lang = self._v, self.session.language
+            lines = tuple(
+                f"{c.title(lang)}: " + ", ".join(
+                    ch.name(lang) for ch in c.choices if ch.id in self.session.selections.get(c.id, ()))
+                for c in polls.election.contests)
+            return Screen(v.value, t("Check your choice"), (*lines, t("Tap Cast to cast your ballot.")),
+                          actions=(Button("change", t("Change")),
+                                   Button("cast", t("Cast ballot"), primary=True)), test_mode=test)
+        if v is View.CAST:
+            t = self._v
+            return Screen(v.value, t("Your ballot is cast"), (t("Take your paper slip. Thank you!"),),
+                          actions=(Button("done", t("Done"), primary=True),), test_mode=test)
+        if v is View.PRINTER_PROBLEM:
+            return Screen(v.value, w("Printer problem"), (*self.lines, w("Fix the printer, then tap Retry.")),
+                          actions=(Button("retry", w("Retry"), primary=True),), warning=True, test_mode=test)
+        if v is View.CLOSE_CONFIRM:
+            return Screen(v.value, w("Close the polls?"), (
+                w("After closing, no more ballots can be cast."),
+                w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0)),
+                actions=(Button("cancel", w("Cancel")), Button("close", w("Close polls"), primary=True)),
+                test_mode=test)
+        if v is View.SHARES:
+            have = len(self.collector.shares) if self.collector else 0
+            return Screen(v.value, w("Count the ballots"), (
+                w("Polls are closed. Commission members: scan your key-share cards."),
+                w("Cards accepted: {count}").format(count=have), *self.lines), test_mode=test)
+        if v is View.COUNTED:
+            return Screen(v.value, w("Polls closed"), (
+                w("The ballots are counted and the results protocol is signed and printed."),
+                w("Results bundle: {path}").format(path=str(self.export_dir)), *self.lines),
+                actions=(Button("reprint", w("Print protocol again")), Button("export", w("Export again"))),
+                test_mode=test)
+        if v is View.RECOVERED:
+            text = {
+                Recovery.BALLOT_CAST: w("The last ballot WAS cast before the interruption; its slip is complete."),
+                Recovery.BALLOT_VOID: w("The last ballot was NOT cast; its slip is marked void. "
+                                        "Scan the voter's document to issue a new ballot."),
+                Recovery.PRINT_INTERRUPTED: w("A printout was interrupted and marked void."),
+            }.get(self.recovery, "")
+            # The name says how the interruption was settled, for the screen log and tests.
+            return Screen(f"recovered-{self.recovery.value}", w("Power was interrupted"), (text,),
+                          actions=ok, warning=True,
+                          test_mode=test)
+        return Screen(View.FATAL.value, w("Terminal stopped"), self.lines, warning=True, test_mode=test)
+
+    def _ballot_screen(self, test: bool) -> Screen:
+        assert self.session is not None
+        t, lang = self._v, self.session.language
+        contest = self._contest()
+        chosen = self.session.selections.get(contest.id, ())
+        choices = tuple(
+            Button(f"choice-{c.id}", c.name(lang), selected=c.id in chosen) for c in contest.choices
+        )
+        hint = t("Choose one.") if contest.max_selections == 1 else t("Choose up to {n}.").format(
+            n=contest.max_selections)
+        actions: tuple[Button, ...] = (Button("next", t("Next"), primary=True, enabled=bool(chosen)),)
+        if self.session.contest > 0:
+            actions = (Button("back", t("Back")), *actions)
+        return Screen(View.BALLOT.value, contest.title(lang), (hint,), choices=choices,
+                      columns=2 if len(choices) > 5 else 1, actions=actions, test_mode=test)
+
+    # --- printouts ----------------------------------------------------------------------
+
+    def _slip_data(self, session: Session) -> dict[str, object]:
+        return {"language": session.language, "selections": dict(session.selections)}
+
+    def render_printout(self, kind: str, data: dict[str, object]) -> Image.Image:
+        """Render one printout; called by Polls at the moment it prints."""
+        polls, w = self.polls, self._w
+        election, lang = polls.election, self.worker_language
+        paper = printouts.Paper(polls.printer.width, self.fonts.regular, self.fonts.bold)
+        now = polls.log.clock.now()
+        header = printouts.Header(
+            election.name(lang), election.id, polls.precinct.code, polls.identity.terminal_id,
+            election.mode,
+        )
+        if kind == "setup-report":
+            package = polls.log.of_kind("package_loaded")[-1].data["package_sha256"]
+            return printouts.setup_report(
+                printouts.SetupReport(header, software_hash(), str(package), now), w, paper)
+        if kind == "zero-report":
+            assert polls.box is not None
+            checkpoint = Checkpoint.from_bytes(polls.checkpoint_bytes("open"), "checkpoint-open.txt")
+            return printouts.zero_report(printouts.ZeroReport(
+                header, software_hash(), printouts.contest_names(election, lang), polls.box.count,
+                checkpoint, now), w, paper)
+        if kind == "slip":
+            selections = data["selections"]
+            language = data["language"]
+            assert isinstance(selections, dict) and isinstance(language, str)
+            return render_slip(election, language, selections, paper)
+        if kind == "protocol":
+            body, signature = polls.protocol()
+            return printouts.protocol(printouts.ProtocolPrintout(
+                Protocol.from_json(body), signature, election.name(lang),
+                printouts.contest_names(election, lang), now), w, paper)
+        if kind == "void-notice":
+            what = (printouts.Interrupted.BALLOT if data["printout"] == "slip"
+                    else printouts.Interrupted.PRINTOUT)
+            return printouts.void_notice(what, election.mode, w, paper)
+        raise ValueError(f"unknown printout {kind!r}")
+
+
+def render_slip(
+    election: Election, language: str, selections: dict[str, tuple[str, ...]], paper: printouts.Paper
+) -> Image.Image:
+    """The voter's slip: the same pixels for the same choices, whoever and whenever."""
+    slip = printouts.Slip(
+        election.name(language),
+        election.mode,
+        tuple(
+            printouts.SlipContest(
+                c.title(language),
+                tuple(ch.name(language) for ch in c.choices if ch.id in selections.get(c.id, ())),
+            )
+            for c in election.contests
+        ),
+    )
+    return printouts.slip(slip, translator(language), paper)

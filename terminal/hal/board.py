@@ -1,0 +1,476 @@
+"""Board configuration: which drivers a terminal runs and where its devices and files are.
+
+One TOML file per board (board_configs/*.toml), read once at start and checked whole: a
+missing, misspelt or out-of-range key is an error naming the file and the key, because a
+typo that silently falls back to a default would surface only on election day.
+
+Relative paths are relative to the terminal process's current directory, not to the file:
+the simulator starts each terminal with its run directory as the current directory, so that
+one board file serves every run, and the short relative socket paths stay within the
+108-byte limit of a Unix socket address however deep the run directory is.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from terminal.hal.clock import Clock, SystemClock
+from terminal.hal.interfaces import Display, Printer, Scanner, Touch
+from terminal.hal.serial_scanner import SerialScanner, Suffix
+from terminal.hal.socket_panel import SocketDisplay, SocketTouch
+
+E = TypeVar("E", bound=Enum)
+
+# The simulated panel's wire format carries at most this many pixels a side.
+MAX_SCREEN_SIDE = 4096
+# Debian's fonts-dejavu-core: covers Kyrgyz and Kazakh Cyrillic.
+DEFAULT_REGULAR_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+DEFAULT_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# What scanners and thermal printers ship set to.
+DEFAULT_BAUDRATE = 9600
+_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+WORKER_LANGUAGES = ("ky", "ru", "kk", "en")
+
+
+class BoardConfigError(ValueError):
+    """The board file is missing, unreadable or invalid; the message names the file and key."""
+
+    def __init__(self, source: Path, key: str, problem: str) -> None:
+        """`key` is dotted ("display.width"), or empty for the whole file."""
+        where = f"{source}: {key}" if key else str(source)
+        super().__init__(f"{where}: {problem}")
+        self.source = source
+        self.key = key
+
+
+class Role(StrEnum):
+    IDENTIFY = "identify"
+    VOTE = "vote"
+    COMBINED = "combined"
+
+
+class DisplayDriver(StrEnum):
+    FRAMEBUFFER = "framebuffer"
+    SOCKET = "socket"
+
+
+class TouchDriver(StrEnum):
+    EVDEV = "evdev"
+    SOCKET = "socket"
+
+
+class ScannerDriver(StrEnum):
+    SERIAL = "serial"
+    EVDEV = "evdev"
+
+
+class PrinterDriver(StrEnum):
+    SERIAL = "serial"
+    USBLP = "usblp"
+
+
+class ClockSource(StrEnum):
+    """What set the wall clock; recorded with every event."""
+
+    RTC = "rtc"
+    NTP = "ntp"
+    MANUAL = "manual"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    role: Role
+    language: str  # of the poll worker's screens and the reports; voters choose their own
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    driver: DisplayDriver
+    path: Path  # the framebuffer device, or the simulated panel's socket
+    width: int
+    height: int
+    rotation: int  # degrees clockwise the panel is mounted; 0 for the simulated panel
+
+
+@dataclass(frozen=True)
+class TouchCalibration:
+    """Raw evdev axis ranges (None: as the device reports them) and the axes' orientation."""
+
+    min_x: int | None = None
+    max_x: int | None = None
+    min_y: int | None = None
+    max_y: int | None = None
+    swap_xy: bool = False
+    invert_x: bool = False
+    invert_y: bool = False
+
+
+@dataclass(frozen=True)
+class TouchConfig:
+    driver: TouchDriver
+    path: Path  # the evdev device, or the simulated panel's socket
+    calibration: TouchCalibration
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    driver: ScannerDriver
+    path: Path  # the serial port, or the evdev device of a keyboard-wedge scanner
+    baudrate: int  # serial driver only
+    suffix: Suffix  # a keyboard-wedge scanner's Enter key counts as CR
+    aim_prefix: bool
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    driver: PrinterDriver
+    path: Path  # the serial port, or the USB printer-class device (/dev/usb/lp0)
+    baudrate: int  # serial driver only
+    width_dots: int
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data: Path
+    mirror: Path | None  # a second card every write is copied to
+    export: Path  # where results bundles are written
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    source: ClockSource
+
+
+@dataclass(frozen=True)
+class FontsConfig:
+    regular: Path
+    bold: Path
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    source: Path  # the file it was read from, for messages
+    terminal: TerminalConfig
+    display: DisplayConfig
+    touch: TouchConfig
+    scanner: ScannerConfig
+    printer: PrinterConfig
+    storage: StorageConfig
+    clock: ClockConfig
+    fonts: FontsConfig
+
+
+@dataclass(frozen=True)
+class Devices:
+    display: Display
+    touch: Touch
+    scanner: Scanner
+    printer: Printer
+    clock: Clock
+
+
+def load_board(path: Path) -> BoardConfig:
+    """Read and check a board file; raises BoardConfigError."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except OSError as exc:
+        raise BoardConfigError(path, "", f"cannot read: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BoardConfigError(path, "", f"not valid TOML: {exc}") from exc
+    return parse_board_config(data, path)
+
+
+def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
+    """Check parsed TOML; `source` names it in errors. Raises BoardConfigError."""
+    required = ("terminal", "display", "touch", "scanner", "printer", "storage", "clock")
+    unknown = sorted(set(data) - {*required, "fonts"})
+    if unknown:
+        raise BoardConfigError(source, unknown[0], "unknown section")
+    for name in required:
+        if name not in data:
+            raise BoardConfigError(source, name, "missing section")
+    return BoardConfig(
+        source=source,
+        terminal=_terminal(_Section(source, "terminal", data["terminal"])),
+        display=_display(_Section(source, "display", data["display"])),
+        touch=_touch(_Section(source, "touch", data["touch"])),
+        scanner=_scanner(_Section(source, "scanner", data["scanner"])),
+        printer=_printer(_Section(source, "printer", data["printer"])),
+        storage=_storage(_Section(source, "storage", data["storage"])),
+        clock=_clock(_Section(source, "clock", data["clock"])),
+        fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
+    )
+
+
+def open_devices(config: BoardConfig) -> Devices:
+    """Open the drivers the config names; raises BoardConfigError for a driver not built yet,
+    and the driver's own error (PanelConnectionError, serial.SerialException) if a device is
+    not there."""
+    return Devices(
+        display=_open_display(config),
+        touch=_open_touch(config),
+        scanner=_open_scanner(config),
+        printer=_open_printer(config),
+        clock=SystemClock(config.clock.source.value),
+    )
+
+
+def _unavailable(config: BoardConfig, section: str, driver: Enum) -> BoardConfigError:
+    return BoardConfigError(
+        config.source, f"{section}.driver", f"the {driver.value!r} driver is not available yet"
+    )
+
+
+def _open_display(config: BoardConfig) -> Display:
+    display = config.display
+    if display.driver is DisplayDriver.SOCKET:
+        return SocketDisplay(display.path, display.width, display.height)
+    raise _unavailable(config, "display", display.driver)
+
+
+def _open_touch(config: BoardConfig) -> Touch:
+    if config.touch.driver is TouchDriver.SOCKET:
+        return SocketTouch(config.touch.path)
+    raise _unavailable(config, "touch", config.touch.driver)
+
+
+def _open_scanner(config: BoardConfig) -> Scanner:
+    scanner = config.scanner
+    if scanner.driver is ScannerDriver.SERIAL:
+        return SerialScanner(
+            str(scanner.path), scanner.baudrate, scanner.suffix, scanner.aim_prefix
+        )
+    raise _unavailable(config, "scanner", scanner.driver)
+
+
+def _open_printer(config: BoardConfig) -> Printer:
+    # Imported only when used: each module costs start-up time on a Pi, ~35x more under QEMU.
+    printer = config.printer
+    if printer.driver is PrinterDriver.SERIAL:
+        from terminal.hal.serial_printer import SerialPrinter
+
+        return SerialPrinter(str(printer.path), width=printer.width_dots, baudrate=printer.baudrate)
+    from terminal.hal.serial_printer import UsbLpPrinter
+
+    return UsbLpPrinter(str(printer.path), width=printer.width_dots)
+
+
+class _Section:
+    """One table of the file: typed reads whose errors name the key, and a final check
+    that no key was left unread (a misspelt key is an error, not a silent default)."""
+
+    def __init__(self, source: Path, name: str, table: object) -> None:
+        if not isinstance(table, dict):
+            raise BoardConfigError(source, name, "must be a table")
+        self._source = source
+        self._name = name
+        self._table: dict[str, object] = table
+        self._read: set[str] = set()
+
+    def error(self, key: str, problem: str) -> BoardConfigError:
+        return BoardConfigError(self._source, f"{self._name}.{key}", problem)
+
+    def _take(self, key: str) -> object:
+        self._read.add(key)
+        return self._table.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self._table
+
+    def string(self, key: str, default: str | None = None) -> str:
+        value = self._take(key)
+        if value is None and default is not None:
+            return default
+        if value is None:
+            raise self.error(key, "missing")
+        if not isinstance(value, str) or not value:
+            raise self.error(key, f"must be a non-empty string, not {value!r}")
+        return value
+
+    def choice(self, key: str, kind: type[E]) -> E:
+        value = self.string(key)
+        for member in kind:
+            if member.value == value:
+                return member
+        allowed = ", ".join(repr(member.value) for member in kind)
+        raise self.error(key, f"must be one of {allowed}, not {value!r}")
+
+    def integer(
+        self, key: str, allowed: range | tuple[int, ...], default: int | None = None
+    ) -> int:
+        value = self._take(key)
+        if value is None and default is not None:
+            return default
+        if value is None:
+            raise self.error(key, "missing")
+        # bool is an int in Python; `width = true` is still a mistake.
+        if type(value) is not int or value not in allowed:
+            if isinstance(allowed, range):
+                expected = f"a whole number from {allowed.start} to {allowed.stop - 1}"
+            else:
+                expected = "one of " + ", ".join(map(str, allowed))
+            raise self.error(key, f"must be {expected}, not {value!r}")
+        return value
+
+    def optional_integer(self, key: str, allowed: range) -> int | None:
+        return self.integer(key, allowed) if self.has(key) else None
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._take(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, not {value!r}")
+        return value
+
+    def path(self, key: str, default: Path | None = None) -> Path:
+        text = self.string(key, None if default is None else str(default))
+        if "\0" in text:
+            raise self.error(key, "must not contain a NUL character")
+        return Path(text)
+
+    def optional_path(self, key: str) -> Path | None:
+        return self.path(key) if self.has(key) else None
+
+    def finish(self, driver: Enum | None = None) -> None:
+        unread = sorted(set(self._table) - self._read)
+        if unread:
+            context = f" with driver {driver.value!r}" if driver else ""
+            raise self.error(unread[0], f"unknown key in [{self._name}]{context}")
+
+
+# Wide enough for any axis a touch controller reports, narrow enough to catch typos.
+_RAW_AXIS = range(-(2**31), 2**31)
+
+
+def _terminal(section: _Section) -> TerminalConfig:
+    language = section.string("language", "ru")
+    if language not in WORKER_LANGUAGES:
+        raise section.error("language", f"must be one of {', '.join(WORKER_LANGUAGES)}")
+    config = TerminalConfig(role=section.choice("role", Role), language=language)
+    section.finish()
+    return config
+
+
+def _display(section: _Section) -> DisplayConfig:
+    driver = section.choice("driver", DisplayDriver)
+    socket = driver is DisplayDriver.SOCKET
+    config = DisplayConfig(
+        driver=driver,
+        path=section.path("socket" if socket else "device"),
+        width=section.integer("width", range(1, MAX_SCREEN_SIDE + 1)),
+        height=section.integer("height", range(1, MAX_SCREEN_SIDE + 1)),
+        # The simulated panel shows the picture as drawn: it has no mounting to undo.
+        rotation=0 if socket else section.integer("rotation", (0, 90, 180, 270), default=0),
+    )
+    section.finish(driver)
+    return config
+
+
+def _touch(section: _Section) -> TouchConfig:
+    driver = section.choice("driver", TouchDriver)
+    if driver is TouchDriver.SOCKET:
+        # The simulated panel sends screen coordinates, so calibration keys are unknown here.
+        config = TouchConfig(driver, section.path("socket"), TouchCalibration())
+    else:
+        config = TouchConfig(driver, section.path("device"), _calibration(section))
+    section.finish(driver)
+    return config
+
+
+def _calibration(section: _Section) -> TouchCalibration:
+    calibration = TouchCalibration(
+        min_x=section.optional_integer("min_x", _RAW_AXIS),
+        max_x=section.optional_integer("max_x", _RAW_AXIS),
+        min_y=section.optional_integer("min_y", _RAW_AXIS),
+        max_y=section.optional_integer("max_y", _RAW_AXIS),
+        swap_xy=section.boolean("swap_xy", False),
+        invert_x=section.boolean("invert_x", False),
+        invert_y=section.boolean("invert_y", False),
+    )
+    for axis, low, high in (
+        ("x", calibration.min_x, calibration.max_x),
+        ("y", calibration.min_y, calibration.max_y),
+    ):
+        if (low is None) != (high is None):
+            key = f"min_{axis}" if low is None else f"max_{axis}"
+            raise section.error(key, f"missing: give both min_{axis} and max_{axis}, or neither")
+        if low is not None and high is not None and low >= high:
+            raise section.error(f"max_{axis}", f"must be greater than min_{axis} ({low})")
+    return calibration
+
+
+def _scanner(section: _Section) -> ScannerConfig:
+    driver = section.choice("driver", ScannerDriver)
+    if driver is ScannerDriver.SERIAL:
+        config = ScannerConfig(
+            driver=driver,
+            path=section.path("port"),
+            baudrate=section.integer("baudrate", _BAUDRATES, default=DEFAULT_BAUDRATE),
+            suffix=section.choice("suffix", Suffix),
+            aim_prefix=section.boolean("aim_prefix", False),
+        )
+    else:
+        config = ScannerConfig(
+            driver=driver,
+            path=section.path("device"),
+            baudrate=DEFAULT_BAUDRATE,
+            suffix=Suffix.CR,
+            aim_prefix=section.boolean("aim_prefix", False),
+        )
+    section.finish(driver)
+    return config
+
+
+def _printer(section: _Section) -> PrinterConfig:
+    driver = section.choice("driver", PrinterDriver)
+    serial = driver is PrinterDriver.SERIAL
+    config = PrinterConfig(
+        driver=driver,
+        path=section.path("port" if serial else "device"),
+        baudrate=(
+            section.integer("baudrate", _BAUDRATES, default=DEFAULT_BAUDRATE)
+            if serial
+            else DEFAULT_BAUDRATE
+        ),
+        # 58 mm and 80 mm paper at 203 dpi (8 dots per millimetre).
+        width_dots=section.integer("width_dots", (384, 576)),
+    )
+    section.finish(driver)
+    return config
+
+
+def _storage(section: _Section) -> StorageConfig:
+    config = StorageConfig(
+        data=section.path("data"),
+        mirror=section.optional_path("mirror"),
+        export=section.path("export"),
+    )
+    if config.mirror is not None and config.mirror == config.data:
+        raise section.error("mirror", "must be another directory than data")
+    section.finish()
+    return config
+
+
+def _clock(section: _Section) -> ClockConfig:
+    config = ClockConfig(source=section.choice("source", ClockSource))
+    section.finish()
+    return config
+
+
+def _fonts(section: _Section) -> FontsConfig:
+    config = FontsConfig(
+        regular=section.path("regular", DEFAULT_REGULAR_FONT),
+        bold=section.path("bold", DEFAULT_BOLD_FONT),
+    )
+    section.finish()
+    return config

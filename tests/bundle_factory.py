@@ -1,0 +1,195 @@
+"""Results bundles made by hand from the terminal's formats, for tests of the host tools.
+
+A bundle made here is what an honest terminal would export after a polling day with the
+given ballots: a hash-chained event log with the catalogue's event kinds, signed open,
+close and export checkpoints, sealed and signed ballots, their commitment, the protocol
+counted from the ballots, and the signed manifest. Keyword arguments bend one part of
+it, to make the bundles a dishonest or broken terminal could produce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from terminal.ballot.election import Election, Mode
+from terminal.tally.ballot_box import commit, compact
+from terminal.tally.bundle import (
+    BALLOTS,
+    COMMITMENT,
+    EVENTS,
+    MANIFEST,
+    PROTOCOL,
+    TERMINAL_KEY,
+    checkpoint_name,
+    write_bundle,
+)
+from terminal.tally.event_log import GENESIS, Checkpoint, origin, parse_log, record_line
+from terminal.tally.protocol import ContestResult, Protocol
+from terminal.tally.sealing import Ballot, seal
+from terminal.trust.signing import SigningKey
+
+SOFTWARE = hashlib.sha256(b"tamga test build").hexdigest()
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+Selections = Mapping[str, Sequence[str]]
+
+
+class _Log:
+    """An event log being written: the lines, and the head of the chain."""
+
+    def __init__(self, start: dt.datetime, lines: Sequence[bytes] = ()) -> None:
+        self.lines = list(lines)
+        self.head = hashlib.sha256(self.lines[-1]).hexdigest() if self.lines else GENESIS
+        self.start = start
+
+    def append(self, kind: str, **data: Any) -> None:
+        seq = len(self.lines)
+        time = (self.start + dt.timedelta(seconds=seq)).strftime(TIME_FORMAT)
+        line = record_line(seq, time, "manual", kind, data, self.head)
+        self.lines.append(line)
+        self.head = hashlib.sha256(line).hexdigest()
+
+    def checkpoint(
+        self, log_origin: str, reason: str, signer: SigningKey, files: dict[str, bytes]
+    ) -> Checkpoint:
+        """Sign a checkpoint of the log as it is into `files`, then log that it was signed."""
+        point = Checkpoint(log_origin, len(self.lines), self.head)
+        self.append("checkpoint_signed", reason=reason, size=point.size)
+        data = point.to_bytes()
+        name = checkpoint_name(reason)
+        files.update({name: data, name + ".sig": signer.sign(data)})
+        return point
+
+    def data(self) -> bytes:
+        return b"".join(line + b"\n" for line in self.lines)
+
+
+def _count(election: Election, ballots: Sequence[Selections]) -> dict[str, ContestResult]:
+    results = {}
+    for contest in election.contests:
+        votes = {choice.id: 0 for choice in contest.choices}
+        blank = 0
+        for ballot in ballots:
+            chosen = ballot.get(contest.id, ())
+            blank += not chosen
+            for choice in chosen:
+                votes[choice] += 1
+        results[contest.id] = ContestResult(votes, blank)
+    return results
+
+
+def make_bundle(
+    directory: Path,
+    election: Election,
+    precinct: str,
+    terminal: str,
+    signer: SigningKey,
+    ballots: Sequence[Selections],
+    *,
+    voids: int = 0,
+    package_sha256: str | None = None,
+    loaded_mode: Mode | None = None,
+    protocol_changes: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
+
+    `voids` ballots are issued and voided besides the cast ones. `loaded_mode` is the
+    mode the log says the package had (default: the election's), `package_sha256` the hash
+    of its election.json (default: that of `election`); `protocol_changes`
+    replaces fields of the protocol before it is signed (e.g. lines or contests).
+    """
+    code = election.precinct(precinct)
+    assert code is not None, f"precinct {precinct} is not in the election"
+    ids = {"election": election.id, "precinct": precinct, "terminal": terminal}
+    log_origin = origin(election.id, precinct, terminal)
+    test = election.mode is Mode.TEST
+    log = _Log(dt.datetime.combine(election.date, election.polls_open) - dt.timedelta(hours=1))
+    files: dict[str, bytes] = {}
+
+    log.append("terminal_started", software=SOFTWARE)
+    log.append(
+        "package_loaded",
+        **ids,
+        mode=(loaded_mode or election.mode).value,
+        package_sha256=package_sha256 or hashlib.sha256(election.to_json()).hexdigest(),
+    )
+    log.append("ballot_box_created", slots=code.ballot_slots)
+    log.append("chair_authenticated", purpose="open")
+    log.append("print_started", printout="zero_report")
+    log.checkpoint(log_origin, "open", signer, files)
+    log.append("print_finished", printout="zero_report")
+    log.append("polls_opened")
+    records = []
+    for selections in ballots:
+        log.append("ballot_issued", reissue=False)
+        ballot = Ballot(election.id, precinct, test, {k: tuple(v) for k, v in selections.items()})
+        records.append(seal(ballot, code.sealing_key, signer))
+        log.append("ballot_cast", recovered=False)
+    for _ in range(voids):
+        log.append("ballot_issued", reissue=False)
+        log.append("ballot_void", reason="cancelled")
+    log.append("chair_authenticated", purpose="close")
+    log.append("polls_closed")
+    close = log.checkpoint(log_origin, "close", signer, files)
+    log.append("ballots_counted", ballots=len(records))
+
+    exported = compact(records)
+    commitment = commit(election.id, precinct, terminal, exported).to_json()
+    protocol = Protocol(
+        **ids,
+        mode=election.mode.value,
+        software=SOFTWARE,
+        lines={
+            "voters_on_register": code.voters,
+            "voters_received_ballot": len(records) + voids,
+            "ballots_issued": len(records) + voids,
+            "ballots_void": voids,
+            "ballots_cast": len(records),
+            "damaged_slots": 0,
+        },
+        contests=_count(election, ballots),
+        ballots_commitment=hashlib.sha256(commitment).hexdigest(),
+        log_size=close.size,
+        log_head=close.head,
+    )
+    protocol = dataclasses.replace(protocol, **(protocol_changes or {}))
+    protocol_json = protocol.to_json()
+    log.append("protocol_signed", protocol_sha256=hashlib.sha256(protocol_json).hexdigest())
+    log.append("print_started", printout="results_protocol")
+    log.append("print_finished", printout="results_protocol")
+    log.checkpoint(log_origin, "export", signer, files)
+
+    files.update(
+        {
+            PROTOCOL: protocol_json,
+            PROTOCOL + ".sig": signer.sign(protocol_json),
+            EVENTS: log.data(),
+            BALLOTS: exported,
+            COMMITMENT: commitment,
+            COMMITMENT + ".sig": signer.sign(commitment),
+            TERMINAL_KEY: signer.public.pem(),
+        }
+    )
+    write_bundle(directory, files, signer, ids)
+    return directory
+
+
+def export_again(bundle: Path, directory: Path, signer: SigningKey) -> Path:
+    """The same terminal's next export of `bundle`: the log grown by `bundle_exported` and a
+    new signed export checkpoint, every other file as it was."""
+    manifest = json.loads((bundle / MANIFEST).read_bytes())
+    files = {name: (bundle / name).read_bytes() for name in manifest["files"]}
+    ids = {key: manifest[key] for key in ("election", "precinct", "terminal")}
+    events, _ = parse_log(files[EVENTS])
+    start = dt.datetime.strptime(events[0].time, TIME_FORMAT)
+    log = _Log(start, files[EVENTS].splitlines())
+    log.append("bundle_exported")
+    log.checkpoint(origin(**ids), "export", signer, files)
+    files[EVENTS] = log.data()
+    write_bundle(directory, files, signer, ids)
+    return directory

@@ -1,0 +1,604 @@
+"""The commission's office and the auditor's verify / tally / recount, on a tiny election."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import random
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from host_tools import commission as office
+from host_tools.__main__ import main
+from host_tools.verify import ShareCardError, rebuild_keys
+from terminal.ballot.election import Choice, Contest, Mode, Role
+from terminal.ballot.package import load_package
+from terminal.idscan.pin import Sex, make_pin
+from terminal.idscan.register import Register, Voter
+from terminal.tally.protocol import ContestResult
+from terminal.trust import chair
+from terminal.trust.shares import ShareCollector, public_key_of
+from terminal.trust.signing import SigningKey
+from tests.bundle_factory import export_again, make_bundle
+
+ELECTION_ID = "kg-2025-local"
+CONTESTS = (
+    Contest(
+        "mayor",
+        {"ru": "Мэр", "en": "Mayor", "ky": "Мэр"},
+        (
+            Choice("asanov", {"ru": "Асанов А.", "en": "Asanov A."}),
+            Choice("bekova", {"ru": "Бекова Б.", "en": "Bekova B."}),
+            Choice("against", {"ru": "Против всех", "en": "Against all"}, against_all=True),
+        ),
+    ),
+    Contest(
+        "council",
+        {"ru": "Городской совет", "en": "City council"},
+        tuple(Choice(c, {"en": f"Party {c.upper()}"}) for c in ("a", "b", "c", "d")),
+        max_selections=2,
+    ),
+)
+# Ballots of the combined terminal of P1 and the voting terminal of P2.
+P1_BALLOTS = [
+    {"mayor": ["asanov"], "council": ["a", "b"]},
+    {"mayor": ["asanov"], "council": ["c"]},
+    {"mayor": ["bekova"], "council": []},
+    {"mayor": [], "council": ["a", "d"]},
+]
+P2_BALLOTS = [
+    {"mayor": ["bekova"], "council": ["b"]},
+    {"mayor": ["against"], "council": ["a", "b"]},
+    {"mayor": ["bekova"]},
+]
+
+
+def spec(election_id: str = ELECTION_ID, mode: Mode = Mode.OFFICIAL) -> office.ElectionSpec:
+    return office.ElectionSpec(
+        id=election_id,
+        names={"ru": "Местные выборы", "en": "Local elections", "ky": "Жергиликтүү шайлоо"},
+        date=dt.date(2025, 11, 30),
+        timezone="+06:00",
+        polls_open=dt.time(8, 0),
+        polls_close=dt.time(20, 0),
+        mode=mode,
+        country="KG",
+        contests=CONTESTS,
+    )
+
+
+def make_register(code: str, voters: int, first_serial: int) -> Register:
+    people = []
+    for i in range(voters):
+        birth = dt.date(1960 + i, 1 + i % 12, 1 + i)
+        people.append(
+            Voter(
+                surname=f"Фамилия{i}",
+                name="Имя",
+                patronymic="",
+                birth_date=birth,
+                number=make_pin(Sex.FEMALE if i % 2 else Sex.MALE, birth, first_serial + i),
+                document=f"ID{first_serial + i:07d}",
+                document_issued=dt.date(2020, 1, 1),
+                address=f"Бишкек, ул. Токтогула {i + 1}",
+                precinct=code,
+            )
+        )
+    return Register(code, tuple(people))
+
+
+PRECINCTS = (
+    office.PrecinctSpec("P1", {"ru": "Участок 1", "en": "Precinct 1"}, make_register("P1", 5, 1)),
+    office.PrecinctSpec("P2", {"ru": "Участок 2", "en": "Precinct 2"}, make_register("P2", 4, 100)),
+)
+
+
+@dataclass(frozen=True)
+class Office:
+    root: Path
+    created: office.CreatedElection
+    commission: SigningKey
+    terminals: dict[str, SigningKey]
+
+    @property
+    def package(self) -> Path:
+        return self.root / office.PACKAGE_DIR
+
+    def card(self, precinct: str, member: int) -> Path:
+        name = office.share_card_name(precinct, member, self.created.share_count)
+        return self.root / office.CARDS_DIR / f"{name}.txt"
+
+
+def registrations(keys: dict[str, SigningKey]) -> list[office.TerminalRegistration]:
+    roles = {"T-1001": ("P1", Role.COMBINED), "T-2001": ("P2", Role.IDENTIFY)}
+    roles["T-2002"] = ("P2", Role.VOTE)
+    return [office.TerminalRegistration(tid, *roles[tid], key.public) for tid, key in keys.items()]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    root = tmp_path_factory.mktemp("commission")
+    terminals = {tid: SigningKey.generate() for tid in ("T-1001", "T-2001", "T-2002")}
+    created = office.build_election(spec(), PRECINCTS, 2, 3, registrations(terminals))
+    commission = office.create_commission_key(root / office.COMMISSION_KEY_FILE)
+    office.write_commission_outputs(root, created, commission)
+    return Office(root, created, commission, terminals)
+
+
+@dataclass(frozen=True)
+class Bundles:
+    p1: Path  # combined terminal, 4 ballots and 1 void
+    p2_vote: Path  # voting terminal of a two-device precinct, 3 ballots
+    p2_identify: Path  # its identification terminal: no ballots at all
+
+    def all(self) -> list[str]:
+        return [str(self.p1), str(self.p2_vote), str(self.p2_identify)]
+
+
+@pytest.fixture(scope="module")
+def bundles(tiny: Office, tmp_path_factory: pytest.TempPathFactory) -> Bundles:
+    root = tmp_path_factory.mktemp("bundles")
+    election, keys = tiny.created.election, tiny.terminals
+    return Bundles(
+        make_bundle(root / "p1", election, "P1", "T-1001", keys["T-1001"], P1_BALLOTS, voids=1),
+        make_bundle(root / "p2v", election, "P2", "T-2002", keys["T-2002"], P2_BALLOTS),
+        make_bundle(root / "p2i", election, "P2", "T-2001", keys["T-2001"], []),
+    )
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def files_under(root: Path) -> Iterator[Path]:
+    return (p for p in sorted(root.rglob("*")) if p.is_file())
+
+
+# --- the commission's office --------------------------------------------------------------------
+
+
+def test_package_verifies_and_holds_what_was_built(tiny: Office) -> None:
+    package = load_package(tiny.package, trusted_commission=tiny.commission.public)
+    assert package.election == tiny.created.election
+    for p in PRECINCTS:
+        assert package.register(p.code) == p.register
+        precinct = package.election.precinct(p.code)
+        assert precinct is not None
+        voters = len(p.register.voters)
+        assert precinct.ballot_slots == voters + 8 == office.ballot_slots(voters)
+    for tid, key in tiny.terminals.items():
+        assert package.terminal_key(tid).raw() == key.public.raw()
+    assert office.ballot_slots(3000) == 3150
+
+
+def test_any_two_of_three_cards_rebuild_the_sealing_key(tiny: Office) -> None:
+    package = load_package(tiny.package)
+    for precinct in package.election.precincts:
+        for a, b in itertools.combinations((1, 2, 3), 2):
+            collector = ShareCollector(ELECTION_ID, precinct.code, precinct.sealing_key)
+            assert collector.add(tiny.card(precinct.code, a).read_text()) is None
+            key = collector.add(tiny.card(precinct.code, b).read_text())
+            assert isinstance(key, bytes)
+            assert public_key_of(key) == precinct.sealing_key
+    cards = [tiny.card("P1", 3), tiny.card("P2", 1), tiny.card("P1", 1), tiny.card("P2", 3)]
+    keys = rebuild_keys(package, cards)
+    for precinct in package.election.precincts:
+        assert public_key_of(keys[precinct.code]) == precinct.sealing_key
+
+
+def card_problems(tiny: Office, cards: list[Path]) -> str:
+    with pytest.raises(ShareCardError) as caught:
+        rebuild_keys(load_package(tiny.package), cards)
+    return str(caught.value)
+
+
+def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path) -> None:
+    one = tiny.card("P1", 1)
+    assert "too few good cards: 1 given, 2 needed" in card_problems(tiny, [one])
+    message = card_problems(tiny, [one, one])
+    assert f"{one}: precinct P1: duplicate" in message and "too few" in message
+
+    prefix, _, mnemonic = one.read_text().strip().rpartition(":")
+    words = mnemonic.split()
+    # Swap two different words: every word stays valid, only the checksum can tell.
+    i = next(i for i in range(10, 32) if words[i] != words[i + 1])
+    words[i], words[i + 1] = words[i + 1], words[i]
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_text(f"{prefix}:{' '.join(words)}\n")
+    assert f"{damaged}: precinct P1: damaged" in card_problems(tiny, [damaged, tiny.card("P1", 2)])
+
+    # Another key split for the same election id and precinct (e.g. a reissued set).
+    other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text(other[0].payload())
+    assert f"{foreign}: precinct P1: from a foreign set" in card_problems(tiny, [one, foreign])
+    foreign_2 = tmp_path / "foreign-2.txt"
+    foreign_2.write_text(other[1].payload())
+    assert "wrong key" in card_problems(tiny, [foreign, foreign_2])
+
+    elsewhere = office.build_election(spec("kz-2025-other"), PRECINCTS[:1], 2, 3)
+    alien = tmp_path / "alien.txt"
+    alien.write_text(elsewhere.secrets["P1"].share_cards[0].payload())
+    assert f"{alien}: a foreign card: it is of election 'kz-2025-other'" in card_problems(
+        tiny, [alien, one, tiny.card("P1", 2)]
+    )
+
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello")
+    assert f"{junk}: not a Tamga key-share card" in card_problems(tiny, [junk])
+
+
+def test_secret_files_are_private_and_the_key_is_nowhere(tiny: Office) -> None:
+    secret_files = [tiny.root / office.COMMISSION_KEY_FILE]
+    secret_files += files_under(tiny.root / office.CARDS_DIR)
+    secret_files += files_under(tiny.root / office.PIN_LETTERS_DIR)
+    # 2 precincts x (3 share cards + 1 chair card) x (png + txt), and 2 PIN letters
+    assert len(secret_files) == 1 + 16 + 2
+    for path in secret_files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for name in (office.CARDS_DIR, office.PIN_LETTERS_DIR):
+        assert stat.S_IMODE((tiny.root / name).stat().st_mode) == 0o700
+    package = load_package(tiny.package)
+    keys = rebuild_keys(package, [tiny.card(p, m) for p in ("P1", "P2") for m in (1, 2)])
+    for path in files_under(tiny.root):
+        data = path.read_bytes()
+        for key in keys.values():
+            assert key not in data and key.hex().encode() not in data, path
+
+
+def test_every_commission_signature_verifies_with_openssl(tiny: Office) -> None:
+    signatures = list(tiny.package.rglob("*.sig"))
+    assert [p.name for p in signatures] == ["election.json.sig"]
+    for sig in signatures:
+        openssl_verify(tiny.package / "commission.pub.pem", sig)
+
+
+def openssl_verify(public_key: Path, sig: Path) -> None:
+    signed = sig.with_name(sig.name.removesuffix(".sig"))
+    command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public_key), "-rawin"]
+    command += ["-in", str(signed), "-sigfile", str(sig)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (sig, result.stdout, result.stderr)
+    assert "Signature Verified Successfully" in result.stdout
+
+
+def zbar(png: Path) -> str:
+    result = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True, check=True
+    )
+    return result.stdout.rstrip("\n")
+
+
+def test_printed_cards_scan_back_to_their_payloads(tiny: Office) -> None:
+    pngs = sorted((tiny.root / office.CARDS_DIR).glob("*.png"))
+    assert len(pngs) == 8
+    for png in pngs:
+        assert zbar(png) == png.with_suffix(".txt").read_text().strip(), png
+    secrets = tiny.created.secrets["P2"]
+    assert tiny.card("P2", 3).read_text().strip() == secrets.share_cards[2].payload()
+    assert len(secrets.share_cards[2].mnemonic.split()) == 33
+    chair_png = tiny.root / office.CARDS_DIR / f"{office.chair_card_name('P2')}.png"
+    scanned = chair.parse_card(zbar(chair_png))
+    assert scanned == secrets.chair_card
+    letter = (tiny.root / office.PIN_LETTERS_DIR / office.pin_letter_name("P2")).read_text()
+    assert f"PIN: {secrets.chair_pin}" in letter
+    precinct = tiny.created.election.precinct("P2")
+    assert precinct is not None
+    assert chair.check(scanned, secrets.chair_pin, precinct.chair)
+    assert repr(secrets) == "PrecinctSecrets()"  # nothing secret leaks into logs
+
+
+def test_commission_refuses_bad_inputs_and_overwrites(tiny: Office) -> None:
+    with pytest.raises(office.CommissionError, match="threshold"):
+        office.build_election(spec(), PRECINCTS, 1, 3)
+    with pytest.raises(office.CommissionError, match="timezone"):
+        office.build_election(
+            office.ElectionSpec(**{**vars(spec()), "timezone": "Asia/Bishkek"}), PRECINCTS, 2, 3
+        )
+    wrong = office.PrecinctSpec("P3", {"en": "Precinct 3"}, PRECINCTS[0].register)
+    with pytest.raises(office.CommissionError, match="register is of P1"):
+        office.build_election(spec(), [wrong], 2, 3)
+    stray = office.TerminalRegistration("T-9", "P9", Role.VOTE, SigningKey.generate().public)
+    with pytest.raises(office.CommissionError, match="P9"):
+        office.build_election(spec(), PRECINCTS[:1], 2, 3, [stray])
+    with pytest.raises(office.CommissionError, match="already"):
+        office.create_commission_key(tiny.root / office.COMMISSION_KEY_FILE)
+    with pytest.raises(office.CommissionError, match="already exists"):
+        office.write_commission_outputs(tiny.root, tiny.created, tiny.commission)
+
+
+def test_terminals_registered_later_go_into_the_signed_package(tmp_path: Path) -> None:
+    created = office.build_election(spec(), PRECINCTS, 2, 3)
+    late = SigningKey.generate()
+    created = office.register_terminals(
+        created, [office.TerminalRegistration("T-3001", "P1", Role.COMBINED, late.public)]
+    )
+    commission = SigningKey.generate()
+    office.write_commission_outputs(tmp_path, created, commission)
+    package = load_package(tmp_path / office.PACKAGE_DIR, commission.public)
+    assert package.terminal_key("T-3001").raw() == late.public.raw()
+
+
+# --- verify, tally, recount ---------------------------------------------------------------------
+
+
+EXPECTED_TOTALS = {
+    "contests": {
+        "mayor": {"asanov": 2, "bekova": 3, "against": 1},
+        "council": {"a": 3, "b": 3, "c": 1, "d": 1},
+    },
+    "precincts": ["P1", "P2"],
+    "lines": {
+        "voters_on_register": 9,
+        "voters_received_ballot": 8,
+        "ballots_issued": 8,
+        "ballots_void": 1,
+        "ballots_cast": 7,
+        "damaged_slots": 0,
+    },
+    "bundles": 3,
+}
+
+
+def test_verify_passes_and_names_every_bundle(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "verify", "--package", str(tiny.package), *bundles.all())
+    assert (code, err) == (0, "")
+    assert tiny.commission.public.fingerprint() in out
+    assert f"OK {bundles.p1}: terminal T-1001, precinct P1, 4 ballots" in out
+    assert f"OK {bundles.p2_vote}: terminal T-2002, precinct P2, 3 ballots" in out
+    assert f"OK {bundles.p2_identify}: terminal T-2001, precinct P2, 0 ballots" in out
+
+
+def test_verify_with_cards_recounts_every_ballot(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cards = [str(tiny.card(p, m)) for p, m in (("P1", 1), ("P1", 3), ("P2", 2), ("P2", 3))]
+    package = str(tiny.package)
+    code, out, err = run(capsys, "verify", "--package", package, "--shares", *cards, *bundles.all())
+    assert (code, err) == (0, "")
+    assert out.count("recount matches the protocol") == 3
+    code, _, err = run(
+        capsys, "verify", "--package", package, "--shares", *cards[:2], *bundles.all()
+    )
+    assert code == 1 and "no key-share cards were given for precinct P2" in err
+    code, _, err = run(
+        capsys, "verify", "--package", package, "--shares", cards[0], str(bundles.p1)
+    )
+    assert code == 1 and "too few good cards" in err
+
+
+def test_tally_json_sums_every_choice(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all())
+    assert (code, err) == (0, "")
+    assert json.loads(out) == EXPECTED_TOTALS
+
+
+def test_tally_text_is_a_readable_table(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "tally", "--package", str(tiny.package), *bundles.all())
+    assert code == 0
+    assert "Мэр / Mayor" in out and "Против всех / Against all" in out
+    bekova = next(line for line in out.splitlines() if "Бекова Б. / Bekova B." in line)
+    assert bekova.split()[-3:] == ["3", "42.9", "%"]
+    assert "Bundles: 3; precincts reported: 2 of 2 (P1, P2)" in out
+    assert any(line.split()[-1] == "9" for line in out.splitlines() if "Voters on the" in line)
+
+
+def test_the_same_bundle_twice_counts_once(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = shutil.copytree(bundles.p1, tmp_path / "p1-again")
+    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(copy))
+    assert code == 0 and f"(the same bundle as {bundles.p1}: counted once)" in out
+    code, out, _ = run(
+        capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all(), str(copy)
+    )
+    assert code == 0 and json.loads(out) == EXPECTED_TOTALS
+
+
+def test_a_second_export_of_the_same_results_counts_once(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    again = export_again(bundles.p1, tmp_path / "p1-export-2", tiny.terminals["T-1001"])
+    assert (again / "manifest.json").read_bytes() != (bundles.p1 / "manifest.json").read_bytes()
+    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(again))
+    assert code == 0
+    assert f"(another export of the same results as {bundles.p1}: counted once)" in out
+    code, out, _ = run(
+        capsys, "tally", "--package", str(tiny.package), "--json", str(again), *bundles.all()
+    )
+    assert code == 0 and json.loads(out) == EXPECTED_TOTALS
+
+
+def test_two_different_bundles_of_one_terminal_conflict(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tiny.terminals["T-1001"]
+    other = make_bundle(tmp_path / "b", tiny.created.election, "P1", "T-1001", key, P1_BALLOTS)
+    for command in ("verify", "tally"):
+        code, _, err = run(
+            capsys, command, "--package", str(tiny.package), str(bundles.p1), str(other)
+        )
+        assert code == 1
+        assert f"{other}/protocol.json: conflict: terminal T-1001 already has a bundle" in err
+
+
+def test_recount_sets_the_ballots_beside_the_protocol(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cards = [str(tiny.card("P1", 2)), str(tiny.card("P1", 1))]
+    package = str(tiny.package)
+    code, out, err = run(
+        capsys, "recount", "--package", package, "--shares", *cards, str(bundles.p1)
+    )
+    assert (code, err) == (0, "")
+    assert "4 ballots decrypted" in out and "differs" not in out
+
+    # A terminal that signs a protocol with two candidates' votes swapped: every count
+    # adds up, so only decrypting the ballots shows it.
+    swapped = {
+        "mayor": ContestResult({"asanov": 1, "bekova": 2, "against": 0}, 1),
+        "council": ContestResult({"a": 2, "b": 1, "c": 1, "d": 1}, 1),
+    }
+    liar = make_bundle(
+        tmp_path / "liar",
+        tiny.created.election,
+        "P1",
+        "T-1001",
+        tiny.terminals["T-1001"],
+        P1_BALLOTS,
+        protocol_changes={"contests": swapped},
+    )
+    assert run(capsys, "verify", "--package", package, str(liar))[0] == 0
+    code, out, err = run(capsys, "recount", "--package", package, "--shares", *cards, str(liar))
+    assert code == 1
+    assert f"FAIL {liar}/protocol.json: the recount of the decrypted ballots differs" in err
+    asanov = next(line for line in out.splitlines() if "Asanov" in line)
+    assert asanov.split()[-4:] == ["1", "2", "<--", "differs"]
+    code, _, err = run(capsys, "verify", "--package", package, "--shares", *cards, str(liar))
+    assert code == 1 and f"{liar}/protocol.json" in err
+
+
+def flips(size: int, rng: random.Random) -> list[int]:
+    """Every offset of a small file; a few hundred of a large one."""
+    return list(range(size)) if size <= 1024 else sorted(rng.sample(range(size), 300))
+
+
+def test_flipping_any_byte_of_any_file_fails_naming_that_file(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = shutil.copytree(bundles.p1, tmp_path / "flipped")
+    rng = random.Random(20251130)
+    names = [str(p.relative_to(bundle)) for p in files_under(bundle)]
+    assert len(names) == 15
+    for name in names:
+        path = bundle / name
+        original = path.read_bytes()
+        # manifest.json.sig signs manifest.json: a bad signature is reported against the
+        # file it fails to verify, like every other signed file.
+        expected = "manifest.json" if name == "manifest.json.sig" else name
+        for offset in flips(len(original), rng):
+            damaged = bytearray(original)
+            damaged[offset] ^= 1 << rng.randrange(8)
+            path.write_bytes(bytes(damaged))
+            code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+            assert code == 1, (name, offset)
+            assert f"{bundle}/{expected}" in err, (name, offset, err)
+        path.write_bytes(original)
+    assert run(capsys, "verify", "--package", str(tiny.package), str(bundle))[0] == 0
+
+
+def test_unregistered_terminal_is_refused(
+    tiny: Office, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stranger = make_bundle(
+        tmp_path / "s", tiny.created.election, "P1", "T-6666", SigningKey.generate(), P1_BALLOTS
+    )
+    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stranger))
+    assert code == 1
+    assert f"{stranger}/manifest.json: made by an unregistered terminal" in err
+
+
+def test_bundle_of_another_election_is_refused(
+    tiny: Office, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same terminal, registered again for a logic-and-accuracy test election.
+    key = tiny.terminals["T-1001"]
+    registration = office.TerminalRegistration("T-1001", "P1", Role.COMBINED, key.public)
+    test = office.build_election(
+        spec("kg-2025-lat", Mode.TEST), PRECINCTS[:1], 2, 3, [registration]
+    )
+    office.write_commission_outputs(tmp_path / "lat", test, tiny.commission)
+    bundle = make_bundle(tmp_path / "b", test.election, "P1", "T-1001", key, P1_BALLOTS[:2])
+    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+    assert code == 1
+    assert f"{bundle}/manifest.json: is for election 'kg-2025-lat', not 'kg-2025-local'" in err
+    # Against its own package it verifies, and says TEST loudly.
+    code, out, _ = run(capsys, "tally", "--package", str(tmp_path / "lat" / "package"), str(bundle))
+    assert code == 0 and out.startswith("*** TEST ELECTION")
+
+
+def test_protocol_that_disagrees_with_the_ballots_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    election, key = tiny.created.election, tiny.terminals["T-1001"]
+    lines = {
+        "voters_on_register": 5,
+        "voters_received_ballot": 5,
+        "ballots_issued": 5,
+        "ballots_void": 0,
+        "ballots_cast": 5,
+        "damaged_slots": 0,
+    }
+    padded = make_bundle(
+        tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}
+    )
+    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", str(padded))
+    assert code == 1 and out == ""
+    assert f"{padded}/protocol.json: line ballots_cast is 5, the bundle shows 4" in err
+    # One vote more for asanov than there are ballots.
+    extra = {
+        "mayor": ContestResult({"asanov": 3, "bekova": 1, "against": 0}, 1),
+        "council": ContestResult({"a": 2, "b": 1, "c": 1, "d": 1}, 1),
+    }
+    stuffed = make_bundle(
+        tmp_path / "b",
+        election,
+        "P1",
+        "T-1001",
+        key,
+        P1_BALLOTS,
+        protocol_changes={"contests": extra},
+    )
+    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stuffed))
+    assert code == 1
+    assert f"{stuffed}/protocol.json: contest mayor has more votes than ballots" in err
+
+
+def test_test_and_official_never_mix(
+    tiny: Office, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    election, key = tiny.created.election, tiny.terminals["T-1001"]
+    test_protocol = make_bundle(
+        tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"mode": "test"}
+    )
+    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_protocol))
+    assert code == 1
+    assert f"{test_protocol}/protocol.json: is a test protocol in a official election" in err
+    test_package = make_bundle(
+        tmp_path / "b", election, "P1", "T-1001", key, P1_BALLOTS, loaded_mode=Mode.TEST
+    )
+    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_package))
+    assert code == 1
+    assert f"{test_package}/events.jsonl: line 2: the terminal loaded a test package" in err
+
+
+def test_a_bad_package_exits_2(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "verify", "--package", str(tmp_path / "none"), str(bundles.p1))
+    assert code == 2 and "not an election package" in err
+    package = shutil.copytree(tiny.package, tmp_path / "package")
+    election = package / "election.json"
+    election.write_bytes(election.read_bytes().replace(b'"voters":5', b'"voters":4'))
+    code, _, err = run(capsys, "tally", "--package", str(package), str(bundles.p1))
+    assert code == 2 and "election.json: signature does not verify" in err
+
+
+def test_bundle_signatures_verify_with_openssl(bundles: Bundles) -> None:
+    for sig in bundles.p1.rglob("*.sig"):
+        openssl_verify(bundles.p1 / "terminal.pub.pem", sig)
