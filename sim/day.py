@@ -44,6 +44,8 @@ BOARD = REPO / "board_configs" / "sim.toml"
 TERMINAL_ID = "T-1234-01"
 PRECINCT = "1234"
 SCREEN_TIMEOUT = 60.0
+SCAN_TRIES = 3
+SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
 
 
@@ -190,16 +192,25 @@ class Day:
     def _maybe_cut(self) -> None:
         self.actions += 1
         if self.actions in self.cut_at:
-            time.sleep(self.rng.uniform(0.0, 0.25))
+            # Half the cuts fall within the few milliseconds in which a ballot is stored and
+            # its slip printed, the moments that matter most; the rest anywhere after.
+            time.sleep(self.rng.uniform(0.0, 0.04 if self.rng.random() < 0.5 else 0.25))
             self.kill_terminal()
             self.cuts_done += 1
             raise PowerCut
 
-    def scan(self, data: str) -> int:
-        before = self.panel.frame_count
-        os.write(self.scanner_master, data.encode() + b"\r")
-        self._maybe_cut()
-        return before
+    def scan(self, data: str, *expect: str) -> str:
+        """Scan, and scan again if the terminal shows nothing new, as a poll worker would: a
+        scan made while the terminal restarts is lost (opening the port clears its input)."""
+        for _ in range(SCAN_TRIES):
+            before = self.panel.frame_count
+            os.write(self.scanner_master, data.encode() + b"\r")
+            self._maybe_cut()
+            try:
+                return self.screen(*expect, after=before, timeout=SCAN_PATIENCE)
+            except DayFailed:
+                continue
+        raise DayFailed(f"no answer to a scan after {SCAN_TRIES} tries; expected {expect}")
 
     def tap(self, target: str) -> int:
         before = self.panel.frame_count
@@ -225,8 +236,7 @@ class Day:
 
     def chair(self) -> None:
         """The chair scans the chair card and types the PIN."""
-        after = self.scan(self.chair_card)
-        self.screen("chair_pin", after=after)
+        self.scan(self.chair_card, "chair_pin")
         for digit in self.chair_pin:
             after = self.tap(f"digit-{digit}")
             self.screen("chair_pin", after=after)
@@ -257,8 +267,15 @@ class Day:
         self.prepare()
         self.timings["prepare_s"] = time.monotonic() - started
         attempts = self.schedule()
-        total_actions = len(attempts) * 8 + 40
-        self.cut_at = set(self.rng.sample(range(12, total_actions), min(self.power_cuts, total_actions - 12)))
+        # The actions of a day without cuts: the chair's card, PIN and OK at opening and at
+        # closing, the close button and two share cards, and per person at the desk the scans
+        # and taps below. Cuts fall among them; a cut makes actions repeat, so all are reached.
+        contests = len(self.election.contests)
+        voting = sum(5 + 2 * contests if a.kind == "vote" else 2 for a in attempts)
+        total_actions = 2 * (2 + len(self.chair_pin)) + 1 + 2 + voting
+        if self.power_cuts > total_actions:
+            raise DayFailed(f"at most {total_actions} power cuts fit a day of {self.voters} voters")
+        self.cut_at = set(self.rng.sample(range(1, total_actions + 1), self.power_cuts))
         self.start_devices()
         try:
             self.start_terminal(first=True)
@@ -288,8 +305,10 @@ class Day:
 
     def restart(self) -> None:
         """Power back on: file what the printer finished, acknowledge the recovery screen."""
+        # The panel still shows the dead terminal's last screen: wait for the new process's.
+        after = self.panel.frame_count
         self.start_terminal()
-        name = self.screen("ready", "idle", "shares", "counted", "recovered-*")
+        name = self.screen("ready", "idle", "shares", "counted", "recovered-*", after=after)
         for image in self.drain_pages():
             self.restart_pages.append(image)
         if name.startswith("recovered-"):
@@ -342,8 +361,7 @@ class Day:
 
     def _refused(self, number: str) -> None:
         self.screen("idle")
-        after = self.scan(number)
-        self.screen("refused", after=after)
+        self.scan(number, "refused")
         after = self.tap("ok")
         self.screen("idle", after=after)
 
@@ -358,8 +376,7 @@ class Day:
             outcome.selections = self.choices_of(index)
             outcome.language = self.rng.choice(LANGUAGES)
         self.screen("idle")
-        after = self.scan(self.register.voters[index].number)
-        self.screen("voter_found", "reissue_offer", after=after)
+        self.scan(self.register.voters[index].number, "voter_found", "reissue_offer")
         self.tap("issue")
         self.screen("language")
         after = self.tap(outcome.language)
@@ -401,8 +418,7 @@ class Day:
             name = self.screen("shares", after=after)
         if name == "shares":
             for card in self.share_cards[:2]:
-                after = self.scan(card)
-                name = self.screen("shares", "counted", after=after)
+                name = self.scan(card, "shares", "counted")
         self.screen("counted")
         if not self.protocol_printed:
             self.take_page("protocol")

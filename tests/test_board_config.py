@@ -187,7 +187,7 @@ def test_a_missing_key_is_refused(section: str, key: str) -> None:
         ("touch", "min_x", "[touch] with driver 'socket'"),
         ("printer", "device", "[printer] with driver 'serial'"),
         ("storage", "backup", "[storage]"),
-        ("terminal", "language", "[terminal]"),
+        ("terminal", "colour", "[terminal]"),
         ("fonts", "italic", "[fonts]"),
     ],
 )
@@ -350,3 +350,12 @@ def test_a_date_where_a_number_belongs_is_refused() -> None:
     data = sim_data()
     data["display"]["width"] = dt.date(2024, 1, 1)
     assert refused(data).key == "display.width"
+
+
+def test_the_poll_worker_language_must_have_a_catalog(tmp_path: Path) -> None:
+    text = SIM.read_text().replace('language = "en"', 'language = "fr"')
+    text = text.replace('language = "ru"', 'language = "fr"')
+    path = tmp_path / "board.toml"
+    path.write_text(text)
+    with pytest.raises(BoardConfigError, match=r"terminal\.language"):
+        load_board(path)

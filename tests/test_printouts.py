@@ -214,7 +214,9 @@ def openssl_verify(directory: Path, data: bytes, signature: bytes, key: SigningK
     return result.stdout
 
 
-def assert_decodes(image: Image.Image, printout: ProtocolPrintout, key: SigningKey, tmp: Path):
+def assert_decodes(
+    image: Image.Image, printout: ProtocolPrintout, key: SigningKey, tmp: Path
+) -> None:
     parts = zbar(image, tmp / "protocol.png")
     expected = qr_parts(printout.protocol.to_json(), printout.signature)
     assert sorted(parts) == sorted(expected)
@@ -246,27 +248,6 @@ def test_test_printouts_carry_a_banner_at_top_and_bottom(name: str) -> None:
     assert ink(test, bottom) > 0.6, "no TEST banner at the bottom"
     assert ink(official, top) < 0.4
     assert ink(official, bottom) < 0.4
-
-
-@pytest.mark.parametrize("name", list(all_printouts(Mode.TEST, Paper())))
-def test_rendering_takes_well_under_200_ms(name: str) -> None:
-    render = all_printouts(Mode.TEST, Paper())[name]
-    render()  # fonts loaded once per process, as on the terminal
-    best = min(_timed(render) for _ in range(3))
-    assert best < 0.2, f"{name} took {best * 1000:.0f} ms"
-
-
-def test_a_large_protocol_renders_well_under_200_ms() -> None:
-    printout, _key = protocol_printout(contests=3, choices=12)
-    protocol(printout, english)
-    best = min(_timed(lambda: protocol(printout, english)) for _ in range(3))
-    assert best < 0.2, f"took {best * 1000:.0f} ms"
-
-
-def _timed(render: Callable[[], Image.Image]) -> float:
-    start = time.perf_counter()
-    render()
-    return time.perf_counter() - start
 
 
 def test_fixed_headings_go_through_gettext() -> None:
@@ -366,7 +347,7 @@ def test_a_large_protocol_prints_and_decodes(tmp_path: Path) -> None:
     assert_decodes(protocol(printout, english), printout, key, tmp_path)
 
 
-@pytest.mark.parametrize("seed", [1, 3, 4])
+@pytest.mark.parametrize("seed", range(1, 6))
 def test_protocol_decodes_after_blur_and_dropped_dots(seed: int, tmp_path: Path) -> None:
     printout, key = protocol_printout(contests=3, choices=12)
     image = protocol(printout, english)

@@ -542,7 +542,8 @@ class Station:
         polls, w = self.polls, self._w
         election, lang = polls.election, self.worker_language
         paper = printouts.Paper(polls.printer.width, self.fonts.regular, self.fonts.bold)
-        now = polls.log.clock.now()
+        # Reports show the polling station's local time.
+        now = polls.log.clock.now().astimezone(dt.timezone(election.utc_offset))
         header = printouts.Header(
             election.name(lang), election.id, polls.precinct.code, polls.identity.terminal_id,
             election.mode,

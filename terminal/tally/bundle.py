@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.ballot.election import Election
-from terminal.ballot.package import Package, PackageError
+from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.event_log import Checkpoint, Event, LogError, origin, parse_log
@@ -187,6 +187,9 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
         {k: e.data[k] for k in ("election", "precinct", "terminal")} != ids for e in loaded
     ):
         raise _fail(bundle, EVENTS, "was not written by this terminal for this election and precinct")
+    package_sha256 = hashlib.sha256((package.directory / ELECTION_FILE).read_bytes()).hexdigest()
+    if any(e.data["package_sha256"] != package_sha256 for e in loaded):
+        raise _fail(bundle, EVENTS, "the terminal loaded another version of the election package")
     expected_origin = origin(ids["election"], ids["precinct"], ids["terminal"])
     checkpoints = {}
     for reason in CHECKPOINT_REASONS:
