@@ -25,7 +25,7 @@ $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 	touch $@
 
 terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $(STAMP)
-	$(VENV)/bin/pybabel compile -q -i $< -o $@
+	$(VENV)/bin/pybabel compile --domain tamga -i $< -o $@
 
 locales: $(LOCALES)
 

@@ -25,27 +25,45 @@ def _day(args: argparse.Namespace) -> int:
         return 1
     package, bundle = out / "package", out / "bundle"
     host = [sys.executable, "-m", "host_tools"]
-    verify = subprocess.run([*host, "verify", "--package", str(package), str(bundle)], cwd=REPO,
-                            capture_output=True, text=True)
+    verify = subprocess.run(
+        [*host, "verify", "--package", str(package), str(bundle)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     print(verify.stdout, end="")
     if verify.returncode != 0:
         print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
         return 1
-    tally = subprocess.run([*host, "tally", "--package", str(package), "--json", str(bundle)],
-                           cwd=REPO, capture_output=True, text=True, check=True)
+    tally = subprocess.run(
+        [*host, "tally", "--package", str(package), "--json", str(bundle)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     (out / "tally.json").write_text(tally.stdout)
     totals = json.loads(tally.stdout)["contests"]
     expected = day.expected_totals()
-    table = subprocess.run([*host, "tally", "--package", str(package), str(bundle)], cwd=REPO,
-                           capture_output=True, text=True, check=True)
+    table = subprocess.run(
+        [*host, "tally", "--package", str(package), str(bundle)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(table.stdout, end="")
     cast = sum(1 for o in day.outcomes if o.outcome == "cast")
-    print(f"voters: {args.voters} eligible, {cast} cast with a printed slip; "
-          f"power cuts: {day.cuts_done}; printouts: {day.printout_count}")
+    print(
+        f"voters: {args.voters} eligible, {cast} cast with a printed slip; "
+        f"power cuts: {day.cuts_done}; printouts: {day.printout_count}"
+    )
     print("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if totals != expected:
-        print(f"MISMATCH: the host tally {totals} differs from the voters' slips {expected}",
-              file=sys.stderr)
+        print(
+            f"MISMATCH: the host tally {totals} differs from the voters' slips {expected}",
+            file=sys.stderr,
+        )
         return 1
     print("the host tally equals the choices of the voters whose slip was printed")
     return 0

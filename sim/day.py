@@ -76,7 +76,9 @@ class PowerCut(Exception):
 
 
 class Day:
-    def __init__(self, voters: int, seed: int, out: Path, choices: Path | None, power_cuts: int) -> None:
+    def __init__(
+        self, voters: int, seed: int, out: Path, choices: Path | None, power_cuts: int
+    ) -> None:
         self.rng = random.Random(seed)
         self.voters = voters
         self.out = out
@@ -104,21 +106,41 @@ class Day:
         key = commission.create_commission_key(office / "commission.key.pem")
         key.public.save(office / "commission.pub.pem")
         subprocess.run(
-            [sys.executable, "-m", "terminal", "provision", "--data", str(out / "data"),
-             "--id", TERMINAL_ID, "--commission-key", str(office / "commission.pub.pem")],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "terminal",
+                "provision",
+                "--data",
+                str(out / "data"),
+                "--id",
+                TERMINAL_ID,
+                "--commission-key",
+                str(office / "commission.pub.pem"),
+            ],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
         )
         offset = dt.timedelta(hours=6)
-        today = (dt.datetime.now(dt.timezone.utc) + offset).date()
+        today = (dt.datetime.now(dt.UTC) + offset).date()
         self.register = synthetic.make_register(PRECINCT, self.voters, today, self.rng)
         spec = ElectionSpec(
-            id=f"KG-{today:%Y%m%d}-PRES", names=synthetic.ELECTION_NAMES, date=today,
-            timezone="+06:00", polls_open=dt.time(8), polls_close=dt.time(20), mode=Mode.OFFICIAL,
-            country="KG", contests=(synthetic.president_contest(),),
+            id=f"KG-{today:%Y%m%d}-PRES",
+            names=synthetic.ELECTION_NAMES,
+            date=today,
+            timezone="+06:00",
+            polls_open=dt.time(8),
+            polls_close=dt.time(20),
+            mode=Mode.OFFICIAL,
+            country="KG",
+            contests=(synthetic.president_contest(),),
         )
         terminal_key = VerifyKey.load(out / "data" / "terminal.pub.pem")
         created = commission.build_election(
-            spec, [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)], threshold=2,
+            spec,
+            [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
+            threshold=2,
             share_count=3,
             terminals=[TerminalRegistration(TERMINAL_ID, PRECINCT, Role.COMBINED, terminal_key)],
         )
@@ -137,7 +159,10 @@ class Day:
         self.printer = SimulatedPrinter(self.pages.put, width=384)
         self.scanner_master, scanner_slave = os.openpty()
         tty.setraw(scanner_slave)
-        for name, target in (("printer", self.printer.port), ("scanner", os.ttyname(scanner_slave))):
+        for name, target in (
+            ("printer", self.printer.port),
+            ("scanner", os.ttyname(scanner_slave)),
+        ):
             link = dev / name
             link.unlink(missing_ok=True)
             link.symlink_to(target)
@@ -176,13 +201,21 @@ class Day:
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise DayFailed(f"the terminal exited with {self.process.returncode}; "
-                                f"see {self.out / 'terminal.stderr'}")
+                raise DayFailed(
+                    f"the terminal exited with {self.process.returncode}; "
+                    f"see {self.out / 'terminal.stderr'}"
+                )
             try:
                 frame = self.panel.wait_for(
-                    lambda f: (f.name in names or any(n.endswith("*") and f.name.startswith(n[:-1])
-                                                      for n in names))
-                    and self.panel.frame_count > after, timeout=0.5)
+                    lambda f: (
+                        (
+                            f.name in names
+                            or any(n.endswith("*") and f.name.startswith(n[:-1]) for n in names)
+                        )
+                        and self.panel.frame_count > after
+                    ),
+                    timeout=0.5,
+                )
                 return frame.name
             except TimeoutError:
                 if time.monotonic() > deadline:
@@ -249,12 +282,16 @@ class Day:
         attempts = [Attempt("vote", i) for i in range(self.voters)]
         extra = max(1, self.voters // 20)
         for _ in range(extra):
-            attempts.insert(self.rng.randrange(len(attempts) + 1),
-                            Attempt("unknown", number=synthetic.unknown_pin(self.register, self.rng)))
+            attempts.insert(
+                self.rng.randrange(len(attempts) + 1),
+                Attempt("unknown", number=synthetic.unknown_pin(self.register, self.rng)),
+            )
         for _ in range(extra):
             # A voter who comes back: placed after their own vote.
             voter = self.rng.randrange(self.voters)
-            position = next(i for i, a in enumerate(attempts) if a.kind == "vote" and a.voter == voter)
+            position = next(
+                i for i, a in enumerate(attempts) if a.kind == "vote" and a.voter == voter
+            )
             attempts.insert(self.rng.randint(position + 1, len(attempts)), Attempt("again", voter))
         return attempts
 
@@ -428,8 +465,12 @@ class Day:
     def write_voters(self) -> None:
         with (self.out / "voters.jsonl").open("w") as handle:
             for outcome in self.outcomes:
-                handle.write(json.dumps({"voter": outcome.voter, "outcome": outcome.outcome,
-                                         "slip": outcome.slip}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {"voter": outcome.voter, "outcome": outcome.outcome, "slip": outcome.slip}
+                    )
+                    + "\n"
+                )
 
     def expected_totals(self) -> dict[str, dict[str, int]]:
         totals = {c.id: {ch.id: 0 for ch in c.choices} for c in self.election.contests}
@@ -465,6 +506,6 @@ def _read_choices(path: Path) -> list[dict[str, list[str]]]:
         if not isinstance(value, dict) or not all(
             isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
         ):
-            raise DayFailed(f"{path} line {number}: expected {{\"contest\": [\"choice\"]}}")
+            raise DayFailed(f'{path} line {number}: expected {{"contest": ["choice"]}}')
         lines.append(value)
     return lines

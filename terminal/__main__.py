@@ -52,7 +52,9 @@ def _run(argv: list[str]) -> int:
 
     log.append("terminal_started", software=software_hash())
     station: Station
-    polls = Polls(identity, data, storage, log, devices.printer, lambda k, d: station.render_printout(k, d))
+    polls = Polls(
+        identity, data, storage, log, devices.printer, lambda k, d: station.render_printout(k, d)
+    )
     station = Station(
         polls,
         devices.display,

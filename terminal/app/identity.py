@@ -51,7 +51,9 @@ def provision(data: Path, terminal_id: str, commission_pem: bytes) -> VerifyKey:
 
 def load_identity(data: Path) -> Identity:
     try:
-        terminal_id = load_object((data / ID_FILE).read_bytes(), str(data / ID_FILE)).str("terminal")
+        terminal_id = load_object((data / ID_FILE).read_bytes(), str(data / ID_FILE)).str(
+            "terminal"
+        )
         return Identity(
             terminal_id, SigningKey.load(data / KEY_FILE), VerifyKey.load(data / COMMISSION_FILE)
         )

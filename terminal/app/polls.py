@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from terminal.app.identity import Identity
+from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Mode, Precinct
 from terminal.ballot.package import ELECTION_FILE, Package, load_package
 from terminal.hal.interfaces import Printer, PrinterStatus
@@ -33,8 +35,6 @@ from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
-from terminal.app.identity import Identity
-from terminal.app.software import software_hash
 
 
 class PollsState(Enum):
@@ -145,7 +145,9 @@ class Polls:
 
     def session_open(self) -> bool:
         """True when a ballot was issued and is neither cast nor void yet."""
-        last = [e for e in self.log.events if e.kind in ("ballot_issued", "ballot_cast", "ballot_void")]
+        last = [
+            e for e in self.log.events if e.kind in ("ballot_issued", "ballot_cast", "ballot_void")
+        ]
         return bool(last) and last[-1].kind == "ballot_issued"
 
     def open_print(self) -> str | None:
@@ -177,7 +179,9 @@ class Polls:
         package = load_package(source, self.identity.commission)
         entry = package.election.terminal(self.identity.terminal_id)
         if entry is None:
-            raise PermissionError(f"terminal {self.identity.terminal_id} is not registered in this package")
+            raise PermissionError(
+                f"terminal {self.identity.terminal_id} is not registered in this package"
+            )
         registered = package.terminal_key(entry.id)
         if registered.raw() != self.identity.key.public.raw():
             raise PermissionError("the package registers another key for this terminal id")
@@ -222,7 +226,8 @@ class Polls:
             self.log.append("ballot_issued", reissue=False)
         elif self.marks.count != issued_first:
             raise InconsistentStores(
-                f"{self.marks.count} voters are marked, the log records {issued_first} ballots issued"
+                f"{self.marks.count} voters are marked, "
+                f"the log records {issued_first} ballots issued"
             )
         if self.session_open():
             if self.open_print() == "slip":
@@ -273,7 +278,9 @@ class Polls:
     def reprint_pending(self) -> PrinterProblem | None:
         """After a restart in a state whose printout did not finish, print it again."""
         state = self.state
-        if state is PollsState.READY and not self.count_events("print_finished", printout="setup-report"):
+        if state is PollsState.READY and not self.count_events(
+            "print_finished", printout="setup-report"
+        ):
             return self.print_document("setup-report", {})
         if state is PollsState.COUNTED and not self._finished_since("protocol_signed", "protocol"):
             return self.print_document("protocol", {})
@@ -357,7 +364,9 @@ class Polls:
         assert self.session_open()
         self.log.append("ballot_void", reason="cancelled")
 
-    def cast(self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]) -> PrinterProblem | None:
+    def cast(
+        self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
+    ) -> PrinterProblem | None:
         """Print the slip, store the sealed ballot durably, then cut: the voter's ballot is cast.
 
         The slip's raster is sent before the store and the cut after it, so a crash at any
@@ -399,13 +408,17 @@ class Polls:
         assert self.state is PollsState.CLOSED and self.box is not None and self.marks
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
-        counted = count_records(records, self.identity.key.public, private_key, election, precinct.code)
+        counted = count_records(
+            records, self.identity.key.public, private_key, election, precinct.code
+        )
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
         commitment = commit(election.id, precinct.code, terminal, exported).to_json()
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
-        close = Checkpoint.from_bytes(self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt")
+        close = Checkpoint.from_bytes(
+            self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt"
+        )
         protocol = Protocol(
             election=election.id,
             precinct=precinct.code,
@@ -421,7 +434,8 @@ class Polls:
                 "damaged_slots": len(self.box.damaged),
             },
             contests={
-                c.id: ContestResult(counted.votes[c.id], counted.blank[c.id]) for c in election.contests
+                c.id: ContestResult(counted.votes[c.id], counted.blank[c.id])
+                for c in election.contests
             },
             ballots_commitment=hashlib.sha256(commitment).hexdigest(),
             log_size=close.size,

@@ -66,7 +66,9 @@ class Screen:
     test_mode: bool = False
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
+) -> list[str]:
     words, lines, current = text.split(), [], ""
     for word in words:
         candidate = f"{current} {word}".strip()
@@ -80,16 +82,16 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines or [""]
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, path: str, size: int, width: int) -> ImageFont.FreeTypeFont:
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, path: str, size: int, width: int
+) -> ImageFont.FreeTypeFont:
     """The largest font up to `size` in which `text` fits `width` on one line."""
     while size > 12 and draw.textlength(text, font=_font(path, size)) > width:
         size -= 2
     return _font(path, size)
 
 
-def _button(
-    draw: ImageDraw.ImageDraw, box: Box, button: Button, fonts: Fonts, size: int
-) -> Target:
+def _button(draw: ImageDraw.ImageDraw, box: Box, button: Button, fonts: Fonts, size: int) -> Target:
     fill = (
         SELECTED_BG
         if button.selected
@@ -99,8 +101,11 @@ def _button(
     )
     ink = (255, 255, 255) if fill == PRIMARY_BG else INK if button.enabled else DISABLED_INK
     draw.rounded_rectangle(
-        (box.left, box.top, box.right - 1, box.bottom - 1), radius=10, fill=fill,
-        outline=BUTTON_EDGE, width=2,
+        (box.left, box.top, box.right - 1, box.bottom - 1),
+        radius=10,
+        fill=fill,
+        outline=BUTTON_EDGE,
+        width=2,
     )
     label = ("✓ " if button.selected else "") + button.label
     font = _fit(draw, label, fonts.bold, size, box.right - box.left - 24)
@@ -117,11 +122,18 @@ def render(screen: Screen, width: int, height: int, fonts: Fonts) -> Frame:
     draw.rectangle((0, 0, width, TITLE_HEIGHT), fill=title_bg)
     title_width = width - 2 * MARGIN - (110 if screen.test_mode else 0)
     title_font = _fit(draw, screen.title, fonts.bold, 30, title_width)
-    draw.text((MARGIN, TITLE_HEIGHT // 2), screen.title, font=title_font, fill=TITLE_INK, anchor="lm")
+    draw.text(
+        (MARGIN, TITLE_HEIGHT // 2), screen.title, font=title_font, fill=TITLE_INK, anchor="lm"
+    )
     if screen.test_mode:
         draw.rectangle((width - 110, 8, width - 8, TITLE_HEIGHT - 8), fill=TEST_BG)
-        draw.text((width - 59, TITLE_HEIGHT // 2), "TEST", font=_font(fonts.bold, 28),
-                  fill=TITLE_INK, anchor="mm")
+        draw.text(
+            (width - 59, TITLE_HEIGHT // 2),
+            "TEST",
+            font=_font(fonts.bold, 28),
+            fill=TITLE_INK,
+            anchor="mm",
+        )
     targets: list[Target] = []
     y = TITLE_HEIGHT + MARGIN
     body_font = _font(fonts.regular, 24)
@@ -153,8 +165,9 @@ def render(screen: Screen, width: int, height: int, fonts: Fonts) -> Frame:
         top = height - ACTION_HEIGHT - MARGIN // 2
         for index, button in enumerate(screen.actions):
             left = MARGIN + index * (cell_w + gap)
-            target = _button(draw, Box(left, top, left + cell_w, top + ACTION_HEIGHT - 8), button,
-                             fonts, 28)
+            target = _button(
+                draw, Box(left, top, left + cell_w, top + ACTION_HEIGHT - 8), button, fonts, 28
+            )
             if button.enabled:
                 targets.append(target)
     return Frame(screen.name, image, tuple(targets))

@@ -17,16 +17,16 @@ from pathlib import Path
 from PIL import Image
 
 from terminal.app import printouts
-from terminal.app.i18n import LANGUAGE_NAMES, VOTER_LANGUAGES, Gettext, N_, translator
+from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.polls import Decision, Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import Button, Fonts, Screen, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Contest, Election, Mode
-from terminal.tally.event_log import Checkpoint
-from terminal.tally.protocol import Protocol
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
 from terminal.idscan.pin import PinError, mask, parse_pin
 from terminal.idscan.register import Voter
+from terminal.tally.event_log import Checkpoint
+from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
 
@@ -235,8 +235,11 @@ class Station:
             return
         locked = self._locked_until()
         if locked is not None:
-            self.lines = (self._w("Too many wrong PINs. The chair card is locked until {time}.").format(
-                time=locked.strftime("%H:%M UTC")),)
+            self.lines = (
+                self._w("Too many wrong PINs. The chair card is locked until {time}.").format(
+                    time=locked.strftime("%H:%M UTC")
+                ),
+            )
             return
         self.card, self.purpose, self.pin, self.lines = card, purpose, "", ()
         self.view = View.CHAIR_PIN
@@ -250,7 +253,9 @@ class Station:
             failures.append(event)
         if len(failures) < CHAIR_ATTEMPTS:
             return None
-        last = dt.datetime.strptime(failures[0].time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+        last = dt.datetime.strptime(failures[0].time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=dt.UTC
+        )
         until = last + CHAIR_LOCKOUT
         return until if self.polls.log.clock.now() < until else None
 
@@ -280,9 +285,11 @@ class Station:
         today = (polls.log.clock.now() + election.utc_offset).date()
         if election.mode is Mode.OFFICIAL and today != election.date:
             self.view = View.READY
-            self.lines = (self._w("The clock says {today}, the election is on {day}. "
-                                  "Polls stay closed.").format(today=today.isoformat(),
-                                                               day=election.date.isoformat()),)
+            self.lines = (
+                self._w(
+                    "The clock says {today}, the election is on {day}. Polls stay closed."
+                ).format(today=today.isoformat(), day=election.date.isoformat()),
+            )
         elif polls.box is not None and polls.box.count:
             self.view = View.READY
             self.lines = (self._w("The ballot box is not empty: the polls cannot be opened."),)
@@ -380,7 +387,9 @@ class Station:
             self.view = View.BALLOT
         elif target == "cast":
             session = self.session
-            self._run_print(lambda: self.polls.cast(session.selections, self._slip_data(session)), View.CAST)
+            self._run_print(
+                lambda: self.polls.cast(session.selections, self._slip_data(session)), View.CAST
+            )
 
     def _tap_cast(self, target: str) -> None:
         self.session, self.view = None, View.IDLE
@@ -431,90 +440,200 @@ class Station:
         v = self.view
         ok = (Button("ok", w("OK"), primary=True),)
         if v is View.READY:
-            return Screen(v.value, w("Polls not open"), (
-                polls.election.name(self.worker_language),
-                w("Precinct {code}").format(code=polls.precinct.code),
-                w("Chair: scan the chair card to open the polls."), *self.lines), test_mode=test)
+            return Screen(
+                v.value,
+                w("Polls not open"),
+                (
+                    polls.election.name(self.worker_language),
+                    w("Precinct {code}").format(code=polls.precinct.code),
+                    w("Chair: scan the chair card to open the polls."),
+                    *self.lines,
+                ),
+                test_mode=test,
+            )
         if v is View.CHAIR_PIN:
             digits = [Button(f"digit-{d}", d) for d in "123456789"]
-            keys = (*digits, Button("erase", "⌫"), Button("digit-0", "0"),
-                    Button("ok", w("OK"), primary=True, enabled=len(self.pin) == chair.PIN_DIGITS))
-            return Screen(v.value, w("Chair PIN"), (w("Enter the chair's PIN."), *self.lines),
-                          choices=keys, columns=3, big_line="● " * len(self.pin) or "—",
-                          actions=(Button("cancel", w("Cancel")),), test_mode=test)
+            keys = (
+                *digits,
+                Button("erase", "⌫"),
+                Button("digit-0", "0"),
+                Button("ok", w("OK"), primary=True, enabled=len(self.pin) == chair.PIN_DIGITS),
+            )
+            return Screen(
+                v.value,
+                w("Chair PIN"),
+                (w("Enter the chair's PIN."), *self.lines),
+                choices=keys,
+                columns=3,
+                big_line="● " * len(self.pin) or "—",
+                actions=(Button("cancel", w("Cancel")),),
+                test_mode=test,
+            )
         if v is View.IDLE:
-            return Screen(v.value, w("Polls open"), (
-                w("Scan the voter's document."),
-                w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
-                *self.lines), test_mode=test)
+            return Screen(
+                v.value,
+                w("Polls open"),
+                (
+                    w("Scan the voter's document."),
+                    w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
+                    *self.lines,
+                ),
+                test_mode=test,
+            )
         if v in (View.VOTER_FOUND, View.REISSUE_OFFER):
             assert self.session is not None
             voter = self.session.voter
-            lines: tuple[str, ...] = (voter.full_name(), w("Born {date}").format(date=voter.birth_date.isoformat()),
-                     w("PIN {number}").format(number=mask(voter.number)))
+            lines: tuple[str, ...] = (
+                voter.full_name(),
+                w("Born {date}").format(date=voter.birth_date.isoformat()),
+                w("PIN {number}").format(number=mask(voter.number)),
+            )
             if v is View.REISSUE_OFFER:
-                lines += (w("This voter's earlier ballot was not cast (interrupted). "
-                            "Issue a new ballot?"),)
-                return Screen(v.value, w("Ballot already issued"), lines, actions=(
-                    Button("refuse", w("Refuse")), Button("issue", w("Issue new ballot"), primary=True)),
-                    test_mode=test)
-            return Screen(v.value, w("Voter found"), (*lines, w("Compare the name with the document.")),
-                          actions=(Button("cancel", w("Cancel")),
-                                   Button("issue", w("Issue ballot"), primary=True)), test_mode=test)
+                lines += (
+                    w(
+                        "This voter's earlier ballot was not cast (interrupted). "
+                        "Issue a new ballot?"
+                    ),
+                )
+                return Screen(
+                    v.value,
+                    w("Ballot already issued"),
+                    lines,
+                    actions=(
+                        Button("refuse", w("Refuse")),
+                        Button("issue", w("Issue new ballot"), primary=True),
+                    ),
+                    test_mode=test,
+                )
+            return Screen(
+                v.value,
+                w("Voter found"),
+                (*lines, w("Compare the name with the document.")),
+                actions=(
+                    Button("cancel", w("Cancel")),
+                    Button("issue", w("Issue ballot"), primary=True),
+                ),
+                test_mode=test,
+            )
         if v is View.REFUSED:
-            return Screen(v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test)
+            return Screen(
+                v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test
+            )
         if v is View.LANGUAGE:
-            return Screen(v.value, "Тил · Язык · Тіл · Language", (),
-                          choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
-                          columns=2, test_mode=test)
+            return Screen(
+                v.value,
+                "Тил · Язык · Тіл · Language",
+                (),
+                choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
+                columns=2,
+                test_mode=test,
+            )
         if v is View.BALLOT:
             return self._ballot_screen(test)
         if v is View.REVIEW:
             assert self.session is not None
             t, lang = self._v, self.session.language
             lines = tuple(
-                f"{c.title(lang)}: " + ", ".join(
-                    ch.name(lang) for ch in c.choices if ch.id in self.session.selections.get(c.id, ()))
-                for c in polls.election.contests)
-            return Screen(v.value, t("Check your choice"), (*lines, t("Tap Cast to cast your ballot.")),
-                          actions=(Button("change", t("Change")),
-                                   Button("cast", t("Cast ballot"), primary=True)), test_mode=test)
+                f"{c.title(lang)}: "
+                + ", ".join(
+                    ch.name(lang)
+                    for ch in c.choices
+                    if ch.id in self.session.selections.get(c.id, ())
+                )
+                for c in polls.election.contests
+            )
+            return Screen(
+                v.value,
+                t("Check your choice"),
+                (*lines, t("Tap Cast to cast your ballot.")),
+                actions=(
+                    Button("change", t("Change")),
+                    Button("cast", t("Cast ballot"), primary=True),
+                ),
+                test_mode=test,
+            )
         if v is View.CAST:
             t = self._v
-            return Screen(v.value, t("Your ballot is cast"), (t("Take your paper slip. Thank you!"),),
-                          actions=(Button("done", t("Done"), primary=True),), test_mode=test)
+            return Screen(
+                v.value,
+                t("Your ballot is cast"),
+                (t("Take your paper slip. Thank you!"),),
+                actions=(Button("done", t("Done"), primary=True),),
+                test_mode=test,
+            )
         if v is View.PRINTER_PROBLEM:
-            return Screen(v.value, w("Printer problem"), (*self.lines, w("Fix the printer, then tap Retry.")),
-                          actions=(Button("retry", w("Retry"), primary=True),), warning=True, test_mode=test)
+            return Screen(
+                v.value,
+                w("Printer problem"),
+                (*self.lines, w("Fix the printer, then tap Retry.")),
+                actions=(Button("retry", w("Retry"), primary=True),),
+                warning=True,
+                test_mode=test,
+            )
         if v is View.CLOSE_CONFIRM:
-            return Screen(v.value, w("Close the polls?"), (
-                w("After closing, no more ballots can be cast."),
-                w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0)),
-                actions=(Button("cancel", w("Cancel")), Button("close", w("Close polls"), primary=True)),
-                test_mode=test)
+            return Screen(
+                v.value,
+                w("Close the polls?"),
+                (
+                    w("After closing, no more ballots can be cast."),
+                    w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
+                ),
+                actions=(
+                    Button("cancel", w("Cancel")),
+                    Button("close", w("Close polls"), primary=True),
+                ),
+                test_mode=test,
+            )
         if v is View.SHARES:
             have = len(self.collector.shares) if self.collector else 0
-            return Screen(v.value, w("Count the ballots"), (
-                w("Polls are closed. Commission members: scan your key-share cards."),
-                w("Cards accepted: {count}").format(count=have), *self.lines), test_mode=test)
+            return Screen(
+                v.value,
+                w("Count the ballots"),
+                (
+                    w("Polls are closed. Commission members: scan your key-share cards."),
+                    w("Cards accepted: {count}").format(count=have),
+                    *self.lines,
+                ),
+                test_mode=test,
+            )
         if v is View.COUNTED:
-            return Screen(v.value, w("Polls closed"), (
-                w("The ballots are counted and the results protocol is signed and printed."),
-                w("Results bundle: {path}").format(path=str(self.export_dir)), *self.lines),
-                actions=(Button("reprint", w("Print protocol again")), Button("export", w("Export again"))),
-                test_mode=test)
+            return Screen(
+                v.value,
+                w("Polls closed"),
+                (
+                    w("The ballots are counted and the results protocol is signed and printed."),
+                    w("Results bundle: {path}").format(path=str(self.export_dir)),
+                    *self.lines,
+                ),
+                actions=(
+                    Button("reprint", w("Print protocol again")),
+                    Button("export", w("Export again")),
+                ),
+                test_mode=test,
+            )
         if v is View.RECOVERED:
             text = {
-                Recovery.BALLOT_CAST: w("The last ballot WAS cast before the interruption; its slip is complete."),
-                Recovery.BALLOT_VOID: w("The last ballot was NOT cast; its slip is marked void. "
-                                        "Scan the voter's document to issue a new ballot."),
+                Recovery.BALLOT_CAST: w(
+                    "The last ballot WAS cast before the interruption; its slip is complete."
+                ),
+                Recovery.BALLOT_VOID: w(
+                    "The last ballot was NOT cast; its slip is marked void. "
+                    "Scan the voter's document to issue a new ballot."
+                ),
                 Recovery.PRINT_INTERRUPTED: w("A printout was interrupted and marked void."),
             }.get(self.recovery, "")
             # The name says how the interruption was settled, for the screen log and tests.
-            return Screen(f"recovered-{self.recovery.value}", w("Power was interrupted"), (text,),
-                          actions=ok, warning=True,
-                          test_mode=test)
-        return Screen(View.FATAL.value, w("Terminal stopped"), self.lines, warning=True, test_mode=test)
+            return Screen(
+                f"recovered-{self.recovery.value}",
+                w("Power was interrupted"),
+                (text,),
+                actions=ok,
+                warning=True,
+                test_mode=test,
+            )
+        return Screen(
+            View.FATAL.value, w("Terminal stopped"), self.lines, warning=True, test_mode=test
+        )
 
     def _ballot_screen(self, test: bool) -> Screen:
         assert self.session is not None
@@ -524,13 +643,25 @@ class Station:
         choices = tuple(
             Button(f"choice-{c.id}", c.name(lang), selected=c.id in chosen) for c in contest.choices
         )
-        hint = t("Choose one.") if contest.max_selections == 1 else t("Choose up to {n}.").format(
-            n=contest.max_selections)
-        actions: tuple[Button, ...] = (Button("next", t("Next"), primary=True, enabled=bool(chosen)),)
+        hint = (
+            t("Choose one.")
+            if contest.max_selections == 1
+            else t("Choose up to {n}.").format(n=contest.max_selections)
+        )
+        actions: tuple[Button, ...] = (
+            Button("next", t("Next"), primary=True, enabled=bool(chosen)),
+        )
         if self.session.contest > 0:
             actions = (Button("back", t("Back")), *actions)
-        return Screen(View.BALLOT.value, contest.title(lang), (hint,), choices=choices,
-                      columns=2 if len(choices) > 5 else 1, actions=actions, test_mode=test)
+        return Screen(
+            View.BALLOT.value,
+            contest.title(lang),
+            (hint,),
+            choices=choices,
+            columns=2 if len(choices) > 5 else 1,
+            actions=actions,
+            test_mode=test,
+        )
 
     # --- printouts ----------------------------------------------------------------------
 
@@ -545,19 +676,34 @@ class Station:
         # Reports show the polling station's local time.
         now = polls.log.clock.now().astimezone(dt.timezone(election.utc_offset))
         header = printouts.Header(
-            election.name(lang), election.id, polls.precinct.code, polls.identity.terminal_id,
+            election.name(lang),
+            election.id,
+            polls.precinct.code,
+            polls.identity.terminal_id,
             election.mode,
         )
         if kind == "setup-report":
             package = polls.log.of_kind("package_loaded")[-1].data["package_sha256"]
             return printouts.setup_report(
-                printouts.SetupReport(header, software_hash(), str(package), now), w, paper)
+                printouts.SetupReport(header, software_hash(), str(package), now), w, paper
+            )
         if kind == "zero-report":
             assert polls.box is not None
-            checkpoint = Checkpoint.from_bytes(polls.checkpoint_bytes("open"), "checkpoint-open.txt")
-            return printouts.zero_report(printouts.ZeroReport(
-                header, software_hash(), printouts.contest_names(election, lang), polls.box.count,
-                checkpoint, now), w, paper)
+            checkpoint = Checkpoint.from_bytes(
+                polls.checkpoint_bytes("open"), "checkpoint-open.txt"
+            )
+            return printouts.zero_report(
+                printouts.ZeroReport(
+                    header,
+                    software_hash(),
+                    printouts.contest_names(election, lang),
+                    polls.box.count,
+                    checkpoint,
+                    now,
+                ),
+                w,
+                paper,
+            )
         if kind == "slip":
             selections = data["selections"]
             language = data["language"]
@@ -565,18 +711,32 @@ class Station:
             return render_slip(election, language, selections, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
-            return printouts.protocol(printouts.ProtocolPrintout(
-                Protocol.from_json(body), signature, election.name(lang),
-                printouts.contest_names(election, lang), now), w, paper)
+            return printouts.protocol(
+                printouts.ProtocolPrintout(
+                    Protocol.from_json(body),
+                    signature,
+                    election.name(lang),
+                    printouts.contest_names(election, lang),
+                    now,
+                ),
+                w,
+                paper,
+            )
         if kind == "void-notice":
-            what = (printouts.Interrupted.BALLOT if data["printout"] == "slip"
-                    else printouts.Interrupted.PRINTOUT)
+            what = (
+                printouts.Interrupted.BALLOT
+                if data["printout"] == "slip"
+                else printouts.Interrupted.PRINTOUT
+            )
             return printouts.void_notice(what, election.mode, w, paper)
         raise ValueError(f"unknown printout {kind!r}")
 
 
 def render_slip(
-    election: Election, language: str, selections: dict[str, tuple[str, ...]], paper: printouts.Paper
+    election: Election,
+    language: str,
+    selections: dict[str, tuple[str, ...]],
+    paper: printouts.Paper,
 ) -> Image.Image:
     """The voter's slip: the same pixels for the same choices, whoever and whenever."""
     slip = printouts.Slip(

@@ -1,1 +1,4 @@
-"""Hardware abstraction: interfaces, real drivers and simulated devices. Knows nothing of elections."""
+"""Hardware abstraction: interfaces, real drivers and simulated devices.
+
+Knows nothing of elections.
+"""

@@ -20,4 +20,4 @@ class SystemClock:
         self.source = source
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)

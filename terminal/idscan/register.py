@@ -8,7 +8,7 @@ register is the address of their mark (see marks.py), so the order is fixed by t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from terminal.jsonfmt import FormatError, canonical_json, load_object
@@ -36,20 +36,21 @@ class Voter:
 class Register:
     precinct: str
     voters: tuple[Voter, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, int] = {}
         for position, voter in enumerate(self.voters):
             if voter.number in index:
-                raise FormatError(f"register: number at entries {index[voter.number]} and "
-                                  f"{position} is the same")
+                raise FormatError(
+                    f"register: number at entries {index[voter.number]} and {position} is the same"
+                )
             index[voter.number] = position
         object.__setattr__(self, "_index", index)
 
     def find(self, number: str) -> int | None:
         """The register position of the voter with this PIN/IIN, or None."""
-        index: dict[str, int] = getattr(self, "_index")
-        return index.get(number)
+        return self._index.get(number)
 
     def to_json(self) -> bytes:
         return canonical_json(

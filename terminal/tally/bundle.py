@@ -24,9 +24,9 @@ from terminal.ballot.election import Election
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
+from terminal.tally.count import CountError, count_records
 from terminal.tally.event_log import Checkpoint, Event, LogError, origin, parse_log
 from terminal.tally.protocol import Protocol
-from terminal.tally.count import CountError, count_records
 from terminal.tally.sealing import SealError, check_record
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
@@ -49,7 +49,9 @@ def checkpoint_name(reason: str) -> str:
     return f"checkpoints/{reason}.txt"
 
 
-def write_bundle(directory: Path, files: dict[str, bytes], signer: SigningKey, ids: dict[str, str]) -> None:
+def write_bundle(
+    directory: Path, files: dict[str, bytes], signer: SigningKey, ids: dict[str, str]
+) -> None:
     """Write the bundle's files, then the signed manifest over all of them (terminal side).
 
     `files` maps bundle-relative names to bytes, signatures included; `ids` holds the
@@ -61,7 +63,9 @@ def write_bundle(directory: Path, files: dict[str, bytes], signer: SigningKey, i
         {
             "format": FORMAT,
             **ids,
-            "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+            "files": {
+                name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())
+            },
         }
     )
     write_public_file(directory / MANIFEST, manifest)
@@ -124,9 +128,10 @@ def _manifest(bundle: Path, package: Package) -> tuple[dict[str, Any], VerifyKey
         if hashlib.sha256(content).hexdigest() != digest:
             raise _fail(bundle, name, "altered (its SHA-256 differs from the signed manifest)")
         files[name] = content
-    present = {
-        str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()
-    } - {MANIFEST, MANIFEST + ".sig"}
+    present = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()} - {
+        MANIFEST,
+        MANIFEST + ".sig",
+    }
     extra = sorted(present - set(files))
     if extra:
         raise _fail(bundle, extra[0], "not listed in the signed manifest")
@@ -142,15 +147,21 @@ def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[st
     for field in ("election", "precinct", "terminal"):
         if found[field] != expected[field]:
             raise _fail(
-                bundle, name, f"is for {field} {found[field]!r}, the bundle is for {expected[field]!r}"
+                bundle,
+                name,
+                f"is for {field} {found[field]!r}, the bundle is for {expected[field]!r}",
             )
 
 
 def _count_log(events: list[Event], kind: str, **match: Any) -> int:
-    return sum(1 for e in events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items()))
+    return sum(
+        1 for e in events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())
+    )
 
 
-def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = None) -> VerifiedBundle:
+def verify_bundle(
+    bundle: Path, package: Package, private_key: bytes | None = None
+) -> VerifiedBundle:
     """Check every signature, hash, chain link and count of one bundle against the package.
 
     With the precinct's private key (rebuilt from share cards), also decrypt every ballot
@@ -163,8 +174,12 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
     entry = election.terminal(ids["terminal"])
     assert entry is not None  # package.terminal_key succeeded
     if ids["precinct"] != entry.precinct:
-        raise _fail(bundle, MANIFEST, f"terminal {entry.id} is registered for precinct "
-                    f"{entry.precinct}, not {ids['precinct']}")
+        raise _fail(
+            bundle,
+            MANIFEST,
+            f"terminal {entry.id} is registered for precinct "
+            f"{entry.precinct}, not {ids['precinct']}",
+        )
     precinct = election.precinct(entry.precinct)
     assert precinct is not None
 
@@ -174,7 +189,9 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
         raise BundleError(str(exc)) from exc
     _check_ids(bundle, PROTOCOL, vars(protocol), ids)
     if protocol.mode != election.mode.value:
-        raise _fail(bundle, PROTOCOL, f"is a {protocol.mode} protocol in a {election.mode.value} election")
+        raise _fail(
+            bundle, PROTOCOL, f"is a {protocol.mode} protocol in a {election.mode.value} election"
+        )
 
     try:
         events, torn = parse_log(files[EVENTS], f"{bundle}/{EVENTS}")
@@ -186,7 +203,9 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
     if not loaded or any(
         {k: e.data[k] for k in ("election", "precinct", "terminal")} != ids for e in loaded
     ):
-        raise _fail(bundle, EVENTS, "was not written by this terminal for this election and precinct")
+        raise _fail(
+            bundle, EVENTS, "was not written by this terminal for this election and precinct"
+        )
     package_sha256 = hashlib.sha256((package.directory / ELECTION_FILE).read_bytes()).hexdigest()
     if any(e.data["package_sha256"] != package_sha256 for e in loaded):
         raise _fail(bundle, EVENTS, "the terminal loaded another version of the election package")
@@ -195,7 +214,9 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
     for reason in CHECKPOINT_REASONS:
         name = checkpoint_name(reason)
         try:
-            checkpoint = Checkpoint.from_bytes(_signed(bundle, name, key, files), f"{bundle}/{name}")
+            checkpoint = Checkpoint.from_bytes(
+                _signed(bundle, name, key, files), f"{bundle}/{name}"
+            )
         except LogError as exc:
             raise BundleError(str(exc)) from exc
         if checkpoint.origin != expected_origin:
@@ -209,12 +230,16 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
     closing_events = events[: close.size]
 
     try:
-        commitment = Commitment.from_json(_signed(bundle, COMMITMENT, key, files), f"{bundle}/{COMMITMENT}")
+        commitment = Commitment.from_json(
+            _signed(bundle, COMMITMENT, key, files), f"{bundle}/{COMMITMENT}"
+        )
     except FormatError as exc:
         raise BundleError(str(exc)) from exc
     _check_ids(bundle, COMMITMENT, vars(commitment), ids)
     if hashlib.sha256(files[COMMITMENT]).hexdigest() != protocol.ballots_commitment:
-        raise _fail(bundle, PROTOCOL, "names another ballot commitment than ballots.commitment.json")
+        raise _fail(
+            bundle, PROTOCOL, "names another ballot commitment than ballots.commitment.json"
+        )
     ballots = files[BALLOTS]
     if hashlib.sha256(ballots).hexdigest() != commitment.sha256:
         raise _fail(bundle, BALLOTS, "hash differs from the signed commitment")
@@ -228,7 +253,9 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
         except SealError as exc:
             raise _fail(bundle, BALLOTS, f"record {index}: {exc}") from exc
     if commitment.count != len(records):
-        raise _fail(bundle, COMMITMENT, f"says {commitment.count} ballots, ballots.bin has {len(records)}")
+        raise _fail(
+            bundle, COMMITMENT, f"says {commitment.count} ballots, ballots.bin has {len(records)}"
+        )
 
     lines = protocol.lines
     checks = [
@@ -249,11 +276,17 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
     for contest in election.contests:
         result = protocol.contests[contest.id]
         if set(result.votes) != {c.id for c in contest.choices}:
-            raise _fail(bundle, PROTOCOL, f"choices of contest {contest.id} differ from the election's")
+            raise _fail(
+                bundle, PROTOCOL, f"choices of contest {contest.id} differ from the election's"
+            )
         if sum(result.votes.values()) + result.blank > len(records) * contest.max_selections:
             raise _fail(bundle, PROTOCOL, f"contest {contest.id} has more votes than ballots")
-        if contest.max_selections == 1 and sum(result.votes.values()) + result.blank != len(records):
-            raise _fail(bundle, PROTOCOL, f"contest {contest.id}: votes plus blank differ from ballots cast")
+        if contest.max_selections == 1 and sum(result.votes.values()) + result.blank != len(
+            records
+        ):
+            raise _fail(
+                bundle, PROTOCOL, f"contest {contest.id}: votes plus blank differ from ballots cast"
+            )
 
     recount = None
     if private_key is not None:
@@ -265,6 +298,7 @@ def verify_bundle(bundle: Path, package: Package, private_key: bytes | None = No
         if recount != {cid: r.votes for cid, r in protocol.contests.items()} or counted.blank != {
             cid: r.blank for cid, r in protocol.contests.items()
         }:
-            raise _fail(bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol")
+            raise _fail(
+                bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
+            )
     return VerifiedBundle(bundle, protocol, events, records, recount)
-

@@ -20,7 +20,8 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, EventKind]:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     return {
-        name: EventKind(name, entry["meaning"], tuple(entry["fields"])) for name, entry in raw.items()
+        name: EventKind(name, entry["meaning"], tuple(entry["fields"]))
+        for name, entry in raw.items()
     }
 
 

@@ -45,7 +45,9 @@ class Event:
     hash: str  # SHA-256 of this record's line, without the newline
 
 
-def record_line(seq: int, time: str, clock: str, kind: str, data: dict[str, Any], prev: str) -> bytes:
+def record_line(
+    seq: int, time: str, clock: str, kind: str, data: dict[str, Any], prev: str
+) -> bytes:
     """The exact bytes of one record, without the newline."""
     return canonical_json(
         {"seq": seq, "time": time, "clock": clock, "kind": kind, "data": data, "prev": prev}
@@ -89,7 +91,10 @@ def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
             raise LogError(f"{where}: not a valid record ({exc})") from exc
         if set(f.value) != {"seq", "time", "clock", "kind", "data", "prev"}:
             raise LogError(f"{where}: unexpected fields")
-        if record_line(event.seq, event.time, event.clock, event.kind, event.data, event.prev) != line:
+        if (
+            record_line(event.seq, event.time, event.clock, event.kind, event.data, event.prev)
+            != line
+        ):
             raise LogError(f"{where}: record is not in canonical form")
         if event.seq != len(events):
             raise LogError(f"{where}: sequence number {event.seq}, expected {len(events)}")
@@ -135,7 +140,9 @@ class EventLog:
         line = record_line(seq, time, self.clock.source, kind, data, self.head)
         self.storage.append(FILE_NAME, line + b"\n")
         self.storage.sync(FILE_NAME)
-        event = Event(seq, time, self.clock.source, kind, data, self.head, hashlib.sha256(line).hexdigest())
+        event = Event(
+            seq, time, self.clock.source, kind, data, self.head, hashlib.sha256(line).hexdigest()
+        )
         self.events.append(event)
         return event
 

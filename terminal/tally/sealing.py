@@ -128,4 +128,3 @@ def open_record(record: bytes, signer: VerifyKey, private_key: bytes) -> Ballot:
     except InvalidTag as exc:
         raise SealError("sealed ballot does not decrypt with the precinct key") from exc
     return Ballot.decode(padded)
-

@@ -43,7 +43,7 @@ class ShareCard:
 def split_key(
     private_key: bytes, election: str, precinct: str, threshold: int, count: int
 ) -> list[ShareCard]:
-    """Split a raw 32-byte X25519 private key into `count` cards, any `threshold` of which open it."""
+    """Split a raw 32-byte X25519 private key into `count` cards; any `threshold` open it."""
     groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], private_key)
     return [ShareCard(election, precinct, words) for words in groups[0]]
 

@@ -38,9 +38,25 @@ def run_day(out: Path, voters: int, seed: int, scripted: int, *extra: str) -> Da
     choices_file = out.parent / f"{out.name}-choices.jsonl"
     choices_file.write_text("".join(json.dumps(c) + "\n" for c in choices))
     result = subprocess.run(
-        [sys.executable, "-m", "sim", "day", "--voters", str(voters), "--seed", str(seed),
-         "--out", str(out), "--choices", str(choices_file), *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "day",
+            "--voters",
+            str(voters),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--choices",
+            str(choices_file),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, f"sim day failed:\n{result.stdout}\n{result.stderr}"
     return DayRun(out, choices, result.stdout)

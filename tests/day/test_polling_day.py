@@ -11,22 +11,36 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tests.day.conftest import REPO, DayRun, run_day
-
 from terminal.tally.protocol import join_qr_parts
+from tests.day.conftest import REPO, DayRun, run_day
 
 
 def _openssl_verify(key: Path, data: Path, sig: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(key), "-rawin",
-         "-in", str(data), "-sigfile", str(sig)], capture_output=True, text=True)
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(key),
+            "-rawin",
+            "-in",
+            str(data),
+            "-sigfile",
+            str(sig),
+        ],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_host_tally_equals_the_scripted_choices(day: DayRun) -> None:
     tally = json.loads((day.out / "tally.json").read_text())
     expected = Counter(c["president"][0] for c in day.choices)
-    assert tally["contests"]["president"] == {c: expected.get(c, 0) for c in
-                                              tally["contests"]["president"]}
+    assert tally["contests"]["president"] == {
+        c: expected.get(c, 0) for c in tally["contests"]["president"]
+    }
     assert len(tally["contests"]["president"]) == 7, "every choice is listed, zeros included"
     assert "the host tally equals the choices" in day.stdout
 
@@ -45,9 +59,19 @@ def test_every_voter_cast_once_with_a_slip(day: DayRun) -> None:
 
 def test_refused_attempts_show_a_clear_screen(day: DayRun) -> None:
     screens = {p.name.split("-", 1)[1] for p in (day.out / "screens").iterdir()}
-    for expected in ("ready.png", "chair_pin.png", "idle.png", "voter_found.png", "refused.png",
-                     "language.png", "ballot.png", "review.png", "cast.png", "shares.png",
-                     "counted.png"):
+    for expected in (
+        "ready.png",
+        "chair_pin.png",
+        "idle.png",
+        "voter_found.png",
+        "refused.png",
+        "language.png",
+        "ballot.png",
+        "review.png",
+        "cast.png",
+        "shares.png",
+        "counted.png",
+    ):
         assert expected in screens, f"no {expected} among the screens"
     events = [json.loads(line) for line in (day.bundle / "events.jsonl").read_text().splitlines()]
     reasons = Counter(e["data"]["reason"] for e in events if e["kind"] == "voter_refused")
@@ -56,8 +80,9 @@ def test_refused_attempts_show_a_clear_screen(day: DayRun) -> None:
 
 def test_protocol_qr_codes_on_paper_verify_with_openssl(day: DayRun, tmp_path: Path) -> None:
     printout = next((day.out / "printouts").glob("*-protocol.png"))
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(printout)], capture_output=True,
-                             text=True, check=True)
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(printout)], capture_output=True, text=True, check=True
+    )
     protocol, signature = join_qr_parts(scanned.stdout.split())
     assert protocol == (day.bundle / "protocol.json").read_bytes()
     (tmp_path / "protocol.json").write_bytes(protocol)
@@ -70,8 +95,11 @@ def test_protocol_qr_codes_on_paper_verify_with_openssl(day: DayRun, tmp_path: P
 def test_the_by_hand_script_of_the_docs_verifies_the_printout(day: DayRun) -> None:
     printout = next((day.out / "printouts").glob("*-protocol.png"))
     key = next((day.package / "terminals").glob("*.pub.pem"))
-    result = subprocess.run(["bash", str(REPO / "scripts" / "verify-protocol-qr.sh"),
-                             str(printout), str(key)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "verify-protocol-qr.sh"), str(printout), str(key)],
+        capture_output=True,
+        text=True,
+    )
     assert "Signature Verified Successfully" in result.stdout, result.stderr
 
 
@@ -88,11 +116,13 @@ def test_every_signature_verifies_with_stock_openssl(day: DayRun) -> None:
 
 def test_event_log_reads_and_chains_with_jq(day: DayRun) -> None:
     log = day.bundle / "events.jsonl"
-    kinds = subprocess.run(["jq", "-r", ".kind", str(log)], capture_output=True, text=True,
-                           check=True).stdout.split()
+    kinds = subprocess.run(
+        ["jq", "-r", ".kind", str(log)], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert kinds[0] == "terminal_started" and "polls_opened" in kinds and "protocol_signed" in kinds
-    prevs = subprocess.run(["jq", "-r", ".prev", str(log)], capture_output=True, text=True,
-                           check=True).stdout.split()
+    prevs = subprocess.run(
+        ["jq", "-r", ".prev", str(log)], capture_output=True, text=True, check=True
+    ).stdout.split()
     lines = log.read_bytes().split(b"\n")[:-1]
     import hashlib
 
@@ -123,8 +153,19 @@ def test_flipping_any_byte_of_the_bundle_fails_verification_naming_the_file(
             data[offset] ^= 1 << rng.randrange(8)
             (copy / relative).write_bytes(bytes(data))
             result = subprocess.run(
-                [sys.executable, "-m", "host_tools", "verify", "--package", str(day.package),
-                 str(copy)], cwd=REPO, capture_output=True, text=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "host_tools",
+                    "verify",
+                    "--package",
+                    str(day.package),
+                    str(copy),
+                ],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            )
             assert result.returncode == 1, f"{relative}@{offset} was accepted"
             named = str(relative).removesuffix(".sig")
             assert named in result.stderr, f"{relative}@{offset}: {result.stderr}"
@@ -133,9 +174,22 @@ def test_flipping_any_byte_of_the_bundle_fails_verification_naming_the_file(
 def test_recount_with_two_share_cards_equals_the_protocol(day: DayRun) -> None:
     cards = sorted((day.out / "cards").glob("*-share-*.txt"))
     result = subprocess.run(
-        [sys.executable, "-m", "host_tools", "recount", "--package", str(day.package),
-         "--shares", str(cards[0]), str(cards[2]), str(day.bundle)],
-        cwd=REPO, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "host_tools",
+            "recount",
+            "--package",
+            str(day.package),
+            "--shares",
+            str(cards[0]),
+            str(cards[2]),
+            str(day.bundle),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
