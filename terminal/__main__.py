@@ -7,13 +7,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
-from terminal.app.polls import Polls
-from terminal.app.screens import Fonts
-from terminal.app.station import Station
+from terminal.app.polls import InconsistentStores, Polls
+from terminal.app.screens import Fonts, render
+from terminal.app.software import software_hash
+from terminal.app.station import Station, fatal_screen
+from terminal.ballot.package import PackageError
 from terminal.hal.board import BoardConfigError, load_board, open_devices
-from terminal.hal.storage import DataDir
-from terminal.tally.event_log import EventLog
+from terminal.hal.storage import DataDir, StorageError
+from terminal.idscan.marks import MarksError
+from terminal.tally.event_log import EventLog, LogError
 
 
 def _provision(argv: list[str]) -> int:
@@ -46,10 +50,25 @@ def _run(argv: list[str]) -> int:
         print(exc, file=sys.stderr)
         return 2
     devices = open_devices(board)
-    storage = DataDir(data)
-    log = EventLog.open(storage, devices.clock)
-    from terminal.app.software import software_hash
+    language = board.terminal.language
 
+    def stop(reason: str, exc: Exception, code: int) -> int:
+        print(f"terminal stopped ({reason}): {exc}", file=sys.stderr)
+        frame = render(
+            fatal_screen(reason, str(exc), translator(language)),
+            devices.display.width,
+            devices.display.height,
+            fonts,
+        )
+        devices.display.show(frame)
+        return code
+
+    fonts = Fonts(str(board.fonts.regular), str(board.fonts.bold))
+    storage = DataDir(data)
+    try:
+        log = EventLog.open(storage, devices.clock)
+    except LogError as exc:
+        return stop("stores_inconsistent", exc, 3)
     log.append("terminal_started", software=software_hash())
     station: Station
     polls = Polls(
@@ -60,12 +79,21 @@ def _run(argv: list[str]) -> int:
         devices.display,
         devices.touch,
         devices.scanner,
-        Fonts(str(board.fonts.regular), str(board.fonts.bold)),
-        board.terminal.language,
+        fonts,
+        language,
         board.storage.export,
     )
-    station.start(args.package)
-    station.run()
+    try:
+        station.start(args.package)
+    except (PackageError, PermissionError) as exc:
+        return stop("package_refused", exc, 2)
+    except (InconsistentStores, MarksError, LogError) as exc:
+        return stop("stores_inconsistent", exc, 3)
+    try:
+        station.run()
+    except StorageError as exc:
+        # Never retried: after a failed fsync the kernel may have dropped the data.
+        return stop("storage_failed", exc, 3)
     return 0
 
 

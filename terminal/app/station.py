@@ -52,7 +52,6 @@ class View(Enum):
     SHARES = "shares"
     COUNTED = "counted"
     RECOVERED = "recovered"
-    FATAL = "fatal"
 
 
 class Purpose(Enum):
@@ -72,6 +71,15 @@ class Session:
     selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+FATAL_TEXT = {
+    "package_refused": N_("The election package was refused. Nothing was installed."),
+    "stores_inconsistent": N_(
+        "The ballot box, the voter marks and the event log disagree. Call the commission."
+    ),
+    "storage_failed": N_(
+        "The storage card failed. The last ballot was not confirmed. Call the commission."
+    ),
+}
 REFUSALS = {
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.ALREADY_VOTED: N_("This voter has already received a ballot."),
@@ -164,7 +172,7 @@ class Station:
             PollsState.OPEN: View.IDLE,
             PollsState.CLOSED: View.SHARES,
             PollsState.COUNTED: View.COUNTED,
-        }.get(self.polls.state, View.FATAL)
+        }[self.polls.state]
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -631,9 +639,7 @@ class Station:
                 warning=True,
                 test_mode=test,
             )
-        return Screen(
-            View.FATAL.value, w("Terminal stopped"), self.lines, warning=True, test_mode=test
-        )
+        raise AssertionError(f"no screen for {v}")
 
     def _ballot_screen(self, test: bool) -> Screen:
         assert self.session is not None
@@ -730,6 +736,16 @@ class Station:
             )
             return printouts.void_notice(what, election.mode, w, paper)
         raise ValueError(f"unknown printout {kind!r}")
+
+
+def fatal_screen(reason: str, message: str, gettext: Gettext) -> Screen:
+    """The screen a stopped terminal leaves up: what happened, in words, and the detail."""
+    return Screen(
+        f"fatal-{reason}",
+        gettext("Terminal stopped"),
+        (gettext(FATAL_TEXT[reason]), message),
+        warning=True,
+    )
 
 
 def render_slip(
