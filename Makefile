@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BOOKWORM_STAMP := $(BOOKWORM)/.installed
 LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.po))
 
-.PHONY: demo test test-current test-bookworm lint system locales clean
+.PHONY: demo test test-current test-bookworm lint system locales clean bench fuzz torture qemu-test
 
 system:
 	@scripts/setup-system.sh
@@ -38,13 +38,31 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test-current: $(STAMP) locales
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 -m "not slow"
 
 # The terminal's own tests again on the exact package versions of Raspberry Pi OS Bookworm.
 test-bookworm: $(BOOKWORM_STAMP) locales
-	$(BOOKWORM)/bin/python -m pytest -n 2 -m "not host_only" tests
+	$(BOOKWORM)/bin/python -m pytest -n 2 -m "not slow and not host_only" tests
 
 test: lint test-current test-bookworm
+
+# Benchmarks against the targets: prints every figure, writes bench/results.json.
+bench: $(STAMP) locales
+	$(PY) -m bench
+
+# Coverage-guided fuzzing of every parser (atheris); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP) locales
+	$(VENV)/bin/python -m pip install -q atheris
+	$(PY) -m fuzz --seconds $(FUZZ_SECONDS)
+
+# The long power-cut and crash variants (the default test run has a fast slice of each).
+torture: $(STAMP) locales
+	$(PY) -m pytest -n 2 -m slow tests
+
+# The unchanged terminal on an emulated arm64 board (Debian 12 packages) under QEMU.
+qemu-test: $(STAMP) locales
+	$(PY) -m sim.qemu test
 
 clean:
 	rm -rf $(VENV) $(BOOKWORM) runs
