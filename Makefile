@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/bandit -q -c pyproject.toml -r terminal host_tools
 
 test-current: $(STAMP) locales
 	$(PY) -m pytest -n 2 -m "not slow"

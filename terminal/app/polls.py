@@ -35,6 +35,7 @@ from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
+from terminal.trust.files import write_private_file
 
 
 class PollsState(Enum):
@@ -191,7 +192,10 @@ class Polls:
         target = self.data / INSTALLED_PACKAGE
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source, target)
+        # The terminal's copy is private like all its data (the register is in it).
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                write_private_file(target / path.relative_to(source), path.read_bytes())
         self.package = load_package(target, self.identity.commission)
         self.box = BallotBox.create(self.storage, self.identity.key.public, precinct.ballot_slots)
         self.marks = VoterMarks(self.storage, precinct.voters)
