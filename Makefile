@@ -41,9 +41,10 @@ lint: $(STAMP)
 test-current: $(STAMP) locales
 	$(PY) -m pytest -n 2 -m "not slow"
 
-# The terminal's own tests again on the exact package versions of Raspberry Pi OS Bookworm.
+# The terminal's own tests again on the exact package versions of Raspberry Pi OS Bookworm,
+# with the issue-size power-cut day (300 voters, 100 cuts) run there, on the terminal's versions.
 test-bookworm: $(BOOKWORM_STAMP) locales
-	$(BOOKWORM)/bin/python -m pytest -n 2 -m "not slow and not host_only" tests
+	TAMGA_FULL_POWER_CUTS=1 $(BOOKWORM)/bin/python -m pytest -n 2 -m "not slow and not host_only" tests
 
 test: lint test-current test-bookworm
 

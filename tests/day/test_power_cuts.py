@@ -1,0 +1,34 @@
+"""Issue-size power-cut run: 300 voters and 100 SIGKILLs at random moments of one day."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.day.conftest import run_day
+
+
+@pytest.mark.skipif(
+    os.environ.get("TAMGA_FULL_POWER_CUTS") != "1",
+    reason="runs once per `make test`, in the Bookworm pass (TAMGA_FULL_POWER_CUTS=1)",
+)
+def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    run = run_day(tmp_path / "day", 300, 21, 300, "--power-cuts", "100")
+    lines = [json.loads(line) for line in (run.out / "voters.jsonl").read_text().splitlines()]
+    assert [line["voter"] for line in lines] == list(range(300))
+    cast = [line for line in lines if line["outcome"] == "cast"]
+    assert len(cast) == 300 and len({line["slip"] for line in cast}) == 300
+    tally = json.loads((run.out / "tally.json").read_text())["contests"]["president"]
+    expected = Counter(c["president"][0] for c in run.choices)
+    assert tally == {choice: expected.get(choice, 0) for choice in tally}
+    assert "power cuts: 100" in run.stdout
+    events = [json.loads(e) for e in (run.bundle / "events.jsonl").read_text().splitlines()]
+    kinds = Counter(e["kind"] for e in events)
+    assert kinds["terminal_started"] == 101
+    assert kinds["ballot_cast"] == 300
