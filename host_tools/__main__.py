@@ -23,7 +23,7 @@ from host_tools.verify import (
 )
 from terminal.ballot.election import Mode
 from terminal.ballot.package import Package, PackageError, load_package
-from terminal.tally.bundle import BALLOTS, PROTOCOL
+from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
 from terminal.tally.count import CountError
 
 EXIT_OK, EXIT_FAILED, EXIT_PACKAGE = 0, 1, 2
@@ -96,14 +96,24 @@ def _package_header(package: Package) -> str:
     return "\n".join(lines)
 
 
-def _report(results: Sequence[BundleResult], quiet: bool) -> bool:
-    """Print one line per bundle (OK lines only unless `quiet`); True if all verified."""
+def _report(package: Package, results: Sequence[BundleResult], quiet: bool) -> bool:
+    """Print one line per bundle (OK lines only unless `quiet`), then reconcile the bundles
+    of each precinct with each other; True if everything verified."""
     for result in results:
         if result.error is not None:
             print(result.describe(), file=sys.stderr)
         elif not quiet:
             print(result.describe())
-    return all_verified(results)
+    if not all_verified(results):
+        return False
+    try:
+        notes = reconcile(counted_bundles(results), package.election)
+    except BundleError as exc:
+        print(f"FAIL {exc}", file=sys.stderr)
+        return False
+    for note in notes if not quiet else ():
+        print(note)
+    return True
 
 
 def _keys(package: Package, cards: Sequence[Path]) -> dict[str, bytes] | None:
@@ -122,7 +132,7 @@ def _verify(package: Package, args: argparse.Namespace) -> int:
         keys = _keys(package, args.shares)
         if keys is None:
             return EXIT_FAILED
-    ok = _report(verify_bundles(package, args.bundles, keys), quiet=False)
+    ok = _report(package, verify_bundles(package, args.bundles, keys), quiet=False)
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -130,7 +140,7 @@ def _tally(package: Package, args: argparse.Namespace) -> int:
     if not args.json:
         print(_package_header(package))
     results = verify_bundles(package, args.bundles)
-    if not _report(results, quiet=args.json):
+    if not _report(package, results, quiet=args.json):
         print("nothing tallied: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     totals = sum_protocols(package.election, counted_bundles(results))
@@ -148,7 +158,7 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
     if keys is None:
         return EXIT_FAILED
     results = verify_bundles(package, args.bundles)
-    if not _report(results, quiet=False):
+    if not _report(package, results, quiet=False):
         print("nothing recounted: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     status = EXIT_OK

@@ -33,6 +33,7 @@ from terminal.ballot import package as pkg
 from terminal.ballot.election import (
     Contest,
     Election,
+    Identification,
     Mode,
     Precinct,
     Role,
@@ -74,6 +75,7 @@ class ElectionSpec:
     mode: Mode
     country: str
     contests: tuple[Contest, ...]
+    identification: Identification = field(default_factory=Identification)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class TerminalRegistration:
     precinct: str
     role: Role
     key: VerifyKey
+    encryption_key: bytes  # raw X25519 public key (terminal.enc.pub.pem)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class PrecinctSecrets:
     share_cards: tuple[ShareCard, ...] = field(repr=False)
     chair_card: chair.ChairCard = field(repr=False)
     chair_pin: str = field(repr=False)
+    # Kept to seal them to terminals registered later; never written by the host tools.
+    keys: pkg.PrecinctKeys = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class CreatedElection:
 
     election: Election
     registers: dict[str, Register]
+    register_files: dict[str, bytes]  # encrypted, as they go into the package
     terminal_keys: dict[str, VerifyKey]
     secrets: dict[str, PrecinctSecrets]
     threshold: int
@@ -152,19 +158,26 @@ def _new_precinct_key(
 
 
 def _terminal_entries(
-    registrations: Sequence[TerminalRegistration],
+    registrations: Sequence[TerminalRegistration], secrets: dict[str, PrecinctSecrets]
 ) -> tuple[tuple[TerminalEntry, ...], dict[str, VerifyKey]]:
-    entries = tuple(
-        TerminalEntry(
-            id=t.id,
-            precinct=t.precinct,
-            role=t.role,
-            public_key_file=pkg.terminal_key_path(t.id),
-            public_key_sha256=pkg.sha256_hex(t.key.pem()),
+    entries = []
+    for t in registrations:
+        if t.precinct not in secrets:
+            raise CommissionError(
+                f"terminal {t.id}: precinct {t.precinct!r} is not in the election"
+            )
+        entries.append(
+            TerminalEntry(
+                id=t.id,
+                precinct=t.precinct,
+                role=t.role,
+                public_key_file=pkg.terminal_key_path(t.id),
+                public_key_sha256=pkg.sha256_hex(t.key.pem()),
+                encryption_key=t.encryption_key,
+                sealed_secrets=secrets[t.precinct].keys.seal_to(t.encryption_key),
+            )
         )
-        for t in registrations
-    )
-    return entries, {t.id: t.key for t in registrations}
+    return tuple(entries), {t.id: t.key for t in registrations}
 
 
 def build_election(
@@ -183,6 +196,7 @@ def build_election(
         )
     built: list[Precinct] = []
     secrets: dict[str, PrecinctSecrets] = {}
+    register_files: dict[str, bytes] = {}
     for p in precincts:
         register = p.register
         if register.precinct != p.code:
@@ -195,20 +209,22 @@ def build_election(
         sealing_key, cards = _new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
+        keys = pkg.PrecinctKeys.generate()
+        register_files[p.code] = pkg.encrypt_register(register, keys.register_key)
         built.append(
             Precinct(
                 code=p.code,
                 names=p.names,
                 sealing_key=sealing_key,
                 register_file=pkg.register_path(p.code),
-                register_sha256=pkg.sha256_hex(register.to_json()),
+                register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
                 chair=verifier,
             )
         )
-        secrets[p.code] = PrecinctSecrets(cards, chair_card, pin)
-    entries, keys = _terminal_entries(terminals)
+        secrets[p.code] = PrecinctSecrets(cards, chair_card, pin, keys)
+    entries, terminal_keys = _terminal_entries(terminals, secrets)
     election = Election(
         id=spec.id,
         names=spec.names,
@@ -221,11 +237,13 @@ def build_election(
         contests=spec.contests,
         precincts=tuple(built),
         terminals=entries,
+        identification=spec.identification,
     )
     return CreatedElection(
         election=_validated(election),
         registers={p.code: p.register for p in precincts},
-        terminal_keys=keys,
+        register_files=register_files,
+        terminal_keys=terminal_keys,
         secrets=secrets,
         threshold=threshold,
         share_count=share_count,
@@ -236,7 +254,7 @@ def register_terminals(
     created: CreatedElection, terminals: Sequence[TerminalRegistration]
 ) -> CreatedElection:
     """Add terminals provisioned after the election was built; sign (write) the package after."""
-    entries, keys = _terminal_entries(terminals)
+    entries, keys = _terminal_entries(terminals, created.secrets)
     election = dataclasses.replace(created.election, terminals=created.election.terminals + entries)
     return dataclasses.replace(
         created,
@@ -431,5 +449,5 @@ def write_commission_outputs(
         )
     # The package last: a package on disk means its cards were written.
     pkg.write_package(
-        directory / PACKAGE_DIR, election, created.registers, created.terminal_keys, commission
+        directory / PACKAGE_DIR, election, created.register_files, created.terminal_keys, commission
     )

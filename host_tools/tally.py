@@ -25,6 +25,9 @@ LINE_LABELS = {
     "ballots_void": "Аннулировано бюллетеней / Ballots void",
     "ballots_cast": "Подано бюллетеней / Ballots cast",
     "damaged_slots": "Повреждённых ячеек / Damaged ballot slots",
+    "coupons_issued": "Выдано талонов / Coupons issued",
+    "coupons_void": "Талонов не напечатано / Coupons never printed",
+    "codes_refused": "Отклонено кодов / Ballot codes refused",
 }
 BLANK_LABEL = "Без отметки / No selection"
 

@@ -34,6 +34,7 @@ from host_tools.commission import ElectionSpec, PrecinctSpec, TerminalRegistrati
 from sim import synthetic
 from sim.panel import SimulatedPanel
 from sim.printer import PrintedPage, SimulatedPrinter
+from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
 from terminal.app.station import render_slip
 from terminal.ballot.election import Election, Mode, Role
@@ -137,12 +138,19 @@ class Day:
             contests=(synthetic.president_contest(),),
         )
         terminal_key = VerifyKey.load(out / "data" / "terminal.pub.pem")
+        encryption_key = load_encryption_public(
+            (out / "data" / "terminal.enc.pub.pem").read_bytes(), "terminal.enc.pub.pem"
+        )
         created = commission.build_election(
             spec,
             [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
             threshold=2,
             share_count=3,
-            terminals=[TerminalRegistration(TERMINAL_ID, PRECINCT, Role.COMBINED, terminal_key)],
+            terminals=[
+                TerminalRegistration(
+                    TERMINAL_ID, PRECINCT, Role.COMBINED, terminal_key, encryption_key
+                )
+            ],
         )
         commission.write_commission_outputs(out, created, key)
         self.election: Election = created.election

@@ -42,6 +42,9 @@ def load_object(data: bytes, source: str) -> Fields:
     try:
         text = data.decode("utf-8")
         value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant)
+        # An escaped lone surrogate ("\ud800") parses but is not text: it cannot be written
+        # back as UTF-8 (canonical_json), so refuse it here (UnicodeEncodeError is a ValueError).
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"{source}: not valid JSON ({exc})") from exc
     if not isinstance(value, dict):

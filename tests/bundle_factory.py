@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from terminal.ballot.election import Election, Mode
+from terminal.ballot.election import Election, Mode, Role
 from terminal.tally.ballot_box import commit, compact
 from terminal.tally.bundle import (
     BALLOTS,
@@ -92,19 +92,23 @@ def make_bundle(
     ballots: Sequence[Selections],
     *,
     voids: int = 0,
+    coupons: int = 0,
     package_sha256: str | None = None,
     loaded_mode: Mode | None = None,
     protocol_changes: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
 
-    `voids` ballots are issued and voided besides the cast ones. `loaded_mode` is the
+    `voids` ballots are issued and voided besides the cast ones; an identification desk's
+    bundle records `coupons` coupons issued (and holds no ballots). `loaded_mode` is the
     mode the log says the package had (default: the election's), `package_sha256` the hash
     of its election.json (default: that of `election`); `protocol_changes`
     replaces fields of the protocol before it is signed (e.g. lines or contests).
     """
     code = election.precinct(precinct)
     assert code is not None, f"precinct {precinct} is not in the election"
+    entry = election.terminal(terminal)
+    role = entry.role if entry is not None else Role.COMBINED
     ids = {"election": election.id, "precinct": precinct, "terminal": terminal}
     log_origin = origin(election.id, precinct, terminal)
     test = election.mode is Mode.TEST
@@ -133,6 +137,10 @@ def make_bundle(
     for _ in range(voids):
         log.append("ballot_issued", reissue=False)
         log.append("ballot_void", reason="cancelled")
+    for _ in range(coupons):
+        log.append("coupon_issued", reissue=False)
+        log.append("print_started", printout="coupon")
+        log.append("print_finished", printout="coupon")
     log.append("chair_authenticated", purpose="close")
     log.append("polls_closed")
     close = log.checkpoint(log_origin, "close", signer, files)
@@ -146,11 +154,18 @@ def make_bundle(
         software=SOFTWARE,
         lines={
             "voters_on_register": code.voters,
-            "voters_received_ballot": len(records) + voids,
+            "voters_received_ballot": {
+                Role.COMBINED: len(records) + voids,
+                Role.IDENTIFY: coupons,
+                Role.VOTE: 0,
+            }[role],
             "ballots_issued": len(records) + voids,
             "ballots_void": voids,
             "ballots_cast": len(records),
             "damaged_slots": 0,
+            "coupons_issued": coupons,
+            "coupons_void": 0,
+            "codes_refused": 0,
         },
         contests=_count(election, ballots),
         ballots_commitment=hashlib.sha256(commitment).hexdigest(),

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from host_tools import commission as office
 from host_tools.__main__ import main
 from host_tools.verify import ShareCardError, rebuild_keys
+from terminal.ballot import package as pkg
 from terminal.ballot.election import Choice, Contest, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
 from terminal.tally.protocol import ContestResult
 from terminal.trust import chair
+from terminal.trust.envelope import raw_public
 from terminal.trust.shares import ShareCollector, public_key_of
 from terminal.trust.signing import SigningKey
 from tests.bundle_factory import export_again, make_bundle
@@ -58,6 +61,11 @@ P2_BALLOTS = [
     {"mayor": ["against"], "council": ["a", "b"]},
     {"mayor": ["bekova"]},
 ]
+
+
+def _encryption_key() -> bytes:
+    """A terminal's X25519 public key, as provisioning makes it."""
+    return raw_public(X25519PrivateKey.generate())
 
 
 def spec(election_id: str = ELECTION_ID, mode: Mode = Mode.OFFICIAL) -> office.ElectionSpec:
@@ -119,7 +127,10 @@ class Office:
 def registrations(keys: dict[str, SigningKey]) -> list[office.TerminalRegistration]:
     roles = {"T-1001": ("P1", Role.COMBINED), "T-2001": ("P2", Role.IDENTIFY)}
     roles["T-2002"] = ("P2", Role.VOTE)
-    return [office.TerminalRegistration(tid, *roles[tid], key.public) for tid, key in keys.items()]
+    return [
+        office.TerminalRegistration(tid, *roles[tid], key.public, _encryption_key())
+        for tid, key in keys.items()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +160,9 @@ def bundles(tiny: Office, tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     return Bundles(
         make_bundle(root / "p1", election, "P1", "T-1001", keys["T-1001"], P1_BALLOTS, voids=1),
         make_bundle(root / "p2v", election, "P2", "T-2002", keys["T-2002"], P2_BALLOTS),
-        make_bundle(root / "p2i", election, "P2", "T-2001", keys["T-2001"], []),
+        make_bundle(
+            root / "p2i", election, "P2", "T-2001", keys["T-2001"], [], coupons=len(P2_BALLOTS)
+        ),
     )
 
 
@@ -170,7 +183,11 @@ def test_package_verifies_and_holds_what_was_built(tiny: Office) -> None:
     package = load_package(tiny.package, trusted_commission=tiny.commission.public)
     assert package.election == tiny.created.election
     for p in PRECINCTS:
-        assert package.register(p.code) == p.register
+        keys = tiny.created.secrets[p.code].keys
+        assert package.register(p.code, keys) == p.register
+        # The register travels encrypted: no voter's number is readable in the package.
+        encrypted = (tiny.package / pkg.register_path(p.code)).read_bytes()
+        assert all(v.number.encode() not in encrypted for v in p.register.voters)
         precinct = package.election.precinct(p.code)
         assert precinct is not None
         voters = len(p.register.voters)
@@ -307,7 +324,9 @@ def test_commission_refuses_bad_inputs_and_overwrites(tiny: Office) -> None:
     wrong = office.PrecinctSpec("P3", {"en": "Precinct 3"}, PRECINCTS[0].register)
     with pytest.raises(office.CommissionError, match="register is of P1"):
         office.build_election(spec(), [wrong], 2, 3)
-    stray = office.TerminalRegistration("T-9", "P9", Role.VOTE, SigningKey.generate().public)
+    stray = office.TerminalRegistration(
+        "T-9", "P9", Role.VOTE, SigningKey.generate().public, _encryption_key()
+    )
     with pytest.raises(office.CommissionError, match="P9"):
         office.build_election(spec(), PRECINCTS[:1], 2, 3, [stray])
     with pytest.raises(office.CommissionError, match="already"):
@@ -320,7 +339,12 @@ def test_terminals_registered_later_go_into_the_signed_package(tmp_path: Path) -
     created = office.build_election(spec(), PRECINCTS, 2, 3)
     late = SigningKey.generate()
     created = office.register_terminals(
-        created, [office.TerminalRegistration("T-3001", "P1", Role.COMBINED, late.public)]
+        created,
+        [
+            office.TerminalRegistration(
+                "T-3001", "P1", Role.COMBINED, late.public, _encryption_key()
+            )
+        ],
     )
     commission = SigningKey.generate()
     office.write_commission_outputs(tmp_path, created, commission)
@@ -344,6 +368,9 @@ EXPECTED_TOTALS = {
         "ballots_void": 1,
         "ballots_cast": 7,
         "damaged_slots": 0,
+        "coupons_issued": len(P2_BALLOTS),
+        "coupons_void": 0,
+        "codes_refused": 0,
     },
     "bundles": 3,
 }
@@ -518,7 +545,9 @@ def test_bundle_of_another_election_is_refused(
 ) -> None:
     # The same terminal, registered again for a logic-and-accuracy test election.
     key = tiny.terminals["T-1001"]
-    registration = office.TerminalRegistration("T-1001", "P1", Role.COMBINED, key.public)
+    registration = office.TerminalRegistration(
+        "T-1001", "P1", Role.COMBINED, key.public, _encryption_key()
+    )
     test = office.build_election(
         spec("kg-2025-lat", Mode.TEST), PRECINCTS[:1], 2, 3, [registration]
     )
@@ -543,6 +572,9 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
         "ballots_void": 0,
         "ballots_cast": 5,
         "damaged_slots": 0,
+        "coupons_issued": 0,
+        "coupons_void": 0,
+        "codes_refused": 0,
     }
     padded = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}

@@ -22,17 +22,18 @@ from PIL import Image
 
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
-from terminal.ballot.election import Election, Mode, Precinct
-from terminal.ballot.package import ELECTION_FILE, Package, load_package
+from terminal.ballot.election import Election, Mode, Precinct, Role
+from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_package
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
+from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register, Voter
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
-from terminal.tally.event_log import Checkpoint, EventLog, origin
+from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
 from terminal.trust.files import write_private_file
@@ -61,6 +62,9 @@ class Recovery(Enum):
     NOTHING = "nothing"
     BALLOT_CAST = "ballot_cast"
     BALLOT_VOID = "ballot_void"
+    COUPON_VOID = "coupon_void"
+    # A coupon was being printed: it may be complete and valid, so no second one is given.
+    COUPON_INTERRUPTED = "coupon_interrupted"
     PRINT_INTERRUPTED = "print_interrupted"
 
 
@@ -112,6 +116,8 @@ class Polls:
         self.register: Register | None = None
         self.box: BallotBox | None = None
         self.marks: VoterMarks | None = None
+        self.codes: UsedCodes | None = None
+        self.keys: PrecinctKeys | None = None
 
     # --- state derived from the log -------------------------------------------------
 
@@ -140,16 +146,43 @@ class Polls:
         )
 
     @property
+    def role(self) -> Role:
+        entry = self.election.terminal(self.identity.terminal_id)
+        assert entry is not None
+        return entry.role
+
+    @property
+    def _issue_kind(self) -> str:
+        """What this terminal gives a voter: a coupon at the identification desk, else a ballot."""
+        return "coupon_issued" if self.role is Role.IDENTIFY else "ballot_issued"
+
+    @property
+    def _void_kind(self) -> str:
+        return "coupon_void" if self.role is Role.IDENTIFY else "ballot_void"
+
+    @property
     def void_credits(self) -> int:
-        """Ballots proven not cast that may still be re-issued to a marked voter."""
-        return self.count_events("ballot_void") - self.count_events("ballot_issued", reissue=True)
+        """Ballots (or coupons) proven never given that may be re-issued to a marked voter."""
+        return self.count_events(self._void_kind) - self.count_events(
+            self._issue_kind, reissue=True
+        )
+
+    def _recorded(self) -> int:
+        """How many first issues the position-addressed store records: marks, or used codes."""
+        if self.codes is not None:
+            return self.codes.count
+        assert self.marks is not None
+        return self.marks.count
 
     def session_open(self) -> bool:
-        """True when a ballot was issued and is neither cast nor void yet."""
-        last = [
-            e for e in self.log.events if e.kind in ("ballot_issued", "ballot_cast", "ballot_void")
-        ]
-        return bool(last) and last[-1].kind == "ballot_issued"
+        """True when a ballot was issued and is neither cast nor void yet (at the desk: a
+        coupon issued whose printing has not begun)."""
+        if self.role is Role.IDENTIFY:
+            kinds = ("coupon_issued", "coupon_void", "print_started")
+        else:
+            kinds = ("ballot_issued", "ballot_cast", "ballot_void")
+        last = [e for e in self.log.events if e.kind in kinds]
+        return bool(last) and last[-1].kind == kinds[0]
 
     def open_print(self) -> str | None:
         """The kind of printout begun and not finished, if any."""
@@ -166,13 +199,31 @@ class Polls:
     def load(self) -> None:
         """Open the installed package and the stores (after setup)."""
         self.package = load_package(self.data / INSTALLED_PACKAGE, self.identity.commission)
-        self.register = self.package.register(self.precinct.code)
-        self.box = BallotBox.open(self.storage, self.identity.key.public)
-        self.marks = VoterMarks(self.storage, self.precinct.voters)
+        self._open_stores(create=False)
+        assert self.box is not None
         filled, damaged = self.box.count, len(self.box.damaged)
         checked = self.log.of_kind("ballot_box_checked")
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
             self.log.append("ballot_box_checked", filled=filled, damaged=damaged)
+
+    def _open_stores(self, create: bool) -> None:
+        """The precinct's keys and register (in memory) and the stores this role keeps:
+        the desk marks voters, the booth records codes, the booth and a combined terminal
+        keep a ballot box (the desk's has no slot)."""
+        assert self.package is not None
+        precinct, role = self.precinct, self.role
+        self.keys = self.package.keys(self.identity.terminal_id, self.identity.decryption)
+        if role is Role.VOTE:
+            self.codes = UsedCodes(self.storage, precinct.voters)
+        else:
+            self.register = self.package.register(precinct.code, self.keys)
+            self.marks = VoterMarks(self.storage, precinct.voters)
+        signer = self.identity.key.public
+        if create:
+            slots = 0 if role is Role.IDENTIFY else precinct.ballot_slots
+            self.box = BallotBox.create(self.storage, signer, slots)
+        else:
+            self.box = BallotBox.open(self.storage, signer)
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
@@ -188,18 +239,20 @@ class Polls:
             raise PermissionError("the package registers another key for this terminal id")
         precinct = package.election.precinct(entry.precinct)
         assert precinct is not None
-        package.register(precinct.code)  # checks the register before anything is written
+        # Check the keys and the register open before anything is written.
+        keys = package.keys(entry.id, self.identity.decryption)
+        if entry.role is not Role.VOTE:
+            package.register(precinct.code, keys)
         target = self.data / INSTALLED_PACKAGE
         if target.exists():
             shutil.rmtree(target)
-        # The terminal's copy is private like all its data (the register is in it).
+        # The terminal's copy is private like all its data (the register stays encrypted).
         for path in sorted(source.rglob("*")):
             if path.is_file():
                 write_private_file(target / path.relative_to(source), path.read_bytes())
         self.package = load_package(target, self.identity.commission)
-        self.box = BallotBox.create(self.storage, self.identity.key.public, precinct.ballot_slots)
-        self.marks = VoterMarks(self.storage, precinct.voters)
-        self.register = self.package.register(precinct.code)
+        self._open_stores(create=True)
+        assert self.box is not None
         self.log.append(
             "package_loaded",
             election=package.election.id,
@@ -208,12 +261,12 @@ class Polls:
             mode=package.election.mode.value,
             package_sha256=hashlib.sha256((target / ELECTION_FILE).read_bytes()).hexdigest(),
         )
-        self.log.append("ballot_box_created", slots=precinct.ballot_slots)
+        self.log.append("ballot_box_created", slots=self.box.slots)
         return self.print_document("setup-report", {})
 
     def recover(self) -> Recovery:
         """Settle what a crash interrupted. Runs before any new input is taken."""
-        assert self.box is not None and self.marks is not None
+        assert self.box is not None
         cast_logged = self.count_events("ballot_cast")
         result = Recovery.NOTHING
         if self.box.count == cast_logged + 1 and self.session_open():
@@ -224,25 +277,31 @@ class Polls:
             raise InconsistentStores(
                 f"the ballot box holds {self.box.count} ballots, the log records {cast_logged}"
             )
-        issued_first = self.count_events("ballot_issued", reissue=False)
-        if self.marks.count == issued_first + 1:
-            # A mark was set just before a crash and its ballot was never shown.
-            self.log.append("ballot_issued", reissue=False)
-        elif self.marks.count != issued_first:
+        issue, void = self._issue_kind, self._void_kind
+        first = self.count_events(issue, reissue=False)
+        recorded = self._recorded()
+        if recorded == first + 1:
+            # A mark (or used code) was recorded just before a crash; nothing was given yet.
+            self.log.append(issue, reissue=False)
+        elif recorded != first:
             raise InconsistentStores(
-                f"{self.marks.count} voters are marked, "
-                f"the log records {issued_first} ballots issued"
+                f"{recorded} voters are marked (or codes used), the log records {first} issued"
             )
+        pending = self.open_print()
         if self.session_open():
-            if self.open_print() == "slip":
+            if pending == "slip":
                 self._void_open_print()
-            self.log.append("ballot_void", reason="interrupted")
-            result = Recovery.BALLOT_VOID
-        elif self.open_print() == "slip":
+            self.log.append(void, reason="interrupted")
+            result = Recovery.COUPON_VOID if self.role is Role.IDENTIFY else Recovery.BALLOT_VOID
+        elif pending == "slip":
             # The ballot was cast and logged; its slip lacks only the cut.
             self.printer.cut()
             self.log.append("print_finished", printout="slip")
             result = Recovery.BALLOT_CAST
+        elif pending == "coupon":
+            # Fails safe: the coupon may be complete, so its voter gets no second one here.
+            self._void_open_print()
+            result = Recovery.COUPON_INTERRUPTED
         if self.open_print() is not None:
             self._void_open_print()
             result = result if result is not Recovery.NOTHING else Recovery.PRINT_INTERRUPTED
@@ -286,16 +345,25 @@ class Polls:
             "print_finished", printout="setup-report"
         ):
             return self.print_document("setup-report", {})
-        if state is PollsState.COUNTED and not self._finished_since("protocol_signed", "protocol"):
+        printed = self._after_last(
+            "protocol_signed",
+            lambda e: e.kind == "print_finished" and e.data["printout"] == "protocol",
+        )
+        if state is PollsState.COUNTED and not printed:
             return self.print_document("protocol", {})
         return None
 
-    def _finished_since(self, kind: str, printout: str) -> bool:
+    def exported(self) -> bool:
+        """True when a bundle was exported after the protocol was signed."""
+        return self._after_last("protocol_signed", lambda e: e.kind == "bundle_exported")
+
+    def _after_last(self, kind: str, wanted: Callable[[Event], bool]) -> bool:
+        """True when an event that is `wanted` follows the last event of `kind`."""
         seen = False
         for e in self.log.events:
             if e.kind == kind:
                 seen = False
-            elif e.kind == "print_finished" and e.data["printout"] == printout:
+            elif wanted(e):
                 seen = True
         return seen
 
@@ -353,7 +421,7 @@ class Polls:
         self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
 
     def issue(self, position: int, reissue: bool) -> None:
-        """Give a voter a ballot: the mark is durable before the ballot is shown."""
+        """Give a voter a ballot (combined) or a coupon (desk): the mark is durable first."""
         assert self.state is PollsState.OPEN and self.marks is not None
         assert not self.session_open()
         if reissue:
@@ -361,7 +429,38 @@ class Polls:
         else:
             assert not self.marks.issued(position)
             self.marks.mark(position)
-        self.log.append("ballot_issued", reissue=reissue)
+        self.log.append(self._issue_kind, reissue=reissue)
+
+    def coupon_job(self) -> Callable[[], PrinterProblem | None]:
+        """The printing of a new coupon; run again after a printer problem, it prints the
+        same code, so at most one valid code exists for each coupon issued."""
+        assert self.keys is not None
+        minute = int(self.log.clock.now().timestamp()) // 60
+        payload = new_code(self.election.id, self.precinct.code, minute).payload(self.keys.code_key)
+        return lambda: self.print_document("coupon", {"code": payload})
+
+    def accept_code(self, payload: str) -> CodeProblem | None:
+        """At the booth: open a ballot for a valid, unused code of this precinct."""
+        assert self.state is PollsState.OPEN and self.codes is not None and self.keys
+        assert not self.session_open()
+        minute = int(self.log.clock.now().timestamp()) // 60
+        limit = self.election.identification.ballot_code_minutes
+        code = check_code(
+            payload, self.election.id, self.precinct.code, self.keys.code_key, minute, limit
+        )
+        if isinstance(code, CodeProblem):
+            self.log.append("ballot_code_refused", reason=code.value)
+            return code
+        if self.codes.used(code):
+            if self.void_credits > 0:
+                # The code's ballot was proven not cast (a crash): the voter may vote with it.
+                self.log.append("ballot_issued", reissue=True)
+                return None
+            self.log.append("ballot_code_refused", reason=CodeProblem.USED.value)
+            return CodeProblem.USED
+        self.codes.use(code)
+        self.log.append("ballot_issued", reissue=False)
+        return None
 
     def cancel(self) -> None:
         """The poll worker cancels a ballot before it is cast: void, re-issuable."""
@@ -407,13 +506,17 @@ class Polls:
         self.log.append("polls_closed")
         self._checkpoint("close")
 
-    def count_and_sign(self, private_key: bytes) -> PrinterProblem | None:
-        """closed -> counted: decrypt and count the box, sign the protocol, print it."""
-        assert self.state is PollsState.CLOSED and self.box is not None and self.marks
+    def count_and_sign(self, private_key: bytes | None) -> PrinterProblem | None:
+        """closed -> counted: decrypt and count the box, sign the protocol, print it.
+
+        The identification desk has no ballots: it signs its protocol without a key.
+        """
+        assert self.state is PollsState.CLOSED and self.box is not None
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
+        assert private_key is not None or not records
         counted = count_records(
-            records, self.identity.key.public, private_key, election, precinct.code
+            records, self.identity.key.public, private_key or bytes(32), election, precinct.code
         )
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
@@ -431,11 +534,14 @@ class Polls:
             software=software_hash(),
             lines={
                 "voters_on_register": precinct.voters,
-                "voters_received_ballot": self.marks.count,
+                "voters_received_ballot": self.marks.count if self.marks else 0,
                 "ballots_issued": self.count_events("ballot_issued"),
                 "ballots_void": self.count_events("ballot_void"),
                 "ballots_cast": self.box.count,
                 "damaged_slots": len(self.box.damaged),
+                "coupons_issued": self.count_events("coupon_issued"),
+                "coupons_void": self.count_events("coupon_void"),
+                "codes_refused": self.count_events("ballot_code_refused"),
             },
             contests={
                 c.id: ContestResult(counted.votes[c.id], counted.blank[c.id])

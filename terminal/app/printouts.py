@@ -126,6 +126,19 @@ class Slip:
 
 
 @dataclass(frozen=True)
+class Coupon:
+    """The voter's coupon from the identification desk: a one-time ballot code, nothing about
+    the voter, and no time in words (the code carries the minute it was issued, for its
+    time limit)."""
+
+    election_name: str
+    precinct: str
+    mode: Mode
+    code: str
+    minutes: int  # how long the code is valid
+
+
+@dataclass(frozen=True)
 class ProtocolPrintout:
     """The signed results protocol and the names to print its numbers with.
 
@@ -372,6 +385,25 @@ def slip(slip: Slip, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
     return sheet.render()
 
 
+def coupon(coupon: Coupon, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
+    """The coupon the voter takes from the desk to the voting booth."""
+    _ = gettext
+    sheet = _Sheet(paper, coupon.mode, gettext)
+    sheet.text(_("BALLOT COUPON"), size=TITLE, bold=True, center=True)
+    sheet.text(coupon.election_name, bold=True, center=True)
+    sheet.text(_("Precinct {code}").format(code=coupon.precinct), center=True)
+    sheet.rule()
+    sheet.image(qr_code(coupon.code, min(paper.width, 320)))
+    sheet.rule()
+    sheet.text(
+        _("Scan this code at the voting booth within {minutes} minutes.").format(
+            minutes=coupon.minutes
+        ),
+        center=True,
+    )
+    return sheet.render()
+
+
 def _line_labels(gettext: Gettext) -> dict[str, str]:
     """The printed name of each protocol line (keys: tally.protocol.LINES)."""
     _ = gettext
@@ -382,6 +414,9 @@ def _line_labels(gettext: Gettext) -> dict[str, str]:
         "ballots_void": _("Ballots void"),
         "ballots_cast": _("Ballots cast"),
         "damaged_slots": _("Damaged ballot-box slots"),
+        "coupons_issued": _("Coupons issued"),
+        "coupons_void": _("Coupons never printed"),
+        "codes_refused": _("Ballot codes refused"),
     }
 
 

@@ -21,8 +21,9 @@ from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, tran
 from terminal.app.polls import Decision, Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import Button, Fonts, Screen, render
 from terminal.app.software import software_hash
-from terminal.ballot.election import Contest, Election, Mode
+from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.pin import PinError, mask, parse_pin
 from terminal.idscan.register import Voter
 from terminal.tally.event_log import Checkpoint
@@ -47,6 +48,7 @@ class View(Enum):
     BALLOT = "ballot"
     REVIEW = "review"
     CAST = "cast"
+    COUPON = "coupon"
     PRINTER_PROBLEM = "printer_problem"
     CLOSE_CONFIRM = "close_confirm"
     SHARES = "shares"
@@ -63,8 +65,8 @@ class Purpose(Enum):
 class Session:
     """One voter at the terminal: nothing of it is stored but through Polls."""
 
-    position: int
-    voter: Voter
+    position: int | None  # register position (None at the booth, which knows no voter)
+    voter: Voter | None
     reissue: bool
     language: str = "ky"
     contest: int = 0
@@ -88,6 +90,13 @@ PRINTER_TEXT = {
     PrinterStatus.PAPER_OUT: N_("The printer is out of paper."),
     PrinterStatus.COVER_OPEN: N_("The printer cover is open."),
     PrinterStatus.OFFLINE: N_("The printer does not answer."),
+}
+CODE_TEXT = {
+    CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
+    CodeProblem.OTHER_PRECINCT: N_("That coupon is for another polling station."),
+    CodeProblem.FORGED: N_("That coupon is not genuine."),
+    CodeProblem.EXPIRED: N_("That coupon has expired. Go back to the identification desk."),
+    CodeProblem.USED: N_("That coupon has already been used."),
 }
 SHARE_TEXT = {
     ShareProblem.NOT_A_SHARE: N_("That is not a key-share card."),
@@ -160,10 +169,14 @@ class Station:
             if self.view is not View.PRINTER_PROBLEM and self.recovery is not Recovery.NOTHING:
                 self.view = View.RECOVERED
         state = polls.state
-        if state is PollsState.CLOSED:
+        if state is PollsState.CLOSED and polls.role is Role.IDENTIFY:
+            polls.count_and_sign(None)
+        if state is PollsState.CLOSED and polls.role is not Role.IDENTIFY:
             self._start_shares()
-        elif state is PollsState.COUNTED and not polls.count_events("bundle_exported"):
-            polls.export(self.export_dir)
+        elif polls.state is PollsState.COUNTED and self.view is not View.PRINTER_PROBLEM:
+            self._run_print(self._publish, View.COUNTED)
+            if self.recovery is not Recovery.NOTHING and self.view is View.COUNTED:
+                self.view = View.RECOVERED
         self.show()
 
     def _home(self) -> View:
@@ -216,6 +229,8 @@ class Station:
         card = chair.parse_card(data)
         if self.view in (View.READY, View.IDLE) and card is not None:
             self._chair_card(card, Purpose.OPEN if self.view is View.READY else Purpose.CLOSE)
+        elif self.view is View.IDLE and self.polls.role is Role.VOTE:
+            self._accept_code(data)
         elif self.view is View.IDLE:
             self._identify(data)
         elif self.view is View.SHARES:
@@ -305,11 +320,16 @@ class Station:
             self._run_print(polls.open_polls, View.IDLE)
 
     def _tap_close_confirm(self, target: str) -> None:
-        if target == "close":
-            self.polls.close_polls()
-            self._start_shares()
-        else:
+        if target != "close":
             self.view = View.IDLE
+            return
+        self.polls.close_polls()
+        if self.polls.role is Role.IDENTIFY:
+            # The desk holds no ballots: its protocol needs no key shares.
+            self.polls.count_and_sign(None)
+            self._run_print(self._publish, View.COUNTED)
+        else:
+            self._start_shares()
 
     # --- voters -------------------------------------------------------------------------
 
@@ -334,21 +354,38 @@ class Station:
             self.lines += (voter.full_name(),)
 
     def _tap_voter_found(self, target: str) -> None:
-        assert self.session is not None
         if target == "issue":
-            self.polls.issue(self.session.position, reissue=False)
-            self.view = View.LANGUAGE
+            self._give(reissue=False)
         else:
             self.session, self.view = None, View.IDLE
 
     def _tap_reissue_offer(self, target: str) -> None:
-        assert self.session is not None
         if target == "issue":
-            self.polls.issue(self.session.position, reissue=True)
-            self.view = View.LANGUAGE
+            self._give(reissue=True)
         else:
             self.polls.refuse_reissue()
             self.session, self.view = None, View.IDLE
+
+    def _give(self, reissue: bool) -> None:
+        """Hand the identified voter a ballot here, or a coupon for the voting booth."""
+        assert self.session is not None and self.session.position is not None
+        self.polls.issue(self.session.position, reissue=reissue)
+        if self.polls.role is Role.IDENTIFY:
+            self.session = None
+            self._run_print(self.polls.coupon_job(), View.COUPON)
+        else:
+            self.view = View.LANGUAGE
+
+    def _tap_coupon(self, target: str) -> None:
+        self.view = View.IDLE
+
+    def _accept_code(self, data: str) -> None:
+        problem = self.polls.accept_code(data)
+        if problem is None:
+            self.session = Session(None, None, reissue=False)
+            self.view, self.lines = View.LANGUAGE, ()
+        else:
+            self.view, self.lines = View.REFUSED, (self._w(CODE_TEXT[problem]),)
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
@@ -426,12 +463,18 @@ class Station:
         self.collector = None
         key = bytearray(result)
         try:
-            self._run_print(lambda: self.polls.count_and_sign(bytes(key)), View.COUNTED)
+            self.polls.count_and_sign(bytes(key))
         finally:
             # The key exists only for the count: overwrite our copy as soon as it is done.
             key[:] = bytes(len(key))
-        if self.view is View.COUNTED:
+        self._run_print(self._publish, View.COUNTED)
+
+    def _publish(self) -> PrinterProblem | None:
+        """Print the signed protocol if it is not printed yet, then export the bundle."""
+        problem = self.polls.reprint_pending()
+        if problem is None and not self.polls.exported():
             self.polls.export(self.export_dir)
+        return problem
 
     def _tap_counted(self, target: str) -> None:
         if target == "reprint":
@@ -478,18 +521,30 @@ class Station:
                 test_mode=test,
             )
         if v is View.IDLE:
+            if polls.role is Role.IDENTIFY:
+                status = w("Coupons issued: {count}").format(
+                    count=polls.count_events("coupon_issued")
+                )
+            else:
+                status = w("Ballots cast: {count}").format(
+                    count=polls.box.count if polls.box else 0
+                )
+            prompt = (
+                w("Voter: scan the code on your coupon.")
+                if polls.role is Role.VOTE
+                else w("Scan the voter's document.")
+            )
+            return Screen(v.value, w("Polls open"), (prompt, status, *self.lines), test_mode=test)
+        if v is View.COUPON:
             return Screen(
                 v.value,
-                w("Polls open"),
-                (
-                    w("Scan the voter's document."),
-                    w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
-                    *self.lines,
-                ),
+                w("Coupon printed"),
+                (w("Give the coupon to the voter and show them to the voting booth."),),
+                actions=ok,
                 test_mode=test,
             )
         if v in (View.VOTER_FOUND, View.REISSUE_OFFER):
-            assert self.session is not None
+            assert self.session is not None and self.session.voter is not None
             voter = self.session.voter
             lines: tuple[str, ...] = (
                 voter.full_name(),
@@ -629,6 +684,15 @@ class Station:
                     "Scan the voter's document to issue a new ballot."
                 ),
                 Recovery.PRINT_INTERRUPTED: w("A printout was interrupted and marked void."),
+                Recovery.COUPON_VOID: w(
+                    "The last coupon was never printed. "
+                    "Scan the voter's document to issue a new one."
+                ),
+                Recovery.COUPON_INTERRUPTED: w(
+                    "A coupon was being printed when the power failed and is marked void. "
+                    "If the voter's coupon is complete it is still valid; no second coupon "
+                    "can be issued to them: refer them to the commission."
+                ),
             }.get(self.recovery, "")
             # The name says how the interruption was settled, for the screen log and tests.
             return Screen(
@@ -724,6 +788,20 @@ class Station:
                     election.name(lang),
                     printouts.contest_names(election, lang),
                     now,
+                ),
+                w,
+                paper,
+            )
+        if kind == "coupon":
+            code = data["code"]
+            assert isinstance(code, str)
+            return printouts.coupon(
+                printouts.Coupon(
+                    election.name(lang),
+                    polls.precinct.code,
+                    election.mode,
+                    code,
+                    election.identification.ballot_code_minutes,
                 ),
                 w,
                 paper,

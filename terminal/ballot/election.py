@@ -17,6 +17,8 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
+# Two 32-byte keys sealed to a terminal: ephemeral key (32) + keys (64) + tag (16).
+SEALED_SECRETS_SIZE = 32 + 64 + 16
 
 
 class Mode(Enum):
@@ -111,6 +113,18 @@ class TerminalEntry:
     role: Role
     public_key_file: str
     public_key_sha256: str
+    encryption_key: bytes  # the terminal's raw X25519 public key, made at provisioning
+    sealed_secrets: bytes  # the precinct's secrets sealed to encryption_key (trust/envelope.py)
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The election's rules for identifying voters."""
+
+    minimum_age: int = 18
+    accept_expired_documents: bool = False
+    countries: tuple[str, ...] = ("KGZ",)  # ICAO codes of documents that are eligible
+    ballot_code_minutes: int = 30  # how long a coupon's ballot code stays valid
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class Election:
     contests: tuple[Contest, ...]
     precincts: tuple[Precinct, ...]
     terminals: tuple[TerminalEntry, ...] = field(default_factory=tuple)
+    identification: Identification = field(default_factory=Identification)
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -250,6 +265,8 @@ def _election_from_fields(f: Fields) -> Election:
             role=_enum(t, "role", Role),
             public_key_file=t.str("public_key_file"),
             public_key_sha256=t.hex("public_key_sha256", 32).hex(),
+            encryption_key=t.hex("encryption_key", 32),
+            sealed_secrets=t.hex("sealed_secrets", SEALED_SECRETS_SIZE),
         )
         if entry.precinct not in codes:
             raise FormatError(f"{t.where}: precinct {entry.precinct!r} is not in the election")
@@ -259,6 +276,16 @@ def _election_from_fields(f: Fields) -> Election:
     if not opens < closes:
         raise FormatError(f"{f.where}: polls must open before they close")
     _parse_offset(f.str("timezone"))
+    ident = f.obj("identification")
+    countries = ident.list("countries")
+    if not countries or not all(isinstance(c, str) and len(c) == 3 for c in countries):
+        raise FormatError(f"{ident.where}: countries must be three-letter ICAO codes")
+    identification = Identification(
+        minimum_age=ident.int("minimum_age", 16),
+        accept_expired_documents=ident.bool("accept_expired_documents"),
+        countries=tuple(countries),
+        ballot_code_minutes=ident.int("ballot_code_minutes", 1),
+    )
     country = f.str("country")
     if country not in ("KG", "KZ"):
         raise FormatError(f"{f.where}: country must be KG or KZ")
@@ -274,6 +301,7 @@ def _election_from_fields(f: Fields) -> Election:
         contests=tuple(contests),
         precincts=tuple(precincts),
         terminals=tuple(terminals),
+        identification=identification,
     )
 
 
@@ -326,7 +354,15 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
                 "role": t.role.value,
                 "public_key_file": t.public_key_file,
                 "public_key_sha256": t.public_key_sha256,
+                "encryption_key": t.encryption_key.hex(),
+                "sealed_secrets": t.sealed_secrets.hex(),
             }
             for t in e.terminals
         ],
+        "identification": {
+            "minimum_age": e.identification.minimum_age,
+            "accept_expired_documents": e.identification.accept_expired_documents,
+            "countries": list(e.identification.countries),
+            "ballot_code_minutes": e.identification.ballot_code_minutes,
+        },
     }

@@ -4,26 +4,59 @@ Layout of the package directory:
     election.json, election.json.sig   the election definition, signed by the commission
     commission.pub.pem                 the commission's public key (for auditors; terminals
                                        check it against the key pinned at provisioning)
-    registers/<precinct>.json          voter registers, bound by their SHA-256 in election.json
+    registers/<precinct>.json.enc      voter registers, encrypted with the precinct's register
+                                       key and bound by their SHA-256 in election.json
     terminals/<terminal id>.pub.pem    registered terminal keys, bound the same way
 Only election.json is signed; everything else is bound to it by hash, so one signature
 check and one hash per file verify the whole package.
+
+The register is personal data: it travels encrypted, and only the terminals of its
+precinct can read it. election.json gives each registered terminal the precinct's keys
+(the register key, and the key that authenticates ballot codes) sealed to the X25519 key
+the terminal made at provisioning.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.ballot.election import Election
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
+from terminal.trust import envelope
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SignatureError, SigningKey, VerifyKey, read_signed, write_signed
 
 ELECTION_FILE = "election.json"
 COMMISSION_KEY_FILE = "commission.pub.pem"
+REGISTER_PURPOSE = b"tamga-register/1"
+KEYS_PURPOSE = b"tamga-precinct-keys/1"
+
+
+@dataclass(frozen=True)
+class PrecinctKeys:
+    """What only a precinct's own terminals hold; never written to a terminal's storage."""
+
+    register_key: bytes = field(repr=False)
+    code_key: bytes = field(repr=False)
+
+    @classmethod
+    def generate(cls) -> PrecinctKeys:
+        return cls(os.urandom(32), os.urandom(32))
+
+    def seal_to(self, encryption_key: bytes) -> bytes:
+        """The keys sealed to one terminal's X25519 public key, for election.json."""
+        return envelope.seal(self.register_key + self.code_key, encryption_key, KEYS_PURPOSE)
+
+
+def encrypt_register(register: Register, key: bytes) -> bytes:
+    """The register file of the package: only a holder of the precinct's keys reads it."""
+    return envelope.encrypt(key, register.to_json(), REGISTER_PURPOSE + register.precinct.encode())
 
 
 class PackageError(Exception):
@@ -31,7 +64,7 @@ class PackageError(Exception):
 
 
 def register_path(code: str) -> str:
-    return f"registers/{code}.json"
+    return f"registers/{code}.json.enc"
 
 
 def terminal_key_path(terminal_id: str) -> str:
@@ -45,13 +78,16 @@ def sha256_hex(data: bytes) -> str:
 def write_package(
     directory: Path,
     election: Election,
-    registers: dict[str, Register],
+    register_files: dict[str, bytes],
     terminal_keys: dict[str, VerifyKey],
     commission: SigningKey,
 ) -> None:
-    """Write every file of the package and sign election.json (host side)."""
+    """Write every file of the package and sign election.json (host side).
+
+    `register_files` are the encrypted registers (encrypt_register) by precinct code.
+    """
     for precinct in election.precincts:
-        data = registers[precinct.code].to_json()
+        data = register_files[precinct.code]
         if sha256_hex(data) != precinct.register_sha256:
             raise PackageError(f"register of {precinct.code} does not match election.json")
         write_public_file(directory / precinct.register_file, data)
@@ -84,15 +120,31 @@ class Package:
             raise PackageError(f"package/{relative}: altered (hash differs from election.json)")
         return data
 
-    def register(self, code: str) -> Register:
+    def keys(self, terminal_id: str, private: X25519PrivateKey) -> PrecinctKeys:
+        """Open the precinct's keys sealed to this terminal."""
+        entry = self.election.terminal(terminal_id)
+        if entry is None:
+            raise PackageError(f"terminal {terminal_id!r} is not registered in this election")
+        try:
+            raw = envelope.open_sealed(entry.sealed_secrets, private, KEYS_PURPOSE)
+        except envelope.EnvelopeError as exc:
+            raise PackageError(
+                f"package/{ELECTION_FILE}: the precinct keys of terminal {terminal_id} do not "
+                "open with this terminal's key (sealed to another terminal?)"
+            ) from exc
+        return PrecinctKeys(raw[:32], raw[32:])
+
+    def register(self, code: str, keys: PrecinctKeys) -> Register:
+        """Decrypt and read a precinct's register (in memory only)."""
         precinct = self.election.precinct(code)
         if precinct is None:
             raise PackageError(f"precinct {code!r} is not in this election")
         data = self._bound_file(precinct.register_file, precinct.register_sha256)
         try:
-            register = Register.from_json(data, f"package/{precinct.register_file}")
-        except FormatError as exc:
-            raise PackageError(str(exc)) from exc
+            plain = envelope.decrypt(keys.register_key, data, REGISTER_PURPOSE + code.encode())
+            register = Register.from_json(plain, f"package/{precinct.register_file}")
+        except (envelope.EnvelopeError, FormatError) as exc:
+            raise PackageError(f"package/{precinct.register_file}: {exc}") from exc
         if register.precinct != code or len(register.voters) != precinct.voters:
             raise PackageError(f"package/{precinct.register_file}: not the register of {code}")
         return register

@@ -75,7 +75,8 @@ class DataDir:
     def create(self, name: str, size: int) -> None:
         fd = self._fd(name)
         try:
-            os.posix_fallocate(fd, 0, size)
+            if size:  # posix_fallocate refuses a length of zero
+                os.posix_fallocate(fd, 0, size)
             os.fsync(fd)
             fsync_dir(self.root)
         except OSError as exc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminal.ballot.election import Election
+from terminal.ballot.election import Election, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
@@ -258,19 +258,35 @@ def verify_bundle(
         )
 
     lines = protocol.lines
+    role = entry.role
+    # What this role gives a voter on the register: a coupon at the desk, else a ballot.
+    first_issues = (
+        0
+        if role is Role.VOTE
+        else _count_log(
+            closing_events,
+            "coupon_issued" if role is Role.IDENTIFY else "ballot_issued",
+            reissue=False,
+        )
+    )
     checks = [
         ("voters_on_register", precinct.voters),
         ("ballots_cast", len(records)),
         ("ballots_cast", _count_log(closing_events, "ballot_cast")),
         ("ballots_issued", _count_log(closing_events, "ballot_issued")),
-        ("voters_received_ballot", _count_log(closing_events, "ballot_issued", reissue=False)),
+        ("voters_received_ballot", first_issues),
         ("ballots_void", _count_log(closing_events, "ballot_void")),
+        ("coupons_issued", _count_log(closing_events, "coupon_issued")),
+        ("coupons_void", _count_log(closing_events, "coupon_void")),
+        ("codes_refused", _count_log(closing_events, "ballot_code_refused")),
     ]
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")
     if lines["ballots_issued"] != lines["ballots_cast"] + lines["ballots_void"]:
         raise _fail(bundle, PROTOCOL, "ballots issued differ from ballots cast plus void")
+    if role is Role.IDENTIFY and (lines["ballots_issued"] or records):
+        raise _fail(bundle, PROTOCOL, "an identification desk cannot hold ballots")
     if set(protocol.contests) != {c.id for c in election.contests}:
         raise _fail(bundle, PROTOCOL, "contests differ from the election's")
     for contest in election.contests:
@@ -302,3 +318,47 @@ def verify_bundle(
                 bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
             )
     return VerifiedBundle(bundle, protocol, events, records, recount)
+
+
+def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
+    """Check the bundles of each precinct against each other; return notes for people.
+
+    At a precinct with an identification desk and voting booths, no more codes can have
+    been used at the booths than valid coupons were printed at the desk.
+    Raises BundleError naming a protocol when they cannot agree.
+    """
+    notes = []
+    for precinct in election.precincts:
+        desk = [
+            b
+            for b in bundles
+            if _role(b, election) is Role.IDENTIFY and b.protocol.precinct == precinct.code
+        ]
+        booths = [
+            b
+            for b in bundles
+            if _role(b, election) is Role.VOTE and b.protocol.precinct == precinct.code
+        ]
+        if not desk or not booths:
+            continue
+        coupons = sum(
+            b.protocol.lines["coupons_issued"] - b.protocol.lines["coupons_void"] for b in desk
+        )
+        used = sum(_count_log(b.events, "ballot_issued", reissue=False) for b in booths)
+        if used > coupons:
+            raise _fail(
+                booths[0].path,
+                PROTOCOL,
+                f"precinct {precinct.code}: {used} ballot "
+                f"codes used at the booths, only {coupons} coupons printed at the desk",
+            )
+        notes.append(
+            f"precinct {precinct.code}: {coupons} coupons printed, {used} codes used "
+            f"at the booths, {coupons - used} coupons not used"
+        )
+    return notes
+
+
+def _role(bundle: VerifiedBundle, election: Election) -> Role | None:
+    entry = election.terminal(bundle.protocol.terminal)
+    return entry.role if entry else None

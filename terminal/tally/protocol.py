@@ -24,9 +24,9 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 
 FORMAT = "tamga-protocol/1"
 QR_PREFIX = "TP1"
-# 280 characters make QR version 12 at level M: 5 dots a module on 58 mm paper, which survives
-# the blur and dropped dots of thermal printing better than the 4-dot limit (version 16).
-PART_CHARS = 280
+# 180 characters make QR version 9 at level M: 6 dots a module on 58 mm paper, which survives
+# the blur and dropped dots of thermal printing far better than the 4-dot limit (version 16).
+PART_CHARS = 180
 
 LINES = (
     "voters_on_register",
@@ -35,6 +35,9 @@ LINES = (
     "ballots_void",
     "ballots_cast",
     "damaged_slots",
+    "coupons_issued",
+    "coupons_void",
+    "codes_refused",
 )
 
 

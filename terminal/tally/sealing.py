@@ -2,12 +2,14 @@
 
 A ballot is canonical JSON of the selections only (no time, no order, no voter), padded
 to a fixed length so every sealed ballot has the same size, then sealed to the precinct's
-X25519 key: an ephemeral X25519 key agreement, HKDF-SHA256, ChaCha20-Poly1305; the
-terminal signs the sealed bytes with Ed25519. A verifiable format (exponential ElGamal
-with proofs) is planned as version 2; the 4 KiB slot leaves room for it.
+X25519 key: an ephemeral X25519 key agreement, HKDF-SHA256, ChaCha20-Poly1305 (the
+construction of trust/envelope.py); the terminal signs the sealed bytes with Ed25519. A
+verifiable format (exponential ElGamal with proofs) is planned as version 2; the 4 KiB
+slot leaves room for it.
 
     record  = sealed || signature(64)
     sealed  = "TMGB" || version(1) || ephemeral public key(32) || ciphertext(PLAINTEXT_SIZE + 16)
+    (the ciphertext's associated data and key-derivation info are "tamga-ballot/1")
 """
 
 from __future__ import annotations
@@ -15,25 +17,20 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.trust import envelope
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey
 
 MAGIC = b"TMGB"
 VERSION = 1
+HEADER = MAGIC + bytes([VERSION])
+PURPOSE = b"tamga-ballot/1"
 PLAINTEXT_SIZE = 1024
-HEADER_SIZE = len(MAGIC) + 1 + 32
-SEALED_SIZE = HEADER_SIZE + PLAINTEXT_SIZE + 16
+SEALED_SIZE = len(HEADER) + 32 + PLAINTEXT_SIZE + 16
 RECORD_SIZE = SEALED_SIZE + SIGNATURE_SIZE
 BALLOT_FORMAT = "tamga-ballot/1"
-# A fresh key per ballot makes a fixed nonce safe: no key is ever used twice.
-NONCE = bytes(12)
 
 
 class SealError(ValueError):
@@ -83,22 +80,9 @@ class Ballot:
             raise SealError(str(exc)) from exc
 
 
-def _key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient, info=b"tamga-ballot/1"
-    ).derive(shared)
-
-
 def seal(ballot: Ballot, recipient: bytes, signer: SigningKey) -> bytes:
     """Seal a ballot to the precinct's raw X25519 public key and sign it: a RECORD_SIZE record."""
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_raw = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient))
-    header = MAGIC + bytes([VERSION]) + ephemeral_raw
-    ciphertext = ChaCha20Poly1305(_key(shared, ephemeral_raw, recipient)).encrypt(
-        NONCE, ballot.encode(), header
-    )
-    sealed = header + ciphertext
+    sealed = HEADER + envelope.seal(ballot.encode(), recipient, PURPOSE)
     return sealed + signer.sign(sealed)
 
 
@@ -107,7 +91,7 @@ def check_record(record: bytes, signer: VerifyKey) -> bytes:
     if len(record) != RECORD_SIZE:
         raise SealError(f"a sealed ballot record is {RECORD_SIZE} bytes, not {len(record)}")
     sealed, signature = record[:SEALED_SIZE], record[SEALED_SIZE:]
-    if sealed[:4] != MAGIC or sealed[4] != VERSION:
+    if sealed[: len(HEADER)] != HEADER:
         raise SealError("not a version 1 sealed ballot")
     if not signer.verify(signature, sealed):
         raise SealError("terminal signature on the sealed ballot does not verify")
@@ -117,14 +101,10 @@ def check_record(record: bytes, signer: VerifyKey) -> bytes:
 def open_record(record: bytes, signer: VerifyKey, private_key: bytes) -> Ballot:
     """Check the signature, then decrypt a record with the precinct's raw private key."""
     sealed = check_record(record, signer)
-    ephemeral_raw = sealed[5:HEADER_SIZE]
-    key = X25519PrivateKey.from_private_bytes(private_key)
-    recipient = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    shared = key.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
     try:
-        padded = ChaCha20Poly1305(_key(shared, ephemeral_raw, recipient)).decrypt(
-            NONCE, sealed[HEADER_SIZE:], sealed[:HEADER_SIZE]
+        padded = envelope.open_sealed(
+            sealed[len(HEADER) :], X25519PrivateKey.from_private_bytes(private_key), PURPOSE
         )
-    except InvalidTag as exc:
+    except envelope.EnvelopeError as exc:
         raise SealError("sealed ballot does not decrypt with the precinct key") from exc
     return Ballot.decode(padded)

@@ -77,7 +77,8 @@ class ShareCollector:
     def add(self, payload: str) -> ShareProblem | bytes | None:
         """Take one scanned card.
 
-        Returns a ShareProblem if the card is refused (nothing is kept), the raw private
+        Returns a ShareProblem if the card is refused (nothing is kept; for WRONG_KEY the
+        cards of that set held so far are dropped too), the raw private
         key once enough cards are in and it matches the precinct's public key, or None
         while more cards are needed.
         """
@@ -107,7 +108,9 @@ class ShareCollector:
             self.shares.pop()
             return ShareProblem.FOREIGN_SET
         if len(secret) != 32 or public_key_of(secret) != self.public_key:
-            self.shares.pop()
+            # Every card held is of this one set (checked above), and the set opens another
+            # key: drop them all, or the right cards scanned next would be foreign to them.
+            self.shares.clear()
             return ShareProblem.WRONG_KEY
         return secret
 

@@ -16,7 +16,8 @@ import shamir_mnemonic
 from cryptography.hazmat.primitives import serialization
 
 from sim.day import Day
-from terminal.idscan.register import Register
+from terminal.app.identity import load_identity
+from terminal.ballot.package import load_package
 from terminal.trust.chair import parse_card
 from terminal.trust.shares import parse_card as parse_share
 from terminal.trust.signing import SigningKey
@@ -61,18 +62,25 @@ def _secrets(day: DayRun) -> dict[str, bytes]:
 
 def test_no_secret_and_no_voter_number_in_logs_exports_or_errors(day: DayRun) -> None:
     secrets = _secrets(day)
-    register = Register.from_json((day.package / "registers" / "1234.json").read_bytes())
+    identity = load_identity(day.out / "data")
+    package = load_package(day.package)
+    register = package.register("1234", package.keys(identity.terminal_id, identity.decryption))
     numbers = [v.number.encode() for v in register.voters]
     pin = (day.out / "pin-letters" / "1234-chair-pin.txt").read_text()
     chair_pin = re.search(r"\b(\d{6})\b", pin)
     assert chair_pin is not None
-    texts = [day.out / "terminal.stderr", day.out / "data" / "events.jsonl", *_files(day.bundle)]
+    # The terminal's whole storage too: the register is never there in plain text.
+    texts = [day.out / "terminal.stderr", *_files(day.out / "data"), *_files(day.bundle)]
     for path in texts:
         data = path.read_bytes()
         for name, secret in secrets.items():
-            assert secret not in data, f"{name} found in {path}"
+            # Only the terminal's own key file may hold the terminal's key.
+            if not (name.startswith("terminal key") and path.name == "terminal.key.pem"):
+                assert secret not in data, f"{name} found in {path}"
         for number in numbers:
             assert number not in data, f"a voter's number found in {path}"
+        for voter in register.voters[:50]:
+            assert voter.full_name().encode() not in data, f"a voter's name found in {path}"
         if path.suffix in (".jsonl", ".stderr", ".json"):
             assert not re.search(rb"\b" + chair_pin[1].encode() + rb"\b", data), f"PIN in {path}"
 

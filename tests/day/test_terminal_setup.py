@@ -56,7 +56,7 @@ def test_an_unsigned_package_is_refused(day: Day) -> None:
 def test_a_package_of_another_commission_is_refused(day: Day) -> None:
     other = create_commission_key(day.out / "other.key.pem")
     package = day.out / "package"
-    registers = {p.code: day.register for p in day.election.precincts}
+    registers = {p.code: (package / p.register_file).read_bytes() for p in day.election.precincts}
     keys = {TERMINAL_ID: VerifyKey.load(day.out / "data" / "terminal.pub.pem")}
     shutil.rmtree(package)
     write_package(package, day.election, registers, keys, other)
@@ -67,12 +67,13 @@ def test_a_package_without_this_terminal_is_refused(day: Day) -> None:
     key = SigningKey.load(day.out / "office" / "commission.key.pem")
     election: Election = dataclasses.replace(day.election, terminals=())
     package = day.out / "package"
+    registers = {p.code: (package / p.register_file).read_bytes() for p in election.precincts}
     shutil.rmtree(package)
-    write_package(package, election, {p.code: day.register for p in election.precincts}, {}, key)
+    write_package(package, election, registers, {}, key)
     _refused(day, "not registered")
 
 
 def test_an_altered_register_is_refused(day: Day) -> None:
-    register = next((day.out / "package" / "registers").glob("*.json"))
-    _tamper(register, lambda b: b.replace(b"\xd0\x90", b"\xd0\x91", 1))
+    register = next((day.out / "package" / "registers").glob("*.json.enc"))
+    _tamper(register, lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:])
     _refused(day, "altered")

@@ -1,0 +1,317 @@
+"""The hash-chained event log: what survives a power cut, what is tampering, and checkpoints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from terminal.hal.storage import DataDir
+from terminal.tally.event_kinds import CATALOGUE
+from terminal.tally.event_log import (
+    FILE_NAME,
+    GENESIS,
+    Checkpoint,
+    EventLog,
+    LogError,
+    origin,
+    parse_log,
+    record_line,
+)
+from tests.unit.conftest import FixedClock, MemoryStorage
+
+
+def write_day(storage: DataDir | MemoryStorage) -> EventLog:
+    log = EventLog.open(storage, FixedClock())
+    log.append("terminal_started", software="ab" * 32)
+    log.append("ballot_box_created", slots=108)
+    log.append("polls_opened")
+    log.append("ballot_issued", reissue=False)
+    log.append("ballot_cast", recovered=False)
+    log.append("polls_closed")
+    return log
+
+
+def lines_of(data: bytes) -> list[bytes]:
+    assert data.endswith(b"\n")
+    return data[:-1].split(b"\n")
+
+
+def joined(lines: list[bytes]) -> bytes:
+    return b"".join(line + b"\n" for line in lines)
+
+
+def line_error(data: bytes) -> str:
+    with pytest.raises(LogError) as caught:
+        parse_log(data)
+    return str(caught.value)
+
+
+def names_line(message: str, number: int) -> bool:
+    return re.search(rf"\bline {number} \(byte \d+\)", message) is not None
+
+
+def test_appended_events_are_read_back_after_a_restart(data_dir: DataDir) -> None:
+    log = write_day(data_dir)
+    data_dir.close()
+    again = EventLog.open(DataDir(data_dir.root), FixedClock())
+    assert again.events == log.events
+    assert again.truncated == 0
+    assert [e.seq for e in again.events] == list(range(6))
+    assert again.events[1].data == {"slots": 108}
+    assert (
+        again.head == log.head == hashlib.sha256(lines_of(data_dir.read(FILE_NAME))[-1]).hexdigest()
+    )
+    assert again.events[0].prev == GENESIS
+    assert all(b.prev == a.hash for a, b in zip(again.events, again.events[1:], strict=False))
+    assert again.events[0].clock == "manual" and again.events[0].time.startswith("2025-11-30T08:00")
+
+
+def test_records_are_canonical_json_lines(data_dir: DataDir) -> None:
+    write_day(data_dir)
+    for line in lines_of(data_dir.read(FILE_NAME)):
+        assert line.startswith(b'{"clock":"manual","data":')
+        assert b" " not in line
+
+
+@pytest.mark.parametrize("target", range(5))  # the last line has no successor to break
+def test_an_edited_line_breaks_the_chain_at_the_next_line(data_dir: DataDir, target: int) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    # Edit the record properly (canonical form kept): only the chain shows it.
+    edited = lines[target].replace(b'"time":"2025-11-30T08:00', b'"time":"2025-11-30T09:00')
+    assert edited != lines[target]
+    message = line_error(joined([*lines[:target], edited, *lines[target + 1 :]]))
+    assert names_line(message, target + 2) and "chain" in message
+    assert FILE_NAME in message
+
+
+@pytest.mark.parametrize("target", range(6))
+def test_a_crudely_edited_line_is_named(data_dir: DataDir, target: int) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    for edited in (
+        lines[target].replace(b'{"clock"', b'{ "clock"'),  # not canonical
+        lines[target][:-1],  # not JSON
+        lines[target].replace(b'"seq":', b'"seq":1'),
+    ):
+        message = line_error(joined([*lines[:target], edited, *lines[target + 1 :]]))
+        assert names_line(message, target + 1), message
+
+
+@pytest.mark.parametrize("target", range(5))
+def test_a_deleted_line_is_named(data_dir: DataDir, target: int) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    message = line_error(joined(lines[:target] + lines[target + 1 :]))
+    assert names_line(message, target + 1), message
+
+
+@pytest.mark.parametrize("target", range(5))
+def test_swapped_lines_are_named(data_dir: DataDir, target: int) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    lines[target], lines[target + 1] = lines[target + 1], lines[target]
+    assert names_line(line_error(joined(lines)), target + 1)
+
+
+@pytest.mark.parametrize("target", range(7))
+def test_an_inserted_line_is_named(data_dir: DataDir, target: int) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    # A well-formed record, even one with the right seq and prev for its place.
+    prev = GENESIS if target == 0 else hashlib.sha256(lines[target - 1]).hexdigest()
+    forged = record_line(target, "2025-11-30T08:00:00.000000Z", "manual", "polls_opened", {}, prev)
+    data = joined([*lines[:target], forged, *lines[target:]])
+    if target == len(lines):
+        parse_log(data)  # appending at the end is what a terminal does: checkpoints pin it
+        return
+    assert names_line(line_error(data), target + 2)
+
+
+def test_tampering_is_reported_at_start_up_and_never_repaired(data_dir: DataDir) -> None:
+    write_day(data_dir)
+    lines = lines_of(data_dir.read(FILE_NAME))
+    tampered = joined([lines[0], lines[2], lines[3], *lines[4:]])
+    data_dir.replace(FILE_NAME, tampered)
+    with pytest.raises(LogError, match=r"line 2 \(byte"):
+        EventLog.open(data_dir, FixedClock())
+    assert data_dir.read(FILE_NAME) == tampered
+
+
+def test_a_rewritten_log_passes_the_chain_but_not_the_checkpoint(data_dir: DataDir) -> None:
+    log = write_day(data_dir)
+    point = Checkpoint(origin("e", "P1", "T-1"), len(log.events), log.head)
+    assert point.matches(log.events)
+    forged = EventLog(MemoryStorage(), FixedClock())
+    for event in log.events:
+        data = {"software": "cd" * 32} if event.kind == "terminal_started" else event.data
+        forged.append(event.kind, **data)
+    assert not point.matches(forged.events)
+
+
+def test_a_torn_tail_is_cut_at_start_up_at_every_byte() -> None:
+    storage = MemoryStorage()
+    write_day(storage)
+    full = storage.read(FILE_NAME)
+    lines = lines_of(full)
+    start = len(full) - len(lines[-1]) - 1
+    kept = full[:start]
+    earlier = parse_log(kept)[0]
+    for cut in range(start + 1, len(full)):  # every incomplete last line, to just the newline
+        torn = MemoryStorage()
+        torn.replace(FILE_NAME, full[:cut])
+        log = EventLog.open(torn, FixedClock())
+        assert log.truncated == cut - start
+        assert log.events[:-1] == earlier
+        last = log.events[-1]
+        assert (last.kind, last.data, last.seq) == ("log_tail_truncated", {"bytes": cut - start}, 5)
+        assert torn.read(FILE_NAME).startswith(kept)
+        # The repaired log is clean: a second start finds nothing to cut.
+        again = EventLog.open(torn, FixedClock())
+        assert again.truncated == 0 and again.events == log.events
+
+
+def test_a_torn_tail_is_cut_on_disk_and_synced(data_dir: DataDir) -> None:
+    write_day(data_dir)
+    full = data_dir.read(FILE_NAME)
+    data_dir.truncate(FILE_NAME, len(full) - 10)
+    log = EventLog.open(data_dir, FixedClock())
+    lines = lines_of(data_dir.read(FILE_NAME))
+    assert len(lines) == 6
+    assert log.of_kind("log_tail_truncated")[0].data == {"bytes": len(lines_of(full)[-1]) + 1 - 10}
+
+
+def test_a_torn_first_line_leaves_only_the_truncation_record() -> None:
+    storage = MemoryStorage()
+    storage.replace(FILE_NAME, b'{"clock":"man')
+    log = EventLog.open(storage, FixedClock())
+    assert [(e.kind, e.data) for e in log.events] == [("log_tail_truncated", {"bytes": 13})]
+    assert log.events[0].prev == GENESIS
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("voter_identified", {"pin": "21503198512345"}),
+        ("ballot_cast", {"recovered": False, "slot": 17}),
+        ("ballot_cast", {"recovered": False, "choices": ["asanov"]}),
+        ("ballot_cast", {}),
+        ("terminal_started", {"software": "x", "voter": "Асанов"}),
+    ],
+)
+def test_unknown_kinds_and_fields_are_refused_and_nothing_is_written(
+    data_dir: DataDir, kind: str, data: dict[str, object]
+) -> None:
+    log = write_day(data_dir)
+    before = data_dir.read(FILE_NAME)
+    with pytest.raises(LogError):
+        log.append(kind, **data)
+    assert data_dir.read(FILE_NAME) == before
+    assert len(log.events) == 6
+
+
+def test_the_catalogue_has_no_field_for_voter_or_ballot_data() -> None:
+    forbidden = {"pin", "iin", "name", "surname", "voter", "choice", "choices", "slot", "number"}
+    for kind in CATALOGUE.values():
+        assert not forbidden & set(kind.fields), kind.name
+
+
+def test_a_record_of_an_unknown_kind_in_the_file_is_refused() -> None:
+    line = record_line(0, "t", "manual", "voter_identified", {"pin": "1"}, GENESIS)
+    with pytest.raises(LogError, match=r"line 1 .*unknown event kind"):
+        parse_log(line + b"\n")
+    extra = record_line(0, "t", "manual", "polls_opened", {"slot": 3}, GENESIS)
+    with pytest.raises(LogError, match="exactly the fields"):
+        parse_log(extra + b"\n")
+
+
+def test_a_record_with_extra_top_level_fields_is_refused() -> None:
+    line = b'{"clock":"c","data":{},"kind":"polls_opened","prev":"' + GENESIS.encode()
+    line += b'","seq":0,"time":"t","voter":"x"}'
+    with pytest.raises(LogError, match="line 1"):
+        parse_log(line + b"\n")
+
+
+def test_strings_that_are_not_unicode_are_refused_as_tampering() -> None:
+    """A lone surrogate escape is valid JSON syntax but no text: the log names the line."""
+    line = b'{"clock":"\\ud800","data":{},"kind":"polls_opened","prev":"' + GENESIS.encode()
+    line += b'","seq":0,"time":"t"}'
+    with pytest.raises(LogError, match="line 1"):
+        parse_log(line + b"\n")
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+
+HEAD = hashlib.sha256(b"head").hexdigest()
+
+
+def test_checkpoint_bytes_are_the_tlog_layout() -> None:
+    point = Checkpoint("tamga/e/P1/T-1", 42, HEAD)
+    digest = base64.b64encode(bytes.fromhex(HEAD)).decode()
+    assert point.to_bytes() == f"tamga/e/P1/T-1\n42\n{digest}\n".encode()
+    assert Checkpoint.from_bytes(point.to_bytes(), "open.checkpoint") == point
+    assert origin("kg-2025", "P1", "T-1") == "tamga/kg-2025/P1/T-1"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"o\n1\n",
+        b"o\n1\nAAAA\n",  # a 3-byte hash
+        b"o\n0\n%s\n",  # size 0
+        b"o\n-1\n%s\n",
+        b"o\n01\n%s\n",
+        b"o\n+1\n%s\n",
+        b"o\n 1\n%s\n",
+        b"o\n1_0\n%s\n",
+        b"o\n1\n%s",  # no final newline
+        b"o\n1\n%s\nextra\n",
+        b"o\n1\n%s\n\n",
+        b"\xd0\xb0\n1\n%s\n",  # not ASCII
+        b"o\n1\n%s=\n",
+    ],
+)
+def test_checkpoint_parsing_is_strict(data: bytes) -> None:
+    digest = base64.b64encode(bytes.fromhex(HEAD))
+    with pytest.raises(LogError, match=r"cp\.txt"):
+        Checkpoint.from_bytes(data.replace(b"%s", digest), "cp.txt")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120))
+def test_random_checkpoint_bytes_raise_only_log_error(data: bytes) -> None:
+    try:
+        point = Checkpoint.from_bytes(data, "cp")
+    except LogError:
+        return
+    assert point.to_bytes() == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+    st.integers(min_value=1, max_value=10**12),
+    st.binary(min_size=32, max_size=32),
+)
+def test_checkpoints_round_trip(name: str, size: int, head: bytes) -> None:
+    point = Checkpoint(name, size, head.hex())
+    assert Checkpoint.from_bytes(point.to_bytes(), "cp") == point
+
+
+def test_checkpoint_matches_only_the_log_it_pins(data_dir: DataDir) -> None:
+    log = write_day(data_dir)
+    events = list(log.events)
+    at_three = Checkpoint("o", 3, events[2].hash)
+    assert at_three.matches(events)
+    assert at_three.matches(events[:3])
+    assert not at_three.matches(events[:2])  # the log is shorter than what paper pinned
+    assert not Checkpoint("o", 3, events[3].hash).matches(events)
+    assert not Checkpoint("o", 99, events[-1].hash).matches(events)
+    log.append("terminal_started", software="00" * 32)
+    assert at_three.matches(log.events)  # a log that grows still extends the checkpoint
