@@ -9,8 +9,10 @@ moment of the disk (a journal commit, writeback of another process) hits all of 
   own bookkeeping);
 * SQLite in WAL mode with synchronous=FULL, one INSERT of the same record per commit.
 
-A third reference, a fresh file per ballot (create, write, fsync file and directory), is
-printed for information: it is what a one-file-per-ballot store would cost.
+Two more references are printed for information: a fresh file per ballot (create, write,
+fsync file and directory), what a one-file-per-ballot store would cost; and a page of a
+file written with zeros beforehand instead of fallocated, what the box would cost if its
+slot file were zero-filled at creation (a plain overwrite for ext4, no extent conversion).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import os
 import random
 import sqlite3
 import time
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 from bench import Context, Figure, Spread, fmt, info, section
 from bench.fixtures import Station, ballots, make_station
@@ -79,11 +81,17 @@ class _NullStorage:
 
 
 class _Floor:
-    """Fresh pages of pre-allocated files: pwrite + fdatasync, nothing else."""
+    """Fresh pages of pre-allocated files: pwrite + fdatasync, nothing else.
 
-    def __init__(self, root: Path, slots: int) -> None:
+    With `zeroed`, the file is written with zeros at creation instead of posix_fallocate'd:
+    on ext4 a fallocated page is an unwritten extent, and the first write to it makes
+    fdatasync commit a metadata change too; a zero-written page is a plain overwrite.
+    """
+
+    def __init__(self, root: Path, slots: int, zeroed: bool = False) -> None:
         self.root = root
         self.slots = slots
+        self.zeroed = zeroed
         self.files = 0
         self.fd = -1
         self.pages: list[int] = []
@@ -92,10 +100,13 @@ class _Floor:
         if self.fd >= 0:
             os.close(self.fd)
         self.files += 1
-        directory = self.root / f"floor-{self.files}"
+        directory = self.root / f"{'zeroed' if self.zeroed else 'floor'}-{self.files}"
         directory.mkdir(mode=0o700)
         self.fd = os.open(directory / "floor.slots", os.O_RDWR | os.O_CREAT, 0o600)
-        os.posix_fallocate(self.fd, 0, self.slots * SLOT_SIZE)
+        if self.zeroed:
+            os.pwrite(self.fd, bytes(self.slots * SLOT_SIZE), 0)
+        else:
+            os.posix_fallocate(self.fd, 0, self.slots * SLOT_SIZE)
         os.fsync(self.fd)
         fsync_dir(directory)
         # Random pages, like the box's CSPRNG choice, so both touch their files alike.
@@ -183,18 +194,21 @@ def _storage(ctx: Context, station: Station) -> None:
     key = station.signer.public
     box = _Box(root, key, slots)
     floor_store = _Floor(root, slots)
+    zeroed = _Floor(root, slots, zeroed=True)
     sqlite = _Sqlite(root / "sqlite")
     stores: list[tuple[str, _Store]] = [
         ("BallotBox.cast", box),
         ("fsync floor", floor_store),
         ("SQLite WAL FULL", sqlite),
         ("fresh file", _FreshFiles(root / "files")),
+        ("zero-written page", zeroed),
     ]
     names = [name for name, _ in stores]
     samples: dict[str, list[int]] = {name: [] for name in names}
     for index, record in enumerate(records):
         box.prepare()
         floor_store.prepare()
+        zeroed.prepare()
         page = encode_slot(record)
         # Rotate the order every ballot: none of them always follows the same neighbour.
         shift = index % len(stores)
@@ -205,6 +219,7 @@ def _storage(ctx: Context, station: Station) -> None:
             if index >= warmup:
                 samples[name].append(elapsed)
     floor_store.close()
+    zeroed.close()
     sqlite.close()
 
     spreads = {name: Spread.of(s).scaled(1e-6) for name, s in samples.items()}

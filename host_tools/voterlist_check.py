@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from host_tools.voterlist_iin import IinError, parse_iin
 from host_tools.voterlist_read import VoterFile, VoterRecord
+from terminal.idscan.iin import IinError, parse_iin
 from terminal.idscan.pin import PinError, parse_pin
 
 PRECINCT_LIMIT = 3000  # voters a precinct may have (DESIGN: "at most 3,000 voters")
@@ -139,6 +139,7 @@ class Report:
     flags: Mapping[Category, tuple[Flag, ...]]  # every category, in report order
     precincts: Mapping[str, int]  # precinct code -> records, sorted by code
     countries: Mapping[str, Country]  # file -> the country its numbers were read as
+    formats: Mapping[str, str]  # file -> how it was read ("utf-8, ';'"), to spot a wrong guess
 
     def checked(self, category: Category) -> bool:
         """False for a list category whose list was not given."""
@@ -274,6 +275,7 @@ def check_lists(files: Sequence[VoterFile], options: CheckOptions) -> Report:
     by_person: dict[tuple[str, str, dt.date], list[VoterRecord]] = defaultdict(list)
     precincts: Counter[str] = Counter()
     countries: dict[str, Country] = {}
+    formats: dict[str, str] = {}
     records = 0
 
     for voter_file in files:
@@ -283,6 +285,11 @@ def check_lists(files: Sequence[VoterFile], options: CheckOptions) -> Report:
             )
         country = options.country or detect_country(voter_file)
         countries[voter_file.name] = country
+        formats[voter_file.name] = (
+            voter_file.encoding
+            if voter_file.encoding == "mdb"
+            else f"{voter_file.encoding}, {voter_file.delimiter!r}"
+        )
         records += len(voter_file.records)
         for r in voter_file.records:
 
@@ -386,6 +393,7 @@ def check_lists(files: Sequence[VoterFile], options: CheckOptions) -> Report:
         flags={c: tuple(sorted(flags, key=position)) for c, flags in found.items()},
         precincts=dict(sorted(precincts.items())),
         countries=countries,
+        formats=formats,
     )
 
 

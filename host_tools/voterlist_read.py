@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 NUMBER_COLUMNS = ("IIN", "PIN", "INN")
@@ -350,7 +350,7 @@ def _read_mdb(path: Path) -> list[VoterFile]:
         table = _csv_table(name, data, encoding="utf-8", by_record=True)
         if not _has_layout(table):
             continue  # not a voter table (a lookup table of precincts, say)
-        files.append(_voter_file(table))
+        files.append(replace(_voter_file(table), encoding="mdb", delimiter=""))
     if not files:
         raise VoterListError(
             f"{path}: no table has the voter-list columns (IIN/PIN, "

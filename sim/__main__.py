@@ -17,16 +17,19 @@ def _day(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    day = Day(args.voters, args.seed, out, args.choices, args.power_cuts)
+    day = Day(args.voters, args.seed, out, args.choices, args.power_cuts, args.roles)
     try:
         timings = day.run()
     except DayFailed as exc:
         print(f"polling day failed: {exc}", file=sys.stderr)
         return 1
-    package, bundle = out / "package", out / "bundle"
+    package = out / "package"
+    bundles = [str(out / "bundle")] + (
+        [str(out / "bundle-identify")] if args.roles == "split" else []
+    )
     host = [sys.executable, "-m", "host_tools"]
     verify = subprocess.run(
-        [*host, "verify", "--package", str(package), str(bundle)],
+        [*host, "verify", "--package", str(package), *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -36,7 +39,7 @@ def _day(args: argparse.Namespace) -> int:
         print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
         return 1
     tally = subprocess.run(
-        [*host, "tally", "--package", str(package), "--json", str(bundle)],
+        [*host, "tally", "--package", str(package), "--json", *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -46,7 +49,7 @@ def _day(args: argparse.Namespace) -> int:
     totals = json.loads(tally.stdout)["contests"]
     expected = day.expected_totals()
     table = subprocess.run(
-        [*host, "tally", "--package", str(package), str(bundle)],
+        [*host, "tally", "--package", str(package), *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -56,7 +59,7 @@ def _day(args: argparse.Namespace) -> int:
     cast = sum(1 for o in day.outcomes if o.outcome == "cast")
     print(
         f"voters: {args.voters} eligible, {cast} cast with a printed slip; "
-        f"power cuts: {day.cuts_done}; printouts: {day.printout_count}"
+        f"power cuts: {day.cuts_done}; printouts: {day.printouts.count}"
     )
     print("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if totals != expected:
@@ -77,7 +80,13 @@ def main(argv: list[str]) -> int:
     day.add_argument("--seed", type=int, default=1, help="same seed, same election and day")
     day.add_argument("--out", type=Path, default=Path("runs/day"), help="output directory")
     day.add_argument("--choices", type=Path, help="JSON Lines: line i is voter i's selections")
-    day.add_argument("--power-cuts", type=int, default=0, help="kill the terminal N times")
+    day.add_argument("--power-cuts", type=int, default=0, help="kill a terminal N times")
+    day.add_argument(
+        "--roles",
+        choices=("combined", "split"),
+        default="combined",
+        help="one combined terminal, or an identification desk and a voting booth",
+    )
     args = parser.parse_args(argv)
     if args.voters < 1:
         parser.error("--voters must be at least 1")

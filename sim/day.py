@@ -1,14 +1,17 @@
 """A whole simulated polling day, driven like the people at a polling station would.
 
-The commission makes the election with the host tools; the terminal runs as its own
-process (`python -m terminal --board board_configs/sim.toml`), talking to simulated
+The commission makes the election with the host tools; each terminal runs as its own
+process (`python -m terminal --board board_configs/sim*.toml`), talking to simulated
 devices over real channels: the scanner and the printer on pseudo-terminals, the touch
-panel over Unix sockets. The runner acts as the chair, the poll worker and the voters: it
-scans documents and cards, taps what is on the screen, and collects every printout. At
-the end the host tools verify and tally the exported bundle, and the tally is checked
-against what the voters chose, counting only voters whose slip was printed.
+panel over Unix sockets. The runner acts as the chair, the poll workers and the voters:
+it scans documents, cards and coupons, taps what is on the screen, and collects every
+printout. At the end the host tools verify and tally the exported bundles, and the tally
+is checked against what the voters chose, counting only voters whose slip was printed.
 
-With power cuts, the terminal is killed with SIGKILL at random moments and restarted; a
+Roles: one `combined` terminal, or (`split`) an identification desk that prints coupons
+with one-time ballot codes and a voting booth that takes them.
+
+With power cuts, a terminal is killed with SIGKILL at random moments and restarted; a
 voter who was cut off is helped again as a poll worker would.
 """
 
@@ -22,6 +25,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import tty
 from dataclasses import dataclass, field
@@ -41,17 +45,21 @@ from terminal.ballot.election import Election, Mode, Role
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
-BOARD = REPO / "board_configs" / "sim.toml"
-TERMINAL_ID = "T-1234-01"
+BOARDS = REPO / "board_configs"
 PRECINCT = "1234"
 SCREEN_TIMEOUT = 60.0
 SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
+HOME_SCREENS = ("ready", "idle", "shares", "counted")
 
 
 class DayFailed(Exception):
     """The day did not go as a polling station expects; the message says where."""
+
+
+class PowerCut(Exception):
+    """A terminal was killed on purpose in the middle of an action."""
 
 
 @dataclass
@@ -61,6 +69,7 @@ class VoterOutcome:
     slip: str | None = None
     selections: dict[str, list[str]] = field(default_factory=dict)
     language: str = ""
+    coupon: str | None = None  # the ballot code the desk printed for this voter
 
 
 @dataclass(frozen=True)
@@ -72,97 +81,55 @@ class Attempt:
     number: str = ""
 
 
-class PowerCut(Exception):
-    """The terminal was killed on purpose in the middle of an action."""
+class Printouts:
+    """Every printout of the day, numbered in the order it came out of any printer."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = 0
+
+    def file(self, image: Image.Image, kind: str) -> str:
+        self.count += 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{self.count:04d}-{kind}.png"
+        image.save(self.directory / name)
+        return name
 
 
-class Day:
-    def __init__(
-        self, voters: int, seed: int, out: Path, choices: Path | None, power_cuts: int
-    ) -> None:
-        self.rng = random.Random(seed)
-        self.voters = voters
-        self.out = out
-        self.power_cuts = power_cuts
-        self.scripted = _read_choices(choices) if choices else []
-        self.outcomes = [VoterOutcome(i) for i in range(voters)]
+class SimTerminal:
+    """One terminal process with its simulated scanner, printer and touch panel."""
+
+    def __init__(self, day: Day, terminal_id: str, role: Role, root: Path, board: str) -> None:
+        self.day = day
+        self.terminal_id = terminal_id
+        self.role = role
+        self.root = root  # the process's working directory: data/, dev/, its bundle
+        self.board = BOARDS / board
         self.pages: queue.Queue[PrintedPage] = queue.Queue()
-        self.printout_count = 0
         self.process: subprocess.Popen[bytes] | None = None
-        self.actions = 0
-        self.cut_at: set[int] = set()
-        self.cuts_done = 0
-        self.timings: dict[str, float] = {}
-        self.current: VoterOutcome | None = None
-        self.restart_pages: list[Image.Image] = []
         self.protocol_printed = False
+        # How many times slower than the host this terminal runs: cut windows are stretched
+        # by it, so that a cut still falls inside the action (QEMU's TCG: some 20-35x).
+        self.slowdown = 1.0
 
-    # --- the commission's office ------------------------------------------------------
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
 
-    def prepare(self) -> None:
-        """Create the election with the host tools, provision and register the terminal."""
-        out = self.out
-        office = out / "office"
-        office.mkdir(parents=True, exist_ok=True)
-        key = commission.create_commission_key(office / "commission.key.pem")
-        key.public.save(office / "commission.pub.pem")
+    def provision(self, commission_key: Path) -> TerminalRegistration:
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "terminal",
-                "provision",
-                "--data",
-                str(out / "data"),
-                "--id",
-                TERMINAL_ID,
-                "--commission-key",
-                str(office / "commission.pub.pem"),
-            ],
-            check=True,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
-        offset = dt.timedelta(hours=6)
-        today = (dt.datetime.now(dt.UTC) + offset).date()
-        self.register = synthetic.make_register(PRECINCT, self.voters, today, self.rng)
-        spec = ElectionSpec(
-            id=f"KG-{today:%Y%m%d}-PRES",
-            names=synthetic.ELECTION_NAMES,
-            date=today,
-            timezone="+06:00",
-            polls_open=dt.time(8),
-            polls_close=dt.time(20),
-            mode=Mode.OFFICIAL,
-            country="KG",
-            contests=(synthetic.president_contest(),),
-        )
-        terminal_key = VerifyKey.load(out / "data" / "terminal.pub.pem")
-        encryption_key = load_encryption_public(
-            (out / "data" / "terminal.enc.pub.pem").read_bytes(), "terminal.enc.pub.pem"
-        )
-        created = commission.build_election(
-            spec,
-            [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
-            threshold=2,
-            share_count=3,
-            terminals=[
-                TerminalRegistration(
-                    TERMINAL_ID, PRECINCT, Role.COMBINED, terminal_key, encryption_key
-                )
-            ],
-        )
-        commission.write_commission_outputs(out, created, key)
-        self.election: Election = created.election
-        secrets = created.secrets[PRECINCT]
-        self.chair_card = secrets.chair_card.payload()
-        self.chair_pin = secrets.chair_pin
-        self.share_cards = [card.payload() for card in secrets.share_cards]
+            [sys.executable, "-m", "terminal", "provision", "--data", str(self.data),
+             "--id", self.terminal_id, "--commission-key", str(commission_key)],
+            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        encryption = (self.data / "terminal.enc.pub.pem").read_bytes()
+        return TerminalRegistration(
+            self.terminal_id, PRECINCT, self.role, VerifyKey.load(self.data / "terminal.pub.pem"),
+            load_encryption_public(encryption, "terminal.enc.pub.pem"),
+        )  # fmt: skip
 
-    # --- devices and the terminal process ------------------------------------------------
-
-    def start_devices(self) -> None:
-        dev = self.out / "dev"
+    def start_devices(self, screens: Path) -> None:
+        dev = self.root / "dev"
         dev.mkdir(parents=True, exist_ok=True)
         self.printer = SimulatedPrinter(self.pages.put, width=384)
         self.scanner_master, scanner_slave = os.openpty()
@@ -177,18 +144,18 @@ class Day:
         # The simulator keeps its end of the scanner open across terminal restarts.
         self.scanner_slave = scanner_slave
         self.panel = SimulatedPanel(dev)
-        self.panel.save_distinct(self.out / "screens")
+        self.panel.save_distinct(screens)
 
-    def start_terminal(self, first: bool = False) -> None:
-        command = [sys.executable, "-m", "terminal", "--board", str(BOARD), "--data", "data"]
+    def start(self, first: bool = False) -> None:
+        command = [sys.executable, "-m", "terminal", "--board", str(self.board), "--data", "data"]
         if first:
-            command += ["--package", "package"]
+            command += ["--package", str(self.day.out / "package")]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        log = (self.out / "terminal.stderr").open("ab")
-        self.process = subprocess.Popen(command, cwd=self.out, env=env, stdout=log, stderr=log)
+        log = (self.root / "terminal.stderr").open("ab")
+        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=log)
         log.close()
 
-    def kill_terminal(self) -> None:
+    def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
@@ -202,87 +169,221 @@ class Day:
         os.close(self.scanner_master)
         os.close(self.scanner_slave)
 
-    # --- acting on the terminal --------------------------------------------------------------
+    # --- acting on the terminal ------------------------------------------------------------
 
     def screen(self, *names: str, after: int = -1, timeout: float = SCREEN_TIMEOUT) -> str:
-        """Wait for one of the named screens (newer than frame `after`); return its name."""
+        """Wait for one of the named screens (newer than frame `after`); return its name.
+        A name ending in '*' matches by prefix."""
+
+        def wanted(name: str) -> bool:
+            return name in names or any(n.endswith("*") and name.startswith(n[:-1]) for n in names)
+
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
                 raise DayFailed(
-                    f"the terminal exited with {self.process.returncode}; "
-                    f"see {self.out / 'terminal.stderr'}"
+                    f"terminal {self.terminal_id} exited with {self.process.returncode}; "
+                    f"see {self.root / 'terminal.stderr'}"
                 )
             try:
                 frame = self.panel.wait_for(
-                    lambda f: (
-                        (
-                            f.name in names
-                            or any(n.endswith("*") and f.name.startswith(n[:-1]) for n in names)
-                        )
-                        and self.panel.frame_count > after
-                    ),
-                    timeout=0.5,
+                    lambda f: wanted(f.name) and self.panel.frame_count > after, timeout=0.5
                 )
                 return frame.name
             except TimeoutError:
                 if time.monotonic() > deadline:
                     shown = self.panel.frame.name if self.panel.frame else "nothing"
-                    raise DayFailed(f"waited for {names}, the terminal shows {shown}") from None
-
-    def _maybe_cut(self, window: float = 0.25) -> None:
-        """Cut the power now if this action was drawn, at a random moment within `window`."""
-        self.actions += 1
-        if self.actions in self.cut_at:
-            time.sleep(self.rng.uniform(0.0, window))
-            self.kill_terminal()
-            self.cuts_done += 1
-            raise PowerCut
+                    raise DayFailed(
+                        f"{self.terminal_id}: waited for {names}, the terminal shows {shown}"
+                    ) from None
 
     def scan(self, data: str, *expect: str) -> str:
         """Scan, and scan again if the terminal shows nothing new, as a poll worker would: a
         scan made while the terminal restarts is lost (opening the port clears its input)."""
         for _ in range(SCAN_TRIES):
             before = self.panel.frame_count
-            os.write(self.scanner_master, data.encode() + b"\r")
-            self._maybe_cut()
+            self.send_scan(data)
+            self.day.maybe_cut(self)
             try:
                 return self.screen(*expect, after=before, timeout=SCAN_PATIENCE)
             except DayFailed:
                 continue
-        raise DayFailed(f"no answer to a scan after {SCAN_TRIES} tries; expected {expect}")
+        raise DayFailed(f"{self.terminal_id}: no answer to a scan after {SCAN_TRIES} tries")
 
-    def tap(self, target: str) -> int:
+    def tap(self, target: str, cut: bool = True) -> int:
         before = self.panel.frame_count
-        self.panel.tap_target(target)
-        # Storing a ballot and printing its slip happens within some 30 ms of "cast": the
-        # moments that matter most, so a cut drawn there falls inside them.
-        self._maybe_cut(0.03 if target == "cast" else 0.25)
+        self.press(target)
+        if cut:
+            # Storing a ballot and printing its slip happens within some 30 ms of "cast":
+            # the moments that matter most, so a cut drawn there falls inside them.
+            self.day.maybe_cut(self, 0.03 if target == "cast" else 0.25)
         return before
 
-    def take_page(self, kind: str, timeout: float = SCREEN_TIMEOUT) -> str:
-        """Wait for the next printout and file it as `NNNN-kind.png`; return its file name."""
+    def send_scan(self, data: str) -> None:
+        """The scanner reads `data` (it ends each scan with CR)."""
+        os.write(self.scanner_master, data.encode() + b"\r")
+
+    def press(self, target: str) -> None:
+        """Touch the centre of a target of the screen shown now."""
+        self.panel.tap_target(target)
+
+    def take_page(self, kind: str, timeout: float = SCREEN_TIMEOUT) -> tuple[str, Image.Image]:
+        """Wait for the next printout and file it as `NNNN-kind.png`."""
         try:
             page = self.pages.get(timeout=timeout)
         except queue.Empty:
-            raise DayFailed(f"no {kind} printout came out of the printer") from None
-        return self._file(page.image, kind)
+            raise DayFailed(f"{self.terminal_id}: no {kind} printout came out") from None
+        return self.day.printouts.file(page.image, kind), page.image
 
-    def _file(self, image: Image.Image, kind: str) -> str:
-        self.printout_count += 1
-        directory = self.out / "printouts"
-        directory.mkdir(parents=True, exist_ok=True)
-        name = f"{self.printout_count:04d}-{kind}.png"
-        image.save(directory / name)
-        return name
+    def drain_pages(self) -> list[Image.Image]:
+        """What the printer finished while the terminal restarted; empty cuts are not
+        printouts."""
+        time.sleep(0.3)
+        found = []
+        while not self.pages.empty():
+            page = self.pages.get()
+            if _has_ink(page.image):
+                found.append(page.image)
+        return found
 
     def chair(self) -> None:
         """The chair scans the chair card and types the PIN."""
-        self.scan(self.chair_card, "chair_pin")
-        for digit in self.chair_pin:
+        self.scan(self.day.chair_card, "chair_pin")
+        for digit in self.day.chair_pin:
             after = self.tap(f"digit-{digit}")
             self.screen("chair_pin", after=after)
         self.tap("ok")
+
+    def restart(self) -> tuple[str, list[Image.Image]]:
+        """Power back on: acknowledge the recovery screen; return it and what was printed."""
+        # The panel still shows the dead terminal's last screen: wait for the new process's.
+        after = self.panel.frame_count
+        self.start()
+        name = self.screen(*HOME_SCREENS, "recovered-*", after=after)
+        pages = self.drain_pages()
+        if name.startswith("recovered-"):
+            self.tap("ok", cut=False)
+            self.screen(*HOME_SCREENS)
+        return name, pages
+
+
+class Day:
+    def __init__(
+        self,
+        voters: int,
+        seed: int,
+        out: Path,
+        choices: Path | None,
+        power_cuts: int,
+        roles: str = "combined",
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.voters = voters
+        self.out = out
+        self.power_cuts = power_cuts
+        self.scripted = _read_choices(choices) if choices else []
+        self.outcomes = [VoterOutcome(i) for i in range(voters)]
+        self.printouts = Printouts(out / "printouts")
+        self.actions = 0
+        self.cut_at: set[int] = set()
+        self.cuts_done = 0
+        self.timings: dict[str, float] = {}
+        self.current: VoterOutcome | None = None
+        if roles == "combined":
+            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, "sim.toml")
+            self.desk = self.booth
+        elif roles == "split":
+            self.booth = SimTerminal(self, "T-1234-02", Role.VOTE, out, "sim-vote.toml")
+            self.desk = SimTerminal(
+                self, "T-1234-01", Role.IDENTIFY, out / "identify", "sim-identify.toml"
+            )
+        else:
+            raise DayFailed(f"roles must be combined or split, not {roles!r}")
+        self.terminals = [self.desk] if self.desk is self.booth else [self.desk, self.booth]
+
+    # --- the commission's office ------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create the election with the host tools, provision and register the terminals."""
+        office = self.out / "office"
+        office.mkdir(parents=True, exist_ok=True)
+        key = commission.create_commission_key(office / "commission.key.pem")
+        key.public.save(office / "commission.pub.pem")
+        registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
+        today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
+        self.register = synthetic.make_register(PRECINCT, self.voters, today, self.rng)
+        spec = ElectionSpec(
+            id=f"KG-{today:%Y%m%d}-PRES",
+            names=synthetic.ELECTION_NAMES,
+            date=today,
+            timezone="+06:00",
+            polls_open=dt.time(8),
+            polls_close=dt.time(20),
+            mode=Mode.OFFICIAL,
+            country="KG",
+            contests=(synthetic.president_contest(),),
+        )
+        created = commission.build_election(
+            spec,
+            [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
+            threshold=2,
+            share_count=3,
+            terminals=registrations,
+        )
+        commission.write_commission_outputs(self.out, created, key)
+        self.election: Election = created.election
+        secrets = created.secrets[PRECINCT]
+        self.chair_card = secrets.chair_card.payload()
+        self.chair_pin = secrets.chair_pin
+        self.share_cards = [card.payload() for card in secrets.share_cards]
+
+    # --- power cuts ------------------------------------------------------------------------
+
+    def maybe_cut(self, terminal: SimTerminal, window: float = 0.25) -> None:
+        """Cut a terminal's power now if this action was drawn, at a moment within `window`."""
+        self.actions += 1
+        if self.actions in self.cut_at:
+            time.sleep(self.rng.uniform(0.0, window * terminal.slowdown))
+            terminal.kill()
+            self.cuts_done += 1
+            raise PowerCut(terminal)
+
+    def guarded(self, step: object) -> None:
+        """Run a step; after a power cut restart the terminal and run what is left again."""
+        assert callable(step)
+        while True:
+            try:
+                step()
+                return
+            except PowerCut as cut:
+                terminal = cut.args[0]
+                assert isinstance(terminal, SimTerminal)
+                self.recover(terminal)
+
+    def recover(self, terminal: SimTerminal) -> None:
+        """Restart a terminal and sort what its printer finished: a cut-off voter's slip or
+        coupon, void notices, or the protocol."""
+        name, pages = terminal.restart()
+        current = self.current
+        if current is not None and current.outcome != "cast" and terminal is self.booth:
+            expected = self._expected_slip(current)
+            slips = [image for image in pages if _same(image, expected)]
+            if slips:
+                current.outcome, current.slip = "cast", self.printouts.file(slips[0], "slip")
+                pages.remove(slips[0])
+        if current is not None and terminal.role is Role.IDENTIFY and current.coupon is None:
+            for image in pages:
+                code = _decode_qr(image)
+                if code is not None:
+                    current.coupon = code
+                    pages.remove(image)
+                    self.printouts.file(image, "coupon")
+                    break
+        for index, image in enumerate(pages):
+            last = index == len(pages) - 1
+            kind = "protocol" if last and name == "counted" else "void"
+            self.printouts.file(image, kind)
+            terminal.protocol_printed |= kind == "protocol"
 
     # --- the day ------------------------------------------------------------------------------
 
@@ -308,94 +409,53 @@ class Day:
             return self.scripted[voter]
         return {c.id: [self.rng.choice(c.choices).id] for c in self.election.contests}
 
-    def run(self) -> dict[str, object]:
+    def _total_actions(self, attempts: list[Attempt]) -> int:
+        """The actions of a day without cuts, among which the cuts fall: the chair's card, PIN
+        and OK at opening and closing and the close button on each terminal, two share cards,
+        and per person the scans and taps below. A cut makes actions repeat, so all are
+        reached."""
+        contests = len(self.election.contests)
+        desk = 4 if self.desk is not self.booth else 0  # scan, issue, coupon OK; booth scan
+        voting = sum(5 + 2 * contests + desk if a.kind == "vote" else 2 for a in attempts)
+        return len(self.terminals) * (2 * (2 + len(self.chair_pin)) + 1) + 2 + voting
+
+    def run(self) -> dict[str, float]:
         started = time.monotonic()
         self.prepare()
         self.timings["prepare_s"] = time.monotonic() - started
         attempts = self.schedule()
-        # The actions of a day without cuts: the chair's card, PIN and OK at opening and at
-        # closing, the close button and two share cards, and per person at the desk the scans
-        # and taps below. Cuts fall among them; a cut makes actions repeat, so all are reached.
-        contests = len(self.election.contests)
-        voting = sum(5 + 2 * contests if a.kind == "vote" else 2 for a in attempts)
-        total_actions = 2 * (2 + len(self.chair_pin)) + 1 + 2 + voting
-        if self.power_cuts > total_actions:
-            raise DayFailed(f"at most {total_actions} power cuts fit a day of {self.voters} voters")
-        self.cut_at = set(self.rng.sample(range(1, total_actions + 1), self.power_cuts))
-        self.start_devices()
+        total = self._total_actions(attempts)
+        if self.power_cuts > total:
+            raise DayFailed(f"at most {total} power cuts fit a day of {self.voters} voters")
+        self.cut_at = set(self.rng.sample(range(1, total + 1), self.power_cuts))
+        screens = self.out / "screens"
+        for terminal in self.terminals:
+            terminal.start_devices(screens if terminal is self.booth else screens / "identify")
         try:
-            self.start_terminal(first=True)
-            self.screen("ready")
-            self.take_page("setup-report")
-            self.guarded(self.open_polls)
+            for terminal in self.terminals:
+                terminal.start(first=True)
+                terminal.screen("ready")
+                terminal.take_page("setup-report")
+                self.guarded(lambda t=terminal: self.open_polls(t))  # type: ignore[misc]
             voting = time.monotonic()
             for attempt in attempts:
                 self.guarded(lambda a=attempt: self.attend(a))  # type: ignore[misc]
             self.timings["voting_s"] = time.monotonic() - voting
-            self.guarded(self.close_polls)
+            for terminal in self.terminals:
+                self.guarded(lambda t=terminal: self.close_polls(t))  # type: ignore[misc]
         finally:
-            self.stop()
+            for terminal in self.terminals:
+                terminal.stop()
         self.write_voters()
         self.timings["day_s"] = time.monotonic() - started
         return self.timings
 
-    def guarded(self, step: object) -> None:
-        """Run a step; after a power cut restart the terminal and run what is left again."""
-        assert callable(step)
-        while True:
-            try:
-                step()
-                return
-            except PowerCut:
-                self.restart()
-
-    def restart(self) -> None:
-        """Power back on: file what the printer finished, acknowledge the recovery screen."""
-        # The panel still shows the dead terminal's last screen: wait for the new process's.
-        after = self.panel.frame_count
-        self.start_terminal()
-        name = self.screen("ready", "idle", "shares", "counted", "recovered-*", after=after)
-        for image in self.drain_pages():
-            self.restart_pages.append(image)
-        if name.startswith("recovered-"):
-            self.tap_plain("ok")
-            self.screen("ready", "idle", "shares", "counted")
-        current = self.current
-        if current is not None and current.outcome != "cast":
-            expected = self._expected_slip(current)
-            slips = [image for image in self.restart_pages if _same(image, expected)]
-            if slips:
-                current.outcome, current.slip = "cast", self._file(slips[0], "slip")
-                self.restart_pages.remove(slips[0])
-        phase_kind = "protocol" if name == "counted" else "void"
-        for index, image in enumerate(self.restart_pages):
-            last = index == len(self.restart_pages) - 1
-            self._file(image, phase_kind if last else "void")
-            if last and phase_kind == "protocol":
-                self.protocol_printed = True
-        self.restart_pages = []
-
-    def drain_pages(self) -> list[Image.Image]:
-        """What the printer finished while the terminal restarted; empty cuts are not printouts."""
-        time.sleep(0.3)
-        found = []
-        while not self.pages.empty():
-            page = self.pages.get()
-            if _has_ink(page.image):
-                found.append(page.image)
-        return found
-
-    def tap_plain(self, target: str) -> int:
-        before = self.panel.frame_count
-        self.panel.tap_target(target)
-        return before
-
-    def open_polls(self) -> None:
-        if self.screen("ready", "idle") == "idle":
+    def open_polls(self, terminal: SimTerminal) -> None:
+        if terminal.screen("ready", "idle") == "idle":
             return
-        self.chair()
-        self.screen("idle")
-        self.take_page("zero-report")
+        terminal.chair()
+        terminal.screen("idle")
+        terminal.take_page("zero-report")
 
     def attend(self, attempt: Attempt) -> None:
         if attempt.kind == "unknown":
@@ -406,10 +466,11 @@ class Day:
             self.vote(attempt.voter)
 
     def _refused(self, number: str) -> None:
-        self.screen("idle")
-        self.scan(number, "refused")
-        after = self.tap("ok")
-        self.screen("idle", after=after)
+        desk = self.desk
+        desk.screen("idle")
+        desk.scan(number, "refused")
+        after = desk.tap("ok")
+        desk.screen("idle", after=after)
 
     def vote(self, index: int) -> None:
         """One voter, from the document scan to the slip; run again after a power cut."""
@@ -421,24 +482,66 @@ class Day:
         if not outcome.selections:
             outcome.selections = self.choices_of(index)
             outcome.language = self.rng.choice(LANGUAGES)
-        self.screen("idle")
-        self.scan(self.register.voters[index].number, "voter_found", "reissue_offer")
-        self.tap("issue")
-        self.screen("language")
-        after = self.tap(outcome.language)
-        self.screen("ballot", after=after)
+        given = True
+        if self.desk is self.booth:
+            given = self._identify(index)
+        elif outcome.coupon is None:
+            given = self._get_coupon(index)
+        if given:
+            self._ballot(outcome)
+        self.current = None
+
+    def _identify(self, index: int) -> bool:
+        """At the desk: the poll worker scans the voter's document and issues a ballot.
+
+        False when the desk refuses: after a coupon was cut off mid-print, which fails safe
+        (no second coupon), the voter is referred to the commission and does not vote here.
+        """
+        desk = self.desk
+        desk.screen("idle")
+        number = self.register.voters[index].number
+        if desk.scan(number, "voter_found", "reissue_offer", "refused") == "refused":
+            after = desk.tap("ok")
+            desk.screen("idle", after=after)
+            return False
+        desk.tap("issue")
+        return True
+
+    def _get_coupon(self, index: int) -> bool:
+        """At the desk: identify, issue, and hand over the coupon with its ballot code."""
+        if not self._identify(index):
+            return False
+        self.desk.screen("coupon")
+        name, image = self.desk.take_page("coupon")
+        code = _decode_qr(image)
+        if code is None:
+            raise DayFailed(f"printout {name}: the coupon's QR code does not decode")
+        self.outcomes[index].coupon = code
+        after = self.desk.tap("ok")
+        self.desk.screen("idle", after=after)
+        return True
+
+    def _ballot(self, outcome: VoterOutcome) -> None:
+        booth = self.booth
+        if booth is not self.desk:
+            booth.screen("idle")
+            assert outcome.coupon is not None
+            booth.scan(outcome.coupon, "language")
+        else:
+            booth.screen("language")
+        after = booth.tap(outcome.language)
+        booth.screen("ballot", after=after)
         for contest in self.election.contests:
             for choice in outcome.selections[contest.id]:
-                after = self.tap(f"choice-{choice}")
-                self.screen("ballot", after=after)
-            after = self.tap("next")
-            self.screen("ballot", "review", after=after)
-        after = self.tap("cast")
-        self.screen("cast", after=after)
+                after = booth.tap(f"choice-{choice}")
+                booth.screen("ballot", after=after)
+            after = booth.tap("next")
+            booth.screen("ballot", "review", after=after)
+        after = booth.tap("cast")
+        booth.screen("cast", after=after)
         self._expect_slip(outcome)
-        self.current = None
-        after = self.tap("done")
-        self.screen("idle", after=after)
+        after = booth.tap("done")
+        booth.screen("idle", after=after)
 
     def _expected_slip(self, outcome: VoterOutcome) -> Image.Image:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
@@ -447,38 +550,34 @@ class Day:
     def _expect_slip(self, outcome: VoterOutcome) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel."""
         try:
-            page = self.pages.get(timeout=SCREEN_TIMEOUT)
+            page = self.booth.pages.get(timeout=SCREEN_TIMEOUT)
         except queue.Empty:
             raise DayFailed(f"voter {outcome.voter}: ballot cast but no slip printed") from None
         if not _same(page.image, self._expected_slip(outcome)):
-            name = self._file(page.image, "void")
+            name = self.printouts.file(page.image, "void")
             raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
-        outcome.outcome, outcome.slip = "cast", self._file(page.image, "slip")
+        outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
 
-    def close_polls(self) -> None:
-        name = self.screen("idle", "shares", "counted")
+    def close_polls(self, terminal: SimTerminal) -> None:
+        name = terminal.screen("idle", "shares", "counted")
         if name == "idle":
-            self.chair()
-            self.screen("close_confirm")
-            after = self.tap("close")
-            name = self.screen("shares", after=after)
+            terminal.chair()
+            terminal.screen("close_confirm")
+            after = terminal.tap("close")
+            name = terminal.screen("shares", "counted", after=after)
         if name == "shares":
             for card in self.share_cards[:2]:
-                name = self.scan(card, "shares", "counted")
-        self.screen("counted")
-        if not self.protocol_printed:
-            self.take_page("protocol")
-            self.protocol_printed = True
+                name = terminal.scan(card, "shares", "counted")
+        terminal.screen("counted")
+        if not terminal.protocol_printed:
+            terminal.take_page("protocol")
+            terminal.protocol_printed = True
 
     def write_voters(self) -> None:
         with (self.out / "voters.jsonl").open("w") as handle:
             for outcome in self.outcomes:
-                handle.write(
-                    json.dumps(
-                        {"voter": outcome.voter, "outcome": outcome.outcome, "slip": outcome.slip}
-                    )
-                    + "\n"
-                )
+                line = {"voter": outcome.voter, "outcome": outcome.outcome, "slip": outcome.slip}
+                handle.write(json.dumps(line) + "\n")
 
     def expected_totals(self) -> dict[str, dict[str, int]]:
         totals = {c.id: {ch.id: 0 for ch in c.choices} for c in self.election.contests}
@@ -488,6 +587,19 @@ class Day:
                     for choice in chosen:
                         totals[contest][choice] += 1
         return totals
+
+
+def _decode_qr(image: Image.Image) -> str | None:
+    """Read a printed QR code with zbarimg, as the voter's coupon is read at the booth."""
+    with tempfile.NamedTemporaryFile(suffix=".png") as handle:
+        image.save(handle.name)
+        result = subprocess.run(
+            ["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", handle.name],
+            capture_output=True,
+            text=True,
+        )
+    lines = result.stdout.split()
+    return lines[0] if result.returncode == 0 and lines else None
 
 
 def _has_ink(image: Image.Image) -> bool:

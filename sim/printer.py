@@ -1,31 +1,29 @@
-"""A simulated ESC/POS thermal printer on a real pseudo-terminal.
+"""A simulated ESC/POS thermal printer on a real pseudo-terminal (or a socket, for QEMU).
 
 The terminal opens `SimulatedPrinter.port` (/dev/pts/N) like any serial port. A background
 thread decodes what it writes, answers status requests for the printer's current state, and
 hands each cut-off page to a callback. Like real paper, a page survives the terminal dying
 and restarting: the printer never learns that its host went away.
+
+The line is a sim.channels.Channel: a fresh pseudo-terminal unless another is given, e.g. a
+SocketChannel that QEMU's usb-serial connects to, where the guest sees /dev/ttyUSB1.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import select
 import threading
-import time
-import tty
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image
 
+from sim.channels import Channel, PtyChannel
 from terminal.hal import escpos
 from terminal.hal.escpos import RasterBand, StatusFlag
 
 # How often the thread checks for close(), and how long it waits while no client has the port
-# open (the master then reads as EIO at once, so select cannot be what waits).
+# open.
 POLL_SECONDS = 0.02
-READ_BYTES = 65536
 # Paper left when the near-end sensor trips: about 10 cm at 8 dots/mm.
 NEAR_END_ROWS = 800
 
@@ -39,7 +37,7 @@ class PrintedPage:
 
 
 class SimulatedPrinter:
-    """A printer `width` dots wide on a fresh pseudo-terminal.
+    """A printer `width` dots wide on `channel` (default: a fresh pseudo-terminal).
 
     State knobs, read by the printer thread as bytes arrive: `paper_left_rows` (None for an
     endless roll), `cover_open`, `silent` (answers no status request, like a printer switched
@@ -51,6 +49,7 @@ class SimulatedPrinter:
         on_page: Callable[[PrintedPage], None],
         width: int = 384,
         paper_left_rows: int | None = None,
+        channel: Channel | None = None,
     ) -> None:
         self.width = width
         self.paper_left_rows = paper_left_rows
@@ -63,14 +62,8 @@ class SimulatedPrinter:
         self._page_complete = True
         # Reentrant: an on_page callback may load paper, as an operator would.
         self._lock = threading.RLock()
-        self._master, slave = os.openpty()
-        tty.setraw(self._master)
-        tty.setraw(slave)
-        self.port = os.ttyname(slave)
-        # Only the client holds the slave open, so that a closed client shows as EIO.
-        os.close(slave)
-        # Replies must never block the thread when the client does not read them.
-        os.set_blocking(self._master, False)
+        self._channel: Channel = channel if channel is not None else PtyChannel()
+        self.port = self._channel.port
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="simulated-printer", daemon=True)
         self._thread.start()
@@ -81,27 +74,18 @@ class SimulatedPrinter:
             self.paper_left_rows = rows
 
     def close(self) -> None:
-        """Stop the printer thread and close the pseudo-terminal (an unfinished page is lost)."""
+        """Stop the printer thread and close its line (an unfinished page is lost)."""
         if self._stop.is_set():
             return
         self._stop.set()
         self._thread.join()
-        os.close(self._master)
+        self._channel.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            readable, _, _ = select.select([self._master], [], [], POLL_SECONDS)
-            if not readable:
-                continue
-            try:
-                data = os.read(self._master, READ_BYTES)
-            except OSError as exc:
-                # EIO: no client has the port open (before the first open, or after the
-                # terminal died); it will come back. Linux delivers all bytes written before
-                # the close first, so nothing sent is lost.
-                if exc.errno not in (errno.EIO, errno.EAGAIN):
-                    raise
-                time.sleep(POLL_SECONDS)
+            # Nothing while no client has the line open: the terminal will come back.
+            data = self._channel.read(POLL_SECONDS)
+            if not data:
                 continue
             with self._lock:
                 for event in self._decoder.feed(data):
@@ -168,10 +152,5 @@ class SimulatedPrinter:
     def _answer(self, query: escpos.StatusQuery) -> None:
         if self.silent:
             return
-        try:
-            os.write(self._master, bytes([escpos.status_reply(query, self._flags())]))
-        except OSError as exc:
-            # The client's input queue is full (it never reads), or no client is there: a
-            # real printer's reply would be lost on the line too.
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
-                raise
+        # Dropped by the channel when no one listens, as on a real line.
+        self._channel.write(bytes([escpos.status_reply(query, self._flags())]))

@@ -13,6 +13,7 @@ from terminal.app.polls import InconsistentStores, Polls
 from terminal.app.screens import Fonts, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
+from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import BoardConfigError, load_board, open_devices
 from terminal.hal.storage import DataDir, StorageError
@@ -72,7 +73,13 @@ def _run(argv: list[str]) -> int:
     log.append("terminal_started", software=software_hash())
     station: Station
     polls = Polls(
-        identity, data, storage, log, devices.printer, lambda k, d: station.render_printout(k, d)
+        identity,
+        data,
+        storage,
+        log,
+        devices.printer,
+        lambda k, d: station.render_printout(k, d),
+        Role(board.terminal.role.value),
     )
     station = Station(
         polls,

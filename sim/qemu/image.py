@@ -96,6 +96,12 @@ SKIPPED_PACKAGES = frozenset(
     {"perl", "perl-base", "perl-modules-5.36", "libperl5.36", "dpkg", "tar", "mailcap"}
 )
 HOST_PYTHON = "/usr/bin/python3.11"
+# Links that the packages' maintainer scripts make with update-alternatives (which never run
+# here): numpy's BLAS and LAPACK.
+ALTERNATIVES = {
+    "usr/lib/aarch64-linux-gnu/libblas.so.3": "blas/libblas.so.3",
+    "usr/lib/aarch64-linux-gnu/liblapack.so.3": "lapack/liblapack.so.3",
+}
 INIT_SCRIPT = Path(__file__).with_name("init.sh")
 
 
@@ -466,6 +472,11 @@ def _finish_tree(root: Path, kernel_version: str, modules: list[str]) -> None:
     init = root / "init"
     init.write_bytes(INIT_SCRIPT.read_bytes())
     init.chmod(0o755)
+    for link, target in ALTERNATIVES.items():
+        if not (root / link).parent.joinpath(target).exists():
+            raise BuildError(f"{link}: the alternative {target} is missing")
+        (root / link).unlink(missing_ok=True)
+        (root / link).symlink_to(target)
     sh = root / "usr" / "bin" / "sh"
     if not sh.exists() and not sh.is_symlink():
         sh.symlink_to("busybox")

@@ -105,8 +105,10 @@ class Polls:
         log: EventLog,
         printer: Printer,
         render: Callable[[str, dict[str, object]], Image.Image],
+        board_role: Role = Role.COMBINED,
     ) -> None:
         self.identity = identity
+        self.board_role = board_role
         self.data = data
         self.storage = storage
         self.log = log
@@ -233,6 +235,11 @@ class Polls:
         if entry is None:
             raise PermissionError(
                 f"terminal {self.identity.terminal_id} is not registered in this package"
+            )
+        if self.board_role is not entry.role:
+            raise PermissionError(
+                f"this board is set up as {self.board_role.value}, the package registers "
+                f"terminal {entry.id} as {entry.role.value}"
             )
         registered = package.terminal_key(entry.id)
         if registered.raw() != self.identity.key.public.raw():

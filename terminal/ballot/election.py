@@ -36,7 +36,7 @@ class Role(Enum):
 
 def check_id(value: str, where: str) -> str:
     """Ids appear in file names, QR payloads and log origins, so they are plain ASCII."""
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):  # match() would let "$" accept a final newline
         raise FormatError(f"{where}: {value!r} is not a valid id (letters, digits, . _ -)")
     return value
 
@@ -174,11 +174,19 @@ def _iso_date(fields: Fields, key: str) -> dt.date:
         raise FormatError(f"{fields.where}: field {key!r} must be a date YYYY-MM-DD") from exc
 
 
+TIME_PATTERN = re.compile(r"[0-9]{2}:[0-9]{2}")
+
+
 def _clock_time(fields: Fields, key: str) -> dt.time:
+    # Exactly HH:MM, as written: seconds would be lost when written back, and a UTC offset
+    # (the election's timezone gives it) would make the poll hours impossible to compare.
+    text = fields.str(key)
     try:
-        return dt.time.fromisoformat(fields.str(key))
-    except ValueError as exc:
-        raise FormatError(f"{fields.where}: field {key!r} must be a time HH:MM") from exc
+        if TIME_PATTERN.fullmatch(text):
+            return dt.time.fromisoformat(text)
+    except ValueError:
+        pass
+    raise FormatError(f"{fields.where}: field {key!r} must be a time HH:MM")
 
 
 def _enum(fields: Fields, key: str, kind: type[Any]) -> Any:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TypeVar
 
 from terminal.hal.clock import Clock, SystemClock
+from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Printer, Scanner, Touch
 from terminal.hal.serial_scanner import SerialScanner, Suffix
 from terminal.hal.socket_panel import SocketDisplay, SocketTouch
@@ -31,6 +32,8 @@ MAX_SCREEN_SIDE = 4096
 # Debian's fonts-dejavu-core: covers Kyrgyz and Kazakh Cyrillic.
 DEFAULT_REGULAR_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEFAULT_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# The console a kiosk's framebuffer shares (the systemd unit takes tty1 from getty).
+DEFAULT_CONSOLE = Path("/dev/tty1")
 # What scanners and thermal printers ship set to.
 DEFAULT_BAUDRATE = 9600
 _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
@@ -71,9 +74,20 @@ class ScannerDriver(StrEnum):
     EVDEV = "evdev"
 
 
+class KeyboardLayout(StrEnum):
+    """The keyboard layout a keyboard-wedge scanner types in (set in the scanner)."""
+
+    US = "us"
+    RU = "ru"  # ЙЦУКЕН
+
+
 class PrinterDriver(StrEnum):
     SERIAL = "serial"
     USBLP = "usblp"
+
+
+class GpioDriver(StrEnum):
+    NONE = "none"  # no seal switch, no status LED (terminal/hal/gpio.py has the plan)
 
 
 class ClockSource(StrEnum):
@@ -98,6 +112,7 @@ class DisplayConfig:
     width: int
     height: int
     rotation: int  # degrees clockwise the panel is mounted; 0 for the simulated panel
+    tty: Path | None  # the console sharing the framebuffer, kept quiet; None for the socket
 
 
 @dataclass(frozen=True)
@@ -116,17 +131,20 @@ class TouchCalibration:
 @dataclass(frozen=True)
 class TouchConfig:
     driver: TouchDriver
-    path: Path  # the evdev device, or the simulated panel's socket
+    path: Path | None  # the evdev device, the simulated panel's socket; None: "auto"
     calibration: TouchCalibration
+    name: str | None = None  # with "auto": a pattern the device's name must match
 
 
 @dataclass(frozen=True)
 class ScannerConfig:
     driver: ScannerDriver
-    path: Path  # the serial port, or the evdev device of a keyboard-wedge scanner
+    path: Path | None  # the serial port, or a keyboard-wedge scanner's evdev device
     baudrate: int  # serial driver only
     suffix: Suffix  # a keyboard-wedge scanner's Enter key counts as CR
     aim_prefix: bool
+    name: str | None = None  # evdev: a pattern of the device's name, instead of its path
+    layout: KeyboardLayout = KeyboardLayout.US  # evdev only
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,11 @@ class StorageConfig:
     data: Path
     mirror: Path | None  # a second card every write is copied to
     export: Path  # where results bundles are written
+
+
+@dataclass(frozen=True)
+class GpioConfig:
+    driver: GpioDriver
 
 
 @dataclass(frozen=True)
@@ -166,6 +189,7 @@ class BoardConfig:
     storage: StorageConfig
     clock: ClockConfig
     fonts: FontsConfig
+    gpio: GpioConfig
 
 
 @dataclass(frozen=True)
@@ -175,6 +199,7 @@ class Devices:
     scanner: Scanner
     printer: Printer
     clock: Clock
+    gpio: Gpio = field(default_factory=NoGpio)
 
 
 def load_board(path: Path) -> BoardConfig:
@@ -192,7 +217,7 @@ def load_board(path: Path) -> BoardConfig:
 def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     """Check parsed TOML; `source` names it in errors. Raises BoardConfigError."""
     required = ("terminal", "display", "touch", "scanner", "printer", "storage", "clock")
-    unknown = sorted(set(data) - {*required, "fonts"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -208,6 +233,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         storage=_storage(_Section(source, "storage", data["storage"])),
         clock=_clock(_Section(source, "clock", data["clock"])),
         fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
+        gpio=_gpio(_Section(source, "gpio", data.get("gpio", {}))),
     )
 
 

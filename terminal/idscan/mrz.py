@@ -106,16 +106,17 @@ def parse_mrz(lines: Sequence[str], today: dt.date) -> Mrz:
     """
     fmt = Format.of(lines)
     if fmt is None:
-        shape = " and ".join(str(len(line)) for line in lines)
+        lengths = " and ".join(str(len(line)) for line in lines)
+        shape = f" of {lengths} characters" if len(lines) <= 3 else ""
         raise MrzError(
             "an MRZ is 3 lines of 30 characters (TD1) or 2 lines of 36 (TD2) or 44 (TD3); "
-            f"this scan has {len(lines)} lines of {shape}"
+            f"this scan has {len(lines)} lines{shape}"
         )
     for number, line in enumerate(lines, 1):
         if not _MRZ_LINE.fullmatch(line):
             position, char = next((i, c) for i, c in enumerate(line, 1) if c not in _VALUES)
             raise MrzError(
-                f"{fmt.value} line {number}: character {ascii(char)} at position {position} "
+                f"{fmt.value} line {number}: character {char!a} at position {position} "
                 "is not allowed in an MRZ (A-Z, 0-9 and '<' only)"
             )
     return _Reader(fmt, today).read(lines)
@@ -135,7 +136,7 @@ class _Reader:
         return self._td2_td3(*lines)
 
     def _td1(self, l1: str, l2: str, l3: str) -> Mrz:
-        # Part 5 §4.2.2: line 1 code 1-2, state 3-5, number 6-14, check 15, optional 16-30;
+        # Part 5: line 1 code 1-2, state 3-5, number 6-14, check 15, optional 16-30;
         # line 2 birth 1-6, check 7, sex 8, expiry 9-14, check 15, nationality 16-18,
         # optional 19-29, composite 30 (over line 1 6-30 and line 2 1-7, 9-15, 19-29);
         # line 3 the name.
@@ -149,12 +150,23 @@ class _Reader:
         self._check(2, "composite", l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29], l2[29])
         surname, given = self._name(3, l3)
         return Mrz(
-            self.fmt, code, state, number, birth, sex, expiry, nationality,
-            optional, l2[18:29], surname, given, tuple(self.errors),
-        )  # fmt: skip
+            format=self.fmt,
+            document_code=code,
+            issuing_state=state,
+            document_number=number,
+            birth_date=birth,
+            sex=sex,
+            expiry=expiry,
+            nationality=nationality,
+            optional_data=optional,
+            optional_data_2=l2[18:29],
+            surname=surname,
+            given_names=given,
+            errors=tuple(self.errors),
+        )
 
     def _td2_td3(self, l1: str, l2: str) -> Mrz:
-        # Part 4 §4.2.2 (TD3) and Part 6 §4.2.2 (TD2): line 1 code 1-2, state 3-5, name 6-end;
+        # Part 4 (TD3) and Part 6 (TD2): line 1 code 1-2, state 3-5, name 6-end;
         # line 2 number 1-9, check 10, nationality 11-13, birth 14-19, check 20, sex 21,
         # expiry 22-27, check 28, then the optional data: TD2 29-35; TD3 29-42 with its own
         # check digit at 43. Last the composite, over 1-10, 14-20 and 22 up to it.
@@ -172,9 +184,20 @@ class _Reader:
             self._optional_check(l2[28:42], l2[42])
         self._check(2, "composite", l2[0:10] + l2[13:20] + l2[21:end], l2[end])
         return Mrz(
-            self.fmt, code, state, number, birth, sex, expiry, nationality,
-            optional, "", surname, given, tuple(self.errors),
-        )  # fmt: skip
+            format=self.fmt,
+            document_code=code,
+            issuing_state=state,
+            document_number=number,
+            birth_date=birth,
+            sex=sex,
+            expiry=expiry,
+            nationality=nationality,
+            optional_data=optional,
+            optional_data_2="",
+            surname=surname,
+            given_names=given,
+            errors=tuple(self.errors),
+        )
 
     def _error(self, line: int, problem: Problem, message: str) -> None:
         self.errors.append(Finding(problem, f"{self.fmt.value} line {line}: {message}"))
@@ -188,8 +211,8 @@ class _Reader:
             )
 
     def _code(self, line: int, code: str) -> str:
-        # Part 4 §4.2.2 note a: passports start with P. Parts 5 and 6: official documents
-        # (ID cards) with A, C or I. The second character is the issuer's choice.
+        # Part 4: passports start with P. Parts 5 and 6: official travel documents (ID
+        # cards) with A, C or I. The second character is the issuer's choice.
         first = "P" if self.fmt is Format.TD3 else "ACI"
         if code[0] not in first or not (code[1].isalpha() or code[1] == FILLER):
             kind = "a passport code (P)" if self.fmt is Format.TD3 else "an ID code (A, C or I)"
@@ -204,7 +227,7 @@ class _Reader:
     def _number(self, line: int, first: str, check: str, optional: str) -> tuple[str, str]:
         """The document number and the optional data that follows it.
 
-        Parts 5 and 6 (§4.2.2, note on the document number): a number longer than 9
+        Parts 5 and 6 (the notes on the document number field): a number longer than 9
         characters has its first 9 in the number field, a filler where the check digit
         would be, and the rest at the start of the optional data, followed by the check
         digit of the whole number and a filler. TD3 has no such overflow (Part 4).
@@ -233,26 +256,29 @@ class _Reader:
         return date
 
     def _expiry_limit(self) -> dt.date:
-        return self.today.replace(year=self.today.year + _EXPIRY_HORIZON_YEARS, month=1, day=1)
+        return dt.date(min(self.today.year + _EXPIRY_HORIZON_YEARS, dt.MAXYEAR), 12, 31)
 
     def _sex(self, line: int, code: str) -> Sex | None:
-        # Part 4 §4.2.2 note: F, M, or X (8th edition) / '<' (earlier editions) unspecified.
+        # Parts 4-6, the sex field: F, M, or unspecified, written '<' by the 7th edition and
+        # X by the 8th; both are read as "not stated".
         if code not in _SEXES:
             self._error(line, Problem.MALFORMED, f"sex is {code!r}, expected M, F, X or '<'")
         return _SEXES.get(code)
 
     def _optional_check(self, optional: str, check: str) -> None:
-        # Part 4 §4.2.2: when the personal number field is all fillers its check digit may
-        # be a filler too (which is 0 by the check digit rules).
+        # Part 4: when the personal number field is all fillers its check digit may be a
+        # filler too (and a filler counts as 0, so 0 is right as well).
         if optional.strip(FILLER) or check != FILLER:
             self._check(2, "personal number", optional, check)
 
     def _name(self, line: int, field: str) -> tuple[str, str]:
-        # Part 3 §4.6: primary identifier (surname), two fillers, secondary identifier
-        # (given names); fillers inside either separate its components.
+        # Part 3, names: the primary identifier (surname), two fillers, the secondary
+        # identifier (given names); single fillers separate the words inside either.
         surname, _, given = field.rstrip(FILLER).partition(FILLER * 2)
-        if not surname.strip(FILLER) or not field.replace(FILLER, "").isalpha():
-            self._error(line, Problem.MALFORMED, "the name must be letters A-Z and '<' only")
+        if not surname.strip(FILLER):
+            self._error(line, Problem.MALFORMED, "the name has no surname (primary identifier)")
+        if any(c.isdigit() for c in field):
+            self._error(line, Problem.MALFORMED, "the name holds digits (letters A-Z and '<' only)")
         return _words(surname), _words(given)
 
 
@@ -367,7 +393,7 @@ def _number_fields(number: str, optional: str, width: int) -> tuple[str, str, st
     if len(number) <= 9:
         field = _pad(number, 9)
         return field, str(check_digit(field)), _pad(optional, width)
-    overflow = number[9:] + str(check_digit(_pad(number, len(number)))) + FILLER
+    overflow = number[9:] + str(check_digit(number)) + FILLER
     return number[:9], FILLER, _pad(overflow + optional, width)
 
 
@@ -387,8 +413,8 @@ def _sex_code(sex: Sex | None) -> str:
 
 
 def _name_field(surname: str, given_names: str, width: int) -> str:
-    """Names already in MRZ letters (Part 3 §4.6 transliterates Cyrillic to A-Z); spaces and
-    hyphens become fillers. A name longer than the field is cut at its end, which is
-    enough for specimens (Part 3 §4.6.5 has finer truncation rules)."""
+    """Names already in MRZ letters (Part 3 gives the transliteration of Cyrillic to A-Z);
+    spaces and hyphens become fillers. A name longer than the field is cut at its end, which
+    is enough for specimens (Part 3 has finer truncation rules)."""
     name = f"{surname}<<{given_names}".upper().replace(" ", FILLER).replace("-", FILLER)
     return _pad(name[:width], width)

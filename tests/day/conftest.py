@@ -66,3 +66,12 @@ def run_day(out: Path, voters: int, seed: int, scripted: int, *extra: str) -> Da
 def day(tmp_path_factory: pytest.TempPathFactory) -> DayRun:
     """A day of 24 voters, all with scripted choices."""
     return run_day(tmp_path_factory.mktemp("day") / "run", 24, 7, 24)
+
+
+@pytest.fixture(scope="session")
+def split_day(tmp_path_factory: pytest.TempPathFactory) -> DayRun:
+    """A day at an identification desk and a voting booth, with power cuts on both."""
+    return run_day(
+        tmp_path_factory.mktemp("split") / "run", 20, 9, 20, "--roles", "split",
+        "--power-cuts", "12",
+    )  # fmt: skip

@@ -192,7 +192,7 @@ def plan(voters: int, seed: int) -> tuple[list[Attempt], dict[int, Selections]]:
 
 @dataclass
 class People:
-    """What the people at the station know: it survives power cuts, the terminal's memory does not."""
+    """What the people at the station know: it survives a power cut, the terminal's RAM not."""
 
     attempts: list[Attempt]
     selections: dict[int, Selections]
@@ -219,6 +219,22 @@ class People:
             for contest, choices in chosen.items()
             for choice in choices
         )
+
+
+# Work-arounds for bugs found here and reported with a proposed fix to polls.py; each acts
+# only while the bug is there, and its own test (xfail, strict) says when it can go.
+SHIMS = True
+
+
+def close_checkpoint_shim(polls: Polls) -> None:
+    """polls_closed is logged before the close checkpoint is signed; a cut in between leaves
+    a closed terminal with no close checkpoint, and count_and_sign and export then fail
+    for ever. The proposed recover() signs it again; this does the same until it does."""
+    if polls.state is not PollsState.CLOSED:
+        return
+    signed = [e for e in polls.log.of_kind("polls_closed", "checkpoint_signed")]
+    if signed[-1].kind == "polls_closed" or signed[-1].data["reason"] != "close":
+        polls._checkpoint("close")
 
 
 class Stop(Exception):
@@ -254,6 +270,8 @@ class Terminal:
         else:
             polls.load()
             self.recovery = polls.recover()
+            if SHIMS:
+                close_checkpoint_shim(polls)
             if polls.reprint_pending() is not None:
                 raise Stop("printer problem at reprint")
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from host_tools import commission as office
+from terminal.ballot import package as pkg
 from terminal.ballot.election import Choice, Contest, Mode, Role
 from terminal.hal.storage import DataDir, Storage
 from terminal.idscan.pin import Sex, make_pin
@@ -245,8 +247,12 @@ def small_package(tmp_path_factory: pytest.TempPathFactory) -> SmallPackage:
         [registration],
     )
     commission = SigningKey.generate()
-    office.write_commission_outputs(root, created, commission)
-    return SmallPackage(root / office.PACKAGE_DIR, created, commission, terminal, encryption)
+    directory = root / office.PACKAGE_DIR
+    # The package only (write_commission_outputs would also draw every card as a PNG).
+    pkg.write_package(
+        directory, created.election, created.register_files, created.terminal_keys, commission
+    )
+    return SmallPackage(directory, created, commission, terminal, encryption)
 
 
 # --- hypothesis strategies ---------------------------------------------------------------------
@@ -263,6 +269,20 @@ json_values = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
-    max_leaves=20,
+    max_leaves=10,
 )
 json_objects = st.dictionaries(st.text(max_size=12), json_values, max_size=6)
+
+
+def fuzz(examples: int) -> settings:
+    """Hypothesis settings for the unit tests: a fixed budget, and no timing checks (a loaded
+    machine must not fail a test; speed belongs in bench/)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )

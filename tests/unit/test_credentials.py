@@ -6,7 +6,7 @@ import base64
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from shamir_mnemonic.wordlist import WORDLIST
 
@@ -20,7 +20,7 @@ from terminal.trust.shares import (
     public_key_of,
     split_key,
 )
-from tests.unit.conftest import x25519_pair
+from tests.unit.conftest import fuzz, x25519_pair
 
 # --- chair -------------------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ def test_malformed_chair_cards_are_not_cards(payload: str) -> None:
     assert chair.parse_card(payload) is None
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz(200)
 @given(st.text(max_size=60) | st.text(max_size=40).map(lambda t: "TAMGA-CHAIR:1:e:P:" + t))
 def test_parse_card_never_raises(payload: str) -> None:
     card = chair.parse_card(payload)

@@ -7,7 +7,7 @@ import hashlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.hal.storage import DataDir
@@ -22,7 +22,7 @@ from terminal.tally.event_log import (
     parse_log,
     record_line,
 )
-from tests.unit.conftest import FixedClock, MemoryStorage
+from tests.unit.conftest import FixedClock, MemoryStorage, fuzz
 
 
 def write_day(storage: DataDir | MemoryStorage) -> EventLog:
@@ -283,7 +283,7 @@ def test_checkpoint_parsing_is_strict(data: bytes) -> None:
         Checkpoint.from_bytes(data.replace(b"%s", digest), "cp.txt")
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz(200)
 @given(st.binary(max_size=120))
 def test_random_checkpoint_bytes_raise_only_log_error(data: bytes) -> None:
     try:
@@ -293,7 +293,7 @@ def test_random_checkpoint_bytes_raise_only_log_error(data: bytes) -> None:
     assert point.to_bytes() == data
 
 
-@settings(max_examples=200, deadline=None)
+@fuzz(100)
 @given(
     st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
     st.integers(min_value=1, max_value=10**12),

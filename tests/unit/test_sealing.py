@@ -6,7 +6,7 @@ import struct
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.jsonfmt import canonical_json
@@ -21,7 +21,7 @@ from terminal.tally.sealing import (
     seal,
 )
 from terminal.trust.signing import SigningKey
-from tests.unit.conftest import flip, json_objects, x25519_pair
+from tests.unit.conftest import flip, fuzz, json_objects, x25519_pair
 
 BALLOT = Ballot("kg-2025", "P1", False, {"mayor": ("asanov",), "council": ("party-b", "party-a")})
 
@@ -193,27 +193,29 @@ def test_decode_refuses_bodies_that_are_not_ballots() -> None:
             Ballot.decode(padded(body))
 
 
-@settings(max_examples=200, deadline=None)
+RANDOM_SIGNER = SigningKey.generate()
+RANDOM_PRIVATE, _ = x25519_pair()
+
+
+@fuzz(80)
 @given(st.binary(min_size=RECORD_SIZE, max_size=RECORD_SIZE), st.booleans())
 def test_random_records_never_open(data: bytes, with_header: bool) -> None:
-    signer = SigningKey.generate()
-    private, _ = x25519_pair()
     if with_header:
         data = b"TMGB\x01" + data[5:]
     with pytest.raises(SealError):
-        check_record(data, signer.public)
+        check_record(data, RANDOM_SIGNER.public)
     with pytest.raises(SealError):
-        open_record(data, signer.public, private)
+        open_record(data, RANDOM_SIGNER.public, RANDOM_PRIVATE)
 
 
-@settings(max_examples=200, deadline=None)
+@fuzz(50)
 @given(st.binary(min_size=PLAINTEXT_SIZE, max_size=PLAINTEXT_SIZE))
 def test_random_plaintext_is_refused(data: bytes) -> None:
     with pytest.raises(SealError):
         Ballot.decode(data[:2] + data[2:].replace(b"\0", b"\1"))
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz(100)
 @given(json_objects, st.booleans())
 def test_json_bodies_decode_to_a_ballot_or_a_seal_error(
     value: dict[str, Any], ballot: bool

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.hal.storage import DataDir
@@ -14,7 +14,7 @@ from terminal.idscan.marks import FILE_NAME, MarksError, VoterMarks
 from terminal.idscan.pin import Pin, PinError, Sex, make_pin, mask, parse_pin
 from terminal.idscan.register import Register, Voter
 from terminal.jsonfmt import FormatError
-from tests.unit.conftest import RecordingStorage, make_register
+from tests.unit.conftest import RecordingStorage, fuzz, make_register
 
 # --- marks -------------------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ def test_invalid_pins_are_refused_with_the_reason(text: str, why: str) -> None:
         parse_pin(text)
 
 
-@settings(max_examples=500, deadline=None)
+@fuzz(300)
 @given(st.text(min_size=14, max_size=14) | st.text(alphabet="0123456789", min_size=14, max_size=14))
 def test_any_14_characters_parse_to_their_own_pin_or_raise_pin_error(text: str) -> None:
     try:
@@ -177,7 +177,7 @@ def test_any_14_characters_parse_to_their_own_pin_or_raise_pin_error(text: str) 
     assert make_pin(pin.sex, pin.birth_date, int(text[9:])) == text
 
 
-@settings(max_examples=200, deadline=None)
+@fuzz(100)
 @given(
     st.sampled_from(Sex),
     st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),

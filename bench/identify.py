@@ -1,0 +1,150 @@
+"""Identification at the poll worker's desk, and the commission's voter-list reconciliation.
+
+Identification is what Polls.identify does with a scanned PIN before any screen is drawn:
+Register.find (the register's index) and the voter-marks check (VoterMarks.issued),
+against a 3,000-voter register from sim.synthetic.make_register with half the voters
+already marked, for PINs on the register and (one in ten) PINs of other precincts.
+
+Reconciliation reads a synthetic list file of 100,000 records (5 % of them with an injected
+error) and runs the commission's checks over it, if host_tools has them (they were being
+written alongside this bench).
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import Context, Figure, Spread, fmt, info, section
+from bench.fixtures import ELECTION_DAY, PRECINCT, VOTERS
+from sim import synthetic
+from terminal.hal.storage import DataDir
+from terminal.idscan.marks import VoterMarks
+from terminal.idscan.pin import parse_pin
+from terminal.idscan.register import Register
+
+IDENTIFY_TARGET_MS = 20.0
+RECONCILE_TARGET_S = 10.0
+RECONCILE_RECORDS = 100_000
+RECONCILE_ERROR_RATE = 0.05
+VOTERLIST_MODULES = (
+    "host_tools.voterlist",
+    "host_tools.voterlist_synth",
+    "host_tools.voterlist_read",
+    "host_tools.voterlist_check",
+)
+
+
+def run(ctx: Context) -> None:
+    section("Identification and voter lists")
+    _identify(ctx)
+    _reconcile(ctx)
+
+
+def _identify(ctx: Context) -> None:
+    rng = random.Random(11)
+    register = synthetic.make_register(PRECINCT, VOTERS, ELECTION_DAY, rng)
+    data = register.to_json()
+    t0 = time.perf_counter()
+    loaded = Register.from_json(data)
+    info("load a 3,000-voter register (start-up, s)", fmt(time.perf_counter() - t0))
+    assert loaded == register
+
+    storage = DataDir(ctx.scratch("identify"))
+    marks = VoterMarks(storage, VOTERS)
+    for position in rng.sample(range(VOTERS), VOTERS // 2):
+        marks.mark(position)
+
+    lookups = 5_000 if ctx.quick else 50_000
+    numbers = [
+        synthetic.unknown_pin(register, rng)
+        if rng.random() < 0.1
+        else rng.choice(register.voters).number
+        for _ in range(lookups)
+    ]
+    parse: list[int] = []
+    samples: list[int] = []
+    for number in numbers:
+        t0 = time.perf_counter_ns()
+        parse_pin(number)  # what the station does with the scan first
+        t1 = time.perf_counter_ns()
+        position = register.find(number)
+        if position is not None:
+            marks.issued(position)
+        samples.append(time.perf_counter_ns() - t1)
+        parse.append(t1 - t0)
+    spread = Spread.of(samples).scaled(1e-6)
+    info("Register.find + marks check (ms)", f"{spread}, max {fmt(max(samples) * 1e-6)}")
+    info("parse_pin of the scan, before it (ms)", str(Spread.of(parse).scaled(1e-6)))
+    ctx.results.add(
+        Figure("identify_3000_register_ms", spread.p50, "ms", IDENTIFY_TARGET_MS, "lower")
+    )
+
+
+def _voterlist_api() -> tuple[Callable[..., Any] | None, ...]:
+    """synthetic_list, read_voter_list and check_lists, from wherever they live.
+
+    The brief names host_tools/voterlist.py; the module was being written as
+    voterlist_{synth,read,check}.py while this bench was, so both layouts are looked at.
+    """
+    modules = []
+    for name in VOTERLIST_MODULES:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError:
+            continue
+
+    def find(attribute: str) -> Callable[..., Any] | None:
+        for module in modules:
+            value = getattr(module, attribute, None)
+            if callable(value):
+                return value  # type: ignore[no-any-return]
+        return None
+
+    return find("synthetic_list"), find("read_voter_list"), find("check_lists")
+
+
+def _reconcile(ctx: Context) -> None:
+    """Read a 100,000-record list file and run every reconciliation check over it."""
+    name, unit = "voterlist_reconcile_100k_s", "s"
+    make, read, check = _voterlist_api()
+    if make is None or read is None or check is None:
+        missing = [
+            n
+            for n, f in zip(
+                ("synthetic_list", "read_voter_list", "check_lists"),
+                (make, read, check),
+                strict=True,
+            )
+            if f is None
+        ]
+        ctx.results.unavailable(
+            name,
+            unit,
+            RECONCILE_TARGET_S,
+            "lower",
+            f"host_tools has no {', '.join(missing)} (looked in {', '.join(VOTERLIST_MODULES)})",
+        )
+        return
+    t0 = time.perf_counter()
+    synthetic_list = make(RECONCILE_RECORDS, 1, RECONCILE_ERROR_RATE)
+    info("synthetic_list(100,000) generation (s)", fmt(time.perf_counter() - t0))
+    path = synthetic_list.write_csv(ctx.scratch("voterlist") / "list.csv")
+    options = synthetic_list.check_options()
+    t0 = time.perf_counter()
+    files = read(path)
+    t1 = time.perf_counter()
+    report = check(files, options)
+    t2 = time.perf_counter()
+    info("read the list file (s)", fmt(t1 - t0))
+    info("check_lists over it (s)", fmt(t2 - t1))
+    try:
+        flagged = {c: {f.row for f in report.flags[c]} for c in synthetic_list.expected}
+        found = all(rows <= flagged[c] for c, rows in synthetic_list.expected.items())
+        info("every injected error flagged", "yes" if found else "NO")
+    except (AttributeError, KeyError, TypeError) as exc:
+        info("every injected error flagged", f"not compared ({exc})")
+    ctx.results.add(Figure(name, t2 - t0, unit, RECONCILE_TARGET_S, "lower"))

@@ -1,0 +1,319 @@
+"""Rendering: every screen of the station at 800x480, and every printout at 384 dots.
+
+Screens are drawn the way Station.show draws them: Station._screen() builds the Screen
+from the station's state and terminal.app.screens.render draws it. The Station is real;
+its Polls is a stub holding just what the screens and printouts read (the election, the
+precinct, counts, the signed protocol), so no store or device is involved. Each screen is
+drawn in the four voter languages; the figure is its slowest language's median.
+
+Printouts go through Station.render_printout, as Polls calls it when it prints, on the
+simulated board's 58 mm paper (384 dots).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from bench import Context, Figure, Spread, fmt, info, section
+from bench.fixtures import Station as Precinct
+from bench.fixtures import make_station, random_selections
+from terminal.app import station as station_module
+from terminal.app.i18n import VOTER_LANGUAGES, translator
+from terminal.app.polls import Recovery
+from terminal.app.screens import Fonts, render
+from terminal.app.software import software_hash
+from terminal.ballot.election import Election, Role
+from terminal.ballot.election import Precinct as PrecinctEntry
+from terminal.hal.interfaces import PrinterStatus
+from terminal.tally.event_log import Checkpoint, origin
+from terminal.tally.protocol import LINES, ContestResult, Protocol
+from terminal.trust import chair
+
+WIDTH, HEIGHT = 800, 480
+PAPER_DOTS = 384
+SCREEN_TARGET_MS = 50.0
+PRINTOUT_TARGET_MS = 200.0
+# The printouts Station.render_printout knows, with the data Polls passes for each.
+PRINTOUTS: dict[str, dict[str, object]] = {
+    "setup-report": {},
+    "zero-report": {},
+    "slip": {},  # filled per language below
+    "protocol": {},
+    "void-notice": {"printout": "slip"},
+    "coupon": {},  # a ballot code, filled below
+}
+
+
+@dataclass
+class _Clock:
+    source: str = "manual"
+    moment: dt.datetime = dt.datetime(2025, 11, 30, 14, 5, tzinfo=dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.moment
+
+
+@dataclass
+class _Log:
+    """What screens and printouts read of the event log."""
+
+    package_sha256: str
+    clock: _Clock = field(default_factory=_Clock)
+
+    def of_kind(self, *kinds: str) -> list[Any]:
+        if "package_loaded" in kinds:
+            return [
+                SimpleNamespace(kind="package_loaded", data={"package_sha256": self.package_sha256})
+            ]
+        return []
+
+    def append(self, kind: str, **data: Any) -> None:
+        pass
+
+
+@dataclass
+class _Box:
+    count: int = 0
+    damaged: set[int] = field(default_factory=set)
+
+
+class _Polls:
+    """A stand-in for Polls with just what Station._screen and render_printout read."""
+
+    def __init__(self, precinct: Precinct, protocol: tuple[bytes, bytes]) -> None:
+        self._precinct = precinct
+        self.package = object()  # not None: a package is installed
+        self.box = _Box()
+        self.role = Role.COMBINED
+        self.identity = SimpleNamespace(terminal_id=precinct.terminal, key=precinct.signer)
+        self.printer = SimpleNamespace(width=PAPER_DOTS)
+        self.log = _Log(hashlib.sha256(precinct.election.to_json()).hexdigest())
+        self._protocol = protocol
+
+    @property
+    def election(self) -> Election:
+        return self._precinct.election
+
+    @property
+    def precinct(self) -> PrecinctEntry:
+        entry = self.election.precinct(self._precinct.code)
+        assert entry is not None
+        return entry
+
+    def count_events(self, kind: str, **match: object) -> int:
+        return 1187  # a count in the middle of the day, four digits like the real ones
+
+    def checkpoint_bytes(self, reason: str) -> bytes:
+        log_origin = origin(self.election.id, self.precinct.code, self._precinct.terminal)
+        return Checkpoint(log_origin, 9, hashlib.sha256(reason.encode()).hexdigest()).to_bytes()
+
+    def protocol(self) -> tuple[bytes, bytes]:
+        return self._protocol
+
+    def exported(self) -> bool:
+        return True
+
+
+def _signed_protocol(precinct: Precinct) -> tuple[bytes, bytes]:
+    """The protocol a 3,000-voter day ends with, signed by the terminal."""
+    election = precinct.election
+    rng = random.Random(4)
+    cast = 2874
+    contests = {}
+    for contest in election.contests:
+        votes = {choice.id: 0 for choice in contest.choices}
+        for _ in range(cast - 31):
+            votes[rng.choice(contest.choices).id] += 1
+        contests[contest.id] = ContestResult(votes, 31)
+    lines = dict.fromkeys(LINES, 0)
+    lines.update(
+        voters_on_register=3000,
+        voters_received_ballot=2881,
+        ballots_issued=2883,
+        ballots_void=9,
+        ballots_cast=cast,
+    )
+    body = Protocol(
+        election=election.id,
+        precinct=precinct.code,
+        terminal=precinct.terminal,
+        mode=election.mode.value,
+        software=software_hash(),
+        lines=lines,
+        contests=contests,
+        ballots_commitment=hashlib.sha256(b"commitment").hexdigest(),
+        log_size=6172,
+        log_head=hashlib.sha256(b"head").hexdigest(),
+    ).to_json()
+    return body, precinct.signer.sign(body)
+
+
+def _station(precinct: Precinct, polls: _Polls, language: str) -> station_module.Station:
+    display = SimpleNamespace(width=WIDTH, height=HEIGHT, show=lambda frame: None)
+    return station_module.Station(
+        polls,  # type: ignore[arg-type]
+        display,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]  # touch and scanner: not read when drawing
+        None,  # type: ignore[arg-type]
+        Fonts(),
+        language,
+        Path("bundle"),
+    )
+
+
+def _prepare(station: station_module.Station, view: Any, precinct: Precinct, language: str) -> None:
+    """Put the station in the state in which it shows `view`, as the voting day gets there."""
+    View = station_module.View
+    w = translator(language)
+    voter = precinct.register.voters[1234]
+    rng = random.Random(language)
+    station.view = view
+    station.lines = ()
+    station.session = station_module.Session(
+        1234, voter, reissue=view is View.REISSUE_OFFER, language=language
+    )
+    station.session.selections = random_selections(precinct.election, rng)
+    station.polls.box.count = 1187  # type: ignore[attr-defined]
+    extra: dict[str, Callable[[], None]] = {
+        "chair_pin": lambda: setattr(station, "pin", "1" * (chair.PIN_DIGITS - 2)),
+        "refused": lambda: setattr(
+            station, "lines", (w("This voter has already received a ballot."), voter.full_name())
+        ),
+        "printer_problem": lambda: setattr(
+            station, "lines", (w(station_module.PRINTER_TEXT[PrinterStatus.PAPER_OUT]),)
+        ),
+        "shares": lambda: setattr(station, "lines", (w("Card accepted."),)),
+        "recovered": lambda: setattr(station, "recovery", Recovery.BALLOT_VOID),
+    }
+    if view.value in extra:
+        extra[view.value]()
+
+
+def _time(draw: Callable[[], object], count: int) -> list[int]:
+    samples = []
+    for _ in range(count):
+        t0 = time.perf_counter_ns()
+        draw()
+        samples.append(time.perf_counter_ns() - t0)
+    return samples
+
+
+def run(ctx: Context) -> None:
+    section("Rendering screens (800x480) and printouts (384 dots)")
+    precinct = make_station()
+    polls = _Polls(precinct, _signed_protocol(precinct))
+    _screens(ctx, precinct, polls)
+    _printouts(ctx, precinct, polls)
+
+
+def _screens(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
+    count = 8 if ctx.quick else 25
+    fonts = Fonts()
+    cold = True
+    for view in station_module.View:
+        worst: Spread | None = None
+        worst_language = ""
+        try:
+            for language in VOTER_LANGUAGES:
+                station = _station(precinct, polls, language)
+                _prepare(station, view, precinct, language)
+
+                def draw(s: station_module.Station = station) -> object:
+                    return render(s._screen(), WIDTH, HEIGHT, fonts)
+
+                if cold:
+                    t0 = time.perf_counter()
+                    draw()
+                    info(
+                        "first screen in the process (loads fonts, ms)",
+                        fmt((time.perf_counter() - t0) * 1e3),
+                    )
+                    cold = False
+                draw()  # warm-up of this screen's text and glyphs
+                spread = Spread.of(_time(draw, count)).scaled(1e-6)
+                if worst is None or spread.p50 > worst.p50:
+                    worst, worst_language = spread, language
+        except Exception as exc:  # a view this bench does not know how to reach
+            ctx.results.unavailable(
+                f"render_screen_{view.value}_ms",
+                "ms",
+                SCREEN_TARGET_MS,
+                "lower",
+                f"{type(exc).__name__}: {exc}",
+            )
+            continue
+        assert worst is not None
+        info(f"screen {view.value} (ms, slowest: {worst_language})", str(worst))
+        ctx.results.add(
+            Figure(f"render_screen_{view.value}_ms", worst.p50, "ms", SCREEN_TARGET_MS, "lower")
+        )
+
+
+def _coupon_code(precinct: Precinct) -> str:
+    """A real ballot code if the code module is there, for a QR code of the real size."""
+    try:
+        from terminal.idscan.ballot_codes import new_code
+    except ImportError:
+        return "TAMGA-BC:1:" + "X" * 60
+    return new_code(precinct.election.id, precinct.code, 29_000_000).payload(bytes(32))
+
+
+def _printouts(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
+    count = 3 if ctx.quick else 10
+    polls.box.count = 0  # the zero report refuses a box that is not empty
+    cold = True
+    for kind, data in PRINTOUTS.items():
+        worst: Spread | None = None
+        worst_language = ""
+        try:
+            for language in VOTER_LANGUAGES:
+                station = _station(precinct, polls, language)
+                args = dict(data)
+                if kind == "slip":
+                    args = {
+                        "language": language,
+                        "selections": random_selections(precinct.election, random.Random(9)),
+                    }
+                elif kind == "coupon":
+                    args = {"code": _coupon_code(precinct)}
+
+                def draw(
+                    s: station_module.Station = station,
+                    k: str = kind,
+                    a: dict[str, object] = args,
+                ) -> object:
+                    return s.render_printout(k, a)
+
+                if cold:
+                    t0 = time.perf_counter()
+                    draw()
+                    info(
+                        "first printout in the process (ms)", fmt((time.perf_counter() - t0) * 1e3)
+                    )
+                    cold = False
+                draw()
+                spread = Spread.of(_time(draw, count)).scaled(1e-6)
+                if worst is None or spread.p50 > worst.p50:
+                    worst, worst_language = spread, language
+        except Exception as exc:
+            ctx.results.unavailable(
+                f"render_printout_{kind}_ms",
+                "ms",
+                PRINTOUT_TARGET_MS,
+                "lower",
+                f"{type(exc).__name__}: {exc}",
+            )
+            continue
+        assert worst is not None
+        info(f"printout {kind} (ms, slowest: {worst_language})", str(worst))
+        ctx.results.add(
+            Figure(f"render_printout_{kind}_ms", worst.p50, "ms", PRINTOUT_TARGET_MS, "lower")
+        )
