@@ -22,6 +22,7 @@ from typing import TypeVar
 from terminal.hal.clock import Clock, SystemClock
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Printer, Scanner, Touch
+from terminal.hal.rotation import ROTATIONS
 from terminal.hal.serial_scanner import SerialScanner, Suffix
 from terminal.hal.socket_panel import SocketDisplay, SocketTouch
 
@@ -34,6 +35,8 @@ DEFAULT_REGULAR_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEFAULT_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 # The console a kiosk's framebuffer shares (the systemd unit takes tty1 from getty).
 DEFAULT_CONSOLE = Path("/dev/tty1")
+# A touch device found by its capabilities rather than named by its path.
+AUTO = "auto"
 # What scanners and thermal printers ship set to.
 DEFAULT_BAUDRATE = 9600
 _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
@@ -238,48 +241,75 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
 
 
 def open_devices(config: BoardConfig) -> Devices:
-    """Open the drivers the config names; raises BoardConfigError for a driver not built yet,
-    and the driver's own error (PanelConnectionError, serial.SerialException) if a device is
-    not there."""
+    """Open the drivers the config names. Raises the driver's own error if a device is not
+    there (OSError: PanelConnectionError, serial.SerialException, InputDeviceNotFound...),
+    FramebufferError for a framebuffer it cannot drive, and BoardConfigError if the
+    framebuffer is not the size the config says."""
     return Devices(
         display=_open_display(config),
         touch=_open_touch(config),
         scanner=_open_scanner(config),
         printer=_open_printer(config),
         clock=SystemClock(config.clock.source.value),
+        # The only GPIO driver so far; [gpio] accepts no other.
+        gpio=NoGpio(),
     )
 
 
-def _unavailable(config: BoardConfig, section: str, driver: Enum) -> BoardConfigError:
-    return BoardConfigError(
-        config.source, f"{section}.driver", f"the {driver.value!r} driver is not available yet"
-    )
+# The real drivers are imported only when used: each module costs start-up time on a Pi,
+# ~35x more under QEMU, and the simulated board needs none of them.
 
 
 def _open_display(config: BoardConfig) -> Display:
     display = config.display
     if display.driver is DisplayDriver.SOCKET:
         return SocketDisplay(display.path, display.width, display.height)
-    raise _unavailable(config, "display", display.driver)
+    from terminal.hal.framebuffer import FramebufferDisplay
+
+    framebuffer = FramebufferDisplay(display.path, display.rotation, display.tty)
+    # The size is the kernel's (the panel, or the HDMI mode chosen at boot); the config
+    # states what the screens were laid out and checked for, so a mismatch stops the start.
+    if (framebuffer.width, framebuffer.height) != (display.width, display.height):
+        framebuffer.close()
+        raise BoardConfigError(
+            config.source,
+            "display.width",
+            f"{display.path} shows {framebuffer.width}x{framebuffer.height} at rotation "
+            f"{display.rotation}, not {display.width}x{display.height}",
+        )
+    return framebuffer
 
 
 def _open_touch(config: BoardConfig) -> Touch:
-    if config.touch.driver is TouchDriver.SOCKET:
-        return SocketTouch(config.touch.path)
-    raise _unavailable(config, "touch", config.touch.driver)
+    touch = config.touch
+    if touch.driver is TouchDriver.SOCKET:
+        assert touch.path is not None
+        return SocketTouch(touch.path)
+    from terminal.hal.evdev_touch import EvdevTouch
+
+    # The touch controller reports in the panel's native orientation: its size is the
+    # screen's turned back (the simulated panel's rotation is always 0).
+    display = config.display
+    turned = display.rotation in (90, 270)
+    width, height = (display.height, display.width) if turned else (display.width, display.height)
+    return EvdevTouch(
+        touch.path, touch.calibration, width, height, display.rotation, name=touch.name
+    )
 
 
 def _open_scanner(config: BoardConfig) -> Scanner:
     scanner = config.scanner
     if scanner.driver is ScannerDriver.SERIAL:
+        assert scanner.path is not None
         return SerialScanner(
             str(scanner.path), scanner.baudrate, scanner.suffix, scanner.aim_prefix
         )
-    raise _unavailable(config, "scanner", scanner.driver)
+    from terminal.hal.evdev_scanner import EvdevScanner
+
+    return EvdevScanner(scanner.layout, scanner.path, scanner.name, scanner.aim_prefix)
 
 
 def _open_printer(config: BoardConfig) -> Printer:
-    # Imported only when used: each module costs start-up time on a Pi, ~35x more under QEMU.
     printer = config.printer
     if printer.driver is PrinterDriver.SERIAL:
         from terminal.hal.serial_printer import SerialPrinter
@@ -322,8 +352,8 @@ class _Section:
             raise self.error(key, f"must be a non-empty string, not {value!r}")
         return value
 
-    def choice(self, key: str, kind: type[E]) -> E:
-        value = self.string(key)
+    def choice(self, key: str, kind: type[E], default: E | None = None) -> E:
+        value = self.string(key, None if default is None else str(default.value))
         for member in kind:
             if member.value == value:
                 return member
@@ -346,6 +376,9 @@ class _Section:
                 expected = "one of " + ", ".join(map(str, allowed))
             raise self.error(key, f"must be {expected}, not {value!r}")
         return value
+
+    def optional_string(self, key: str) -> str | None:
+        return self.string(key) if self.has(key) else None
 
     def optional_integer(self, key: str, allowed: range) -> int | None:
         return self.integer(key, allowed) if self.has(key) else None
@@ -396,7 +429,8 @@ def _display(section: _Section) -> DisplayConfig:
         width=section.integer("width", range(1, MAX_SCREEN_SIDE + 1)),
         height=section.integer("height", range(1, MAX_SCREEN_SIDE + 1)),
         # The simulated panel shows the picture as drawn: it has no mounting to undo.
-        rotation=0 if socket else section.integer("rotation", (0, 90, 180, 270), default=0),
+        rotation=0 if socket else section.integer("rotation", ROTATIONS, default=0),
+        tty=None if socket else section.path("tty", DEFAULT_CONSOLE),
     )
     section.finish(driver)
     return config
@@ -408,7 +442,14 @@ def _touch(section: _Section) -> TouchConfig:
         # The simulated panel sends screen coordinates, so calibration keys are unknown here.
         config = TouchConfig(driver, section.path("socket"), TouchCalibration())
     else:
-        config = TouchConfig(driver, section.path("device"), _calibration(section))
+        # "auto": the one device that reports touches, found by its capabilities, since the
+        # event number and even the name differ between boards and kernels.
+        auto = section.string("device") == AUTO
+        name = section.optional_string("name")
+        if name is not None and not auto:
+            raise section.error("name", f'only with device = "{AUTO}"')
+        path = None if auto else section.path("device")
+        config = TouchConfig(driver, path, _calibration(section), name)
     section.finish(driver)
     return config
 
@@ -446,12 +487,20 @@ def _scanner(section: _Section) -> ScannerConfig:
             aim_prefix=section.boolean("aim_prefix", False),
         )
     else:
+        path = section.optional_path("device")
+        name = section.optional_string("name")
+        if path is None and name is None:
+            raise section.error("device", "missing: give device (a path) or name (a pattern)")
+        if path is not None and name is not None:
+            raise section.error("name", "give device or name, not both")
         config = ScannerConfig(
             driver=driver,
-            path=section.path("device"),
+            path=path,
             baudrate=DEFAULT_BAUDRATE,
             suffix=Suffix.CR,
             aim_prefix=section.boolean("aim_prefix", False),
+            name=name,
+            layout=section.choice("layout", KeyboardLayout, default=KeyboardLayout.US),
         )
     section.finish(driver)
     return config
@@ -483,6 +532,12 @@ def _storage(section: _Section) -> StorageConfig:
     )
     if config.mirror is not None and config.mirror == config.data:
         raise section.error("mirror", "must be another directory than data")
+    section.finish()
+    return config
+
+
+def _gpio(section: _Section) -> GpioConfig:
+    config = GpioConfig(section.choice("driver", GpioDriver, default=GpioDriver.NONE))
     section.finish()
     return config
 

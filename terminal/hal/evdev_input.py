@@ -85,11 +85,11 @@ def name_matches(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
 
 
-def capabilities(device: evdev.InputDevice) -> Capabilities:
+def capabilities(device: evdev.InputDevice[str]) -> Capabilities:
     return Capabilities.from_evdev(device.capabilities(absinfo=True))
 
 
-def open_device(path: str, match: Match, what: str) -> evdev.InputDevice:
+def open_device(path: str, match: Match, what: str) -> evdev.InputDevice[str]:
     """Open and grab the device at `path`; InputDeviceNotFound if it is not a `what`."""
     device = evdev.InputDevice(path)
     try:
@@ -104,7 +104,7 @@ def open_device(path: str, match: Match, what: str) -> evdev.InputDevice:
     return device
 
 
-def find_device(match: Match, what: str) -> evdev.InputDevice:
+def find_device(match: Match, what: str) -> evdev.InputDevice[str]:
     """Open and grab the one input device that matches; InputDeviceNotFound if none or
     several do (then the board config must name it: a path, or a name pattern)."""
     found = []
@@ -118,7 +118,7 @@ def find_device(match: Match, what: str) -> evdev.InputDevice:
         else:
             device.close()
     if len(found) != 1:
-        names = ", ".join(f"{d.path} ({d.name!r})" for d in found)
+        names = ", ".join(f"{os.fsdecode(d.path)} ({d.name!r})" for d in found)
         for device in found:
             device.close()
         problem = f"several look like a {what}: {names}" if found else f"none is a {what}"
@@ -131,12 +131,12 @@ def find_device(match: Match, what: str) -> evdev.InputDevice:
     return found[0]
 
 
-def _grab(device: evdev.InputDevice) -> None:
+def _grab(device: evdev.InputDevice[str]) -> None:
     try:
         device.grab()
     except OSError as exc:
         raise OSError(
-            exc.errno, f"cannot grab {device.path} ({device.name!r}): {exc.strerror}"
+            exc.errno, f"cannot grab {os.fsdecode(device.path)} ({device.name!r}): {exc.strerror}"
         ) from exc
 
 
@@ -146,7 +146,7 @@ class InputSource:
     def __init__(
         self,
         what: str,
-        open_: Callable[[], evdev.InputDevice],
+        open_: Callable[[], evdev.InputDevice[str]],
         retry_interval: float = RETRY_INTERVAL,
     ) -> None:
         """Open the device with `open_` (which also grabs it); its errors propagate, so that
@@ -154,7 +154,7 @@ class InputSource:
         self._what = what
         self._open = open_
         self._retry_interval = retry_interval
-        self._device: evdev.InputDevice | None = open_()
+        self._device: evdev.InputDevice[str] | None = open_()
         self._next_retry = 0.0
         # While unplugged, fileno() returns this pipe's read end, which nobody writes: a valid
         # descriptor that select() accepts and never reports readable.

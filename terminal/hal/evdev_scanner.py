@@ -44,14 +44,14 @@ REPLACEMENT = "\ufffd"
 _AIM_ID = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 
 # The main block of a PC keyboard, in the order of the strings below; the same physical keys
-# carry the "us" and the "ru" characters.
-_MAIN_KEYS = (
+# carry the "us" and the "ru" characters. (Split from text so that a row reads as a row.)
+_MAIN_KEYS = (  # noqa: SIM905
     "GRAVE 1 2 3 4 5 6 7 8 9 0 MINUS EQUAL "
     "Q W E R T Y U I O P LEFTBRACE RIGHTBRACE BACKSLASH "
     "A S D F G H J K L SEMICOLON APOSTROPHE "
     "Z X C V B N M COMMA DOT SLASH SPACE TAB"
 ).split()
-_KEYPAD_KEYS = "KP0 KP1 KP2 KP3 KP4 KP5 KP6 KP7 KP8 KP9 KPSLASH KPASTERISK KPMINUS KPPLUS".split()
+_KEYPAD_KEYS = "KP0 KP1 KP2 KP3 KP4 KP5 KP6 KP7 KP8 KP9 KPSLASH KPASTERISK KPMINUS KPPLUS".split()  # noqa: SIM905
 
 
 def _layout(plain: str, shifted: str, keypad_dot: str) -> dict[int, tuple[str, str]]:
@@ -217,7 +217,7 @@ class EvdevScanner:
         named = self._name is None or name_matches(self._name, name)
         return named and is_keyboard(caps)
 
-    def _open(self) -> evdev.InputDevice:
+    def _open(self) -> evdev.InputDevice[str]:
         if self._path is None:
             device = find_device(self._matches, f"scanner named {self._name!r}")
         else:

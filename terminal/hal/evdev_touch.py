@@ -59,9 +59,9 @@ class TouchProtocol(Enum):
 
 def touch_protocol(caps: Capabilities) -> TouchProtocol | None:
     """How a device reports touches, or None if it is not a touchscreen (nor a tablet)."""
-    if _MULTITOUCH_AXES <= caps.axes.keys():
+    if _MULTITOUCH_AXES.issubset(caps.axes):
         return TouchProtocol.MULTI
-    has_position = {ecodes.ABS_X, ecodes.ABS_Y} <= caps.axes.keys()
+    has_position = ecodes.ABS_X in caps.axes and ecodes.ABS_Y in caps.axes
     if has_position and caps.keys & {ecodes.BTN_TOUCH, ecodes.BTN_LEFT}:
         return TouchProtocol.SINGLE
     return None
@@ -251,8 +251,9 @@ def decoder_for(
     for axis, (low, high) in (("x", x_range), ("y", y_range)):
         if low >= high:
             raise InputDeviceNotFound(
-                0, f"the touchscreen's {axis} axis runs {low}..{high}: calibrate min_{axis}, "
-                f"max_{axis} in the board config"
+                0,
+                f"the touchscreen's {axis} axis runs {low}..{high}: calibrate min_{axis}, "
+                f"max_{axis} in the board config",
             )
     mapping = TouchMapping(
         x_range,
@@ -312,7 +313,7 @@ class EvdevTouch:
         named = self._name is None or name_matches(self._name, name)
         return named and touch_protocol(caps) is not None
 
-    def _open(self) -> evdev.InputDevice:
+    def _open(self) -> evdev.InputDevice[str]:
         if self._path is None:
             device = find_device(self._matches, "touchscreen")
         else:

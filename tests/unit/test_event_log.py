@@ -22,7 +22,7 @@ from terminal.tally.event_log import (
     parse_log,
     record_line,
 )
-from tests.unit.conftest import FixedClock, MemoryStorage, fuzz
+from tests.unit.conftest import FixedClock, MemoryStorage, RecordingStorage, fuzz
 
 
 def write_day(storage: DataDir | MemoryStorage) -> EventLog:
@@ -69,6 +69,16 @@ def test_appended_events_are_read_back_after_a_restart(data_dir: DataDir) -> Non
     assert again.events[0].prev == GENESIS
     assert all(b.prev == a.hash for a, b in zip(again.events, again.events[1:], strict=False))
     assert again.events[0].clock == "manual" and again.events[0].time.startswith("2025-11-30T08:00")
+
+
+def test_every_append_is_synced_before_it_returns(data_dir: DataDir) -> None:
+    storage = RecordingStorage(data_dir)
+    log = EventLog.open(storage, FixedClock())
+    for _ in range(3):
+        log.append("polls_opened")
+        assert storage.calls[-1] == ("sync", FILE_NAME, 0, 0)
+        assert storage.calls[-2][:2] == ("append", FILE_NAME)
+    assert [c[0] for c in storage.calls] == ["append", "sync"] * 3
 
 
 def test_records_are_canonical_json_lines(data_dir: DataDir) -> None:
@@ -170,7 +180,8 @@ def test_a_torn_tail_is_cut_at_start_up_at_every_byte() -> None:
         assert log.events[:-1] == earlier
         last = log.events[-1]
         assert (last.kind, last.data, last.seq) == ("log_tail_truncated", {"bytes": cut - start}, 5)
-        assert torn.read(FILE_NAME).startswith(kept)
+        repaired = torn.read(FILE_NAME)
+        assert repaired.startswith(kept) and repaired[len(kept) :].count(b"\n") == 1
         # The repaired log is clean: a second start finds nothing to cut.
         again = EventLog.open(torn, FixedClock())
         assert again.truncated == 0 and again.events == log.events
@@ -180,7 +191,10 @@ def test_a_torn_tail_is_cut_on_disk_and_synced(data_dir: DataDir) -> None:
     write_day(data_dir)
     full = data_dir.read(FILE_NAME)
     data_dir.truncate(FILE_NAME, len(full) - 10)
-    log = EventLog.open(data_dir, FixedClock())
+    storage = RecordingStorage(data_dir)
+    log = EventLog.open(storage, FixedClock())
+    start = len(full) - len(lines_of(full)[-1]) - 1
+    assert storage.calls[:2] == [("truncate", FILE_NAME, 0, start), ("sync", FILE_NAME, 0, 0)]
     lines = lines_of(data_dir.read(FILE_NAME))
     assert len(lines) == 6
     assert log.of_kind("log_tail_truncated")[0].data == {"bytes": len(lines_of(full)[-1]) + 1 - 10}

@@ -1,0 +1,72 @@
+"""One-time ballot codes: only this precinct's genuine, fresh, unused codes open a ballot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from terminal.hal.storage import DataDir
+from terminal.idscan.ballot_codes import (
+    FILE_NAME,
+    BallotCode,
+    CodeProblem,
+    UsedCodes,
+    check_code,
+    new_code,
+)
+
+KEY = os.urandom(32)
+MINUTE = 29_000_000
+
+
+def _check(payload: str, minute: int = MINUTE, key: bytes = KEY) -> BallotCode | CodeProblem:
+    return check_code(payload, "E1", "1234", key, minute, 30)
+
+
+def test_a_fresh_genuine_code_is_accepted() -> None:
+    code = new_code("E1", "1234", MINUTE)
+    assert _check(code.payload(KEY), MINUTE + 29) == code
+
+
+def test_forged_foreign_and_expired_codes_are_refused() -> None:
+    code = new_code("E1", "1234", MINUTE)
+    payload = code.payload(KEY)
+    assert _check(payload, key=os.urandom(32)) is CodeProblem.FORGED
+    assert _check(new_code("E1", "9999", MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
+    assert _check(new_code("E2", "1234", MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
+    assert _check(payload, MINUTE + 31) is CodeProblem.EXPIRED
+    assert _check(payload, MINUTE - 1) is CodeProblem.EXPIRED, "issued in the future"
+    # Changing the minute to extend the time limit breaks the tag.
+    later = payload.replace(f":{MINUTE}:", f":{MINUTE + 20}:")
+    assert _check(later, MINUTE + 40) is CodeProblem.FORGED
+    for position in range(len(payload)):
+        changed = (
+            payload[:position]
+            + ("A" if payload[position] != "A" else "B")
+            + payload[position + 1 :]
+        )
+        assert not isinstance(_check(changed), BallotCode), f"changed at {position}"
+
+
+@given(st.text(max_size=120))
+def test_any_scan_is_a_code_or_a_refusal(text: str) -> None:
+    result = _check(text)
+    assert isinstance(result, CodeProblem)
+
+
+def test_used_codes_survive_a_restart_and_are_not_ordered(tmp_path: Path) -> None:
+    codes = [new_code("E1", "1234", MINUTE) for _ in range(50)]
+    used = UsedCodes(DataDir(tmp_path), 40)
+    for code in codes[:30]:
+        used.use(code)
+    again = UsedCodes(DataDir(tmp_path), 40)
+    assert again.count == 30
+    assert all(again.used(c) for c in codes[:30]) and not any(again.used(c) for c in codes[30:])
+    # Entries sit where their hash puts them: the file does not tell the order of use.
+    table = (tmp_path / FILE_NAME).read_bytes()
+    positions = [table.index(UsedCodes._entry(c)) for c in codes[:30]]
+    assert positions != sorted(positions)
+    assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
