@@ -59,6 +59,7 @@ def main(argv: list[str]) -> int:
         print("QUICK RUN: fewer iterations and a 300-voter day; not the figures of record")
     for group in groups:
         group_started = time.monotonic()
+        load_before = os.getloadavg()[0]
         try:
             importlib.import_module(f"bench.{group}").run(ctx)
         except Exception:
@@ -66,7 +67,12 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             results.failures.append(group)
             print(f"!! the {group} benchmarks failed; their figures are missing", flush=True)
-        print(f"   ({group}: {time.monotonic() - group_started:.0f} s)", flush=True)
+        # Other work on the machine skews every figure: say how busy it was.
+        print(
+            f"   ({group}: {time.monotonic() - group_started:.0f} s; 1-minute load average "
+            f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} cores)",
+            flush=True,
+        )
         results.write()  # after every group, so an interrupted run keeps what it measured
 
     section("Summary")

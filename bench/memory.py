@@ -3,10 +3,11 @@
 Runs `python -m sim day --voters 3000 --seed 1 --out runs/bench-day` (300 voters with
 --quick, and labelled so) and watches the terminal process the runner starts: every
 process whose command line is `... -m terminal --board ...` and whose working directory
-is the day's run directory. Its VmHWM (the kernel's high-water mark of resident memory)
-is read from /proc/<pid>/status every 50 ms until it exits; the runner stops the terminal
-at the end of the day, after the count, the protocol and the export. The high-water mark
-only grows, so the last reading holds the peak up to 50 ms before the exit.
+is the day's run directory (or inside it). Its VmHWM (the kernel's high-water mark of
+resident memory) is read from /proc/<pid>/status every 50 ms until it exits; the runner
+stops the terminal at the end of the day, after the count, the protocol and the export.
+The high-water mark only grows, so the last reading holds the peak up to 50 ms before the
+exit.
 
 The day's own timings (printed by the runner) give the time per voter.
 """
@@ -32,7 +33,9 @@ def _is_terminal(pid: int, run_dir: Path) -> bool:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         if b"-m" not in argv or b"terminal" not in argv or b"--board" not in argv:
             return False
-        return Path(f"/proc/{pid}/cwd").resolve() == run_dir.resolve()
+        cwd = Path(f"/proc/{pid}/cwd").resolve()
+        root = run_dir.resolve()
+        return cwd == root or root in cwd.parents
     except OSError:  # gone, or not ours to look at
         return False
 

@@ -21,6 +21,7 @@ from host_tools.verify import (
     rebuild_keys,
     verify_bundles,
 )
+from host_tools.voterlist import add_voterlist_parser, run_voterlist
 from terminal.ballot.election import Mode
 from terminal.ballot.package import Package, PackageError, load_package
 from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         help="key-share card payload files, enough for every precinct",
     )
     again.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
+    add_voterlist_parser(commands)
     return parser
 
 
@@ -74,6 +76,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bundle a directory."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "voterlist":
+        return args
     if getattr(args, "shares", None):
         args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
         args.shares = [p for p in args.shares if not p.is_dir()]
@@ -190,6 +194,9 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.command == "voterlist":
+        # Voter lists come before any package: they are what a register is made from.
+        return run_voterlist(args)
     try:
         package = load_package(args.package)
     except PackageError as exc:

@@ -202,7 +202,12 @@ def check_files(paths: Sequence[Path], options: CheckOptions) -> Report:
     """Read every list (raising VoterListError for one that cannot be read) and check them
     together, so that a voter on several files' precincts is found."""
     files: list[VoterFile] = []
+    seen: set[Path] = set()
     for path in paths:
+        # The same file twice would make every voter a duplicate of themselves.
+        if path.resolve() in seen:
+            raise VoterListError(f"{path}: given twice")
+        seen.add(path.resolve())
         files.extend(read_voter_list(path))
     return check_lists(files, options)
 
@@ -250,13 +255,13 @@ def render_report(report: Report, limit: int = DEFAULT_LIMIT) -> str:
             f" {largest[1]:,} voters (limit {PRECINCT_LIMIT:,})"
         )
     lines.append("")
-    counts = [("Category", "Count")]
+    counts = [("Category", "Count", "")]
     for category, flags in report.flags.items():
         if report.checked(category):
-            counts.append((category.label, f"{len(flags):,}"))
+            counts.append((category.label, f"{len(flags):,}", ""))
         else:
-            counts.append((category.label, f"not checked (no {LIST_OPTIONS[category]} list)"))
-    lines += _table([(label, count, "") for label, count in counts], right=frozenset({1}))
+            counts.append((category.label, "-", f"not checked: no {LIST_OPTIONS[category]} list"))
+    lines += _table(counts, right=frozenset({1}))
     flagged = {c: flags for c, flags in report.flags.items() if flags}
     if not flagged:
         lines += ["", "Nothing flagged."]

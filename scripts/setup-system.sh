@@ -2,12 +2,14 @@
 # Install the Debian/Ubuntu packages the project needs, only those missing.
 # python3-venv: the virtual environment; zbar-tools: zbarimg decodes printed QR codes in
 # tests; fonts-dejavu-core: Kyrgyz and Kazakh Cyrillic on screens and printouts;
-# openssl and jq: the stock tools every signature and log is checked with.
+# openssl and jq: the stock tools every signature and log is checked with; mdbtools below.
 set -euo pipefail
 need=()
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v jq >/dev/null || need+=(jq)
+# mdbtools: host_tools voterlist reads the CEC's MS Access (.mdb) voter lists with it.
+command -v mdb-export >/dev/null || need+=(mdbtools)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -200,7 +200,7 @@ def test_synthetic_list_is_deterministic_and_clean_without_errors(
     status, out, err = run(capsys, path)
     assert status == 0, out
     assert "Nothing flagged." in out
-    assert "not checked (no --deceased list)" in out
+    assert "not checked: no --deceased list" in out
     assert err == ""
 
 
@@ -268,6 +268,33 @@ def test_each_check_on_hand_made_rows(tmp_path: Path, capsys: pytest.CaptureFixt
     assert details[4] == "birth date 03.04.1980, IIN says 02.04.1980"
     assert details[12] == "same number as row 13"
     assert "row 15" in details[14]
+
+
+def test_placeholders_count_as_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    adult = dt.date(1980, 4, 2)
+    path = write(
+        tmp_path / "kz.csv",
+        kz_row(1, adult, address="-"),
+        kz_row(2, adult, address="нет", document="—"),
+        kz_row(3, adult, surname="-", precinct="-"),
+    )
+    status, report = run_json(capsys, path)
+    assert status == 1
+    rows = {name: {row for _, row in found} for name, found in flagged(report).items()}
+    assert rows == {
+        "without_address": {2, 3},
+        "invalid_document": {3},
+        "missing_name": {4},
+        "missing_precinct": {4},
+    }
+    assert report["precincts"] == {"101": 2}
+
+
+def test_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "kz.csv", kz_row(1, dt.date(1980, 4, 2)))
+    status, _, err = run(capsys, path, tmp_path / "." / "kz.csv")
+    assert status == 2
+    assert "kz.csv: given twice" in err
 
 
 def test_document_validity_is_an_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

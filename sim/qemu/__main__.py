@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from sim.channels import SocketChannel
-from sim.qemu import image, payload
+from sim.qemu import harness, image, payload
 from sim.qemu.machine import Machine, MachineConfig, MachineError
+from sim.qemu.run import GUEST_BOARD
 from sim.qemu.setup import SetupError, ensure_tools
 
 
@@ -92,6 +93,13 @@ def main(argv: list[str]) -> int:
     build.add_argument("--force", action="store_true", help="rebuild even if cached")
     check = commands.add_parser("boot-check", help="boot, import the terminal's packages, stop")
     check.add_argument("--out", type=Path, default=Path("runs/qemu-boot-check"))
+    test = commands.add_parser("test", help="polling days in the guest (make qemu-test)")
+    test.add_argument("--out", type=Path, default=Path("runs/qemu"))
+    test.add_argument("--voters", type=int, default=50, help="voters of the day without cuts")
+    test.add_argument("--cut-voters", type=int, default=20, help="voters of the day with cuts")
+    test.add_argument("--cuts", type=int, default=5, help="power cuts in the second day")
+    test.add_argument("--seed", type=int, default=1)
+    test.add_argument("--board", type=Path, default=GUEST_BOARD, help="the guest's board config")
     args = parser.parse_args(argv)
     try:
         ensure_tools()
@@ -102,7 +110,11 @@ def main(argv: list[str]) -> int:
         return 0
     if args.command == "build":
         return _build(args)
-    return _boot_check(args)
+    if args.command == "boot-check":
+        return _boot_check(args)
+    return harness.qemu_test(
+        args.out.resolve(), args.voters, args.cut_voters, args.cuts, args.seed, args.board.resolve()
+    )
 
 
 if __name__ == "__main__":

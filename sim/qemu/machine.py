@@ -18,6 +18,7 @@ gpu and input drivers silently do not bind. `-nic none`: the virt board adds a N
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import signal
@@ -169,10 +170,9 @@ class Machine:
     def power_cut(self) -> None:
         """Cut the power: QEMU quits at once, the guest gets no shutdown of any kind."""
         if self._qmp is not None and self.running:
-            try:
+            # QEMU may be gone before it answers.
+            with contextlib.suppress(QmpError):
                 self._qmp.execute("quit")
-            except QmpError:
-                pass  # it quit before it could answer
         if self._process is not None:
             try:
                 self._process.wait(timeout=10)

@@ -46,7 +46,10 @@ echo "TAMGA: done $(cut -d' ' -f1 /proc/uptime)"
 """
 
 
-def terminal_script(board: str, run_tag: str = "run") -> str:
+GUEST_BOARD = "board.toml"
+
+
+def terminal_script(run_tag: str = "run") -> str:
     """Run the unchanged terminal in the shared run directory, as a Pi's service would.
 
     The host writes boot-args (the terminal's extra arguments, e.g. `--package package` at the
@@ -56,8 +59,8 @@ def terminal_script(board: str, run_tag: str = "run") -> str:
 cd /mnt/{run_tag} || exit 1
 args=$(cat boot-args 2>/dev/null)
 echo "TAMGA: terminal-start $(cut -d' ' -f1 /proc/uptime)"
-PYTHONPATH=/{GUEST_CODE} python3 -m terminal --board /{GUEST_CODE}/{board} --data data $args \\
-    >> terminal.stderr 2>&1
+PYTHONPATH=/{GUEST_CODE} python3 -m terminal --board /{GUEST_CODE}/{GUEST_BOARD} \\
+    --data data $args >> terminal.stderr 2>&1
 echo "TAMGA: terminal-exit $? $(cut -d' ' -f1 /proc/uptime)"
 """
 
@@ -70,13 +73,16 @@ def _copy_code(target: Path) -> None:
     shutil.copytree(REPO / "board_configs", target / "board_configs", ignore=ignore)
 
 
-def write_payload(output: Path, script: str) -> None:
-    """Write the per-run cpio: the code under /opt/tamga and `script` as /tamga/start.sh."""
+def write_payload(output: Path, script: str, board: Path | None = None) -> None:
+    """Write the per-run cpio: the code under /opt/tamga, `board` (a board config on the
+    host) as /opt/tamga/board.toml, and `script` as /tamga/start.sh."""
     with tempfile.TemporaryDirectory(prefix="tamga-payload-") as temp:
         root = Path(temp)
         code = root / GUEST_CODE
         code.mkdir(parents=True)
         _copy_code(code)
+        if board is not None:
+            shutil.copyfile(board, code / GUEST_BOARD)
         image.compile_python(root, GUEST_CODE)
         start = root / START_SCRIPT
         start.parent.mkdir(parents=True)
@@ -88,10 +94,10 @@ def write_payload(output: Path, script: str) -> None:
             writer.close()
 
 
-def write_initrd(base: Path, output: Path, script: str) -> None:
+def write_initrd(base: Path, output: Path, script: str, board: Path | None = None) -> None:
     """The base image followed by the per-run payload, as one file for QEMU's -initrd."""
     payload = output.with_suffix(".payload.cpio")
-    write_payload(payload, script)
+    write_payload(payload, script, board)
     with output.open("wb") as stream:
         for part in (base, payload):
             with part.open("rb") as source:

@@ -34,12 +34,15 @@ def encode_command(name: str, arguments: dict[str, Any] | None, command_id: int)
 def scale(position: int, size: int) -> int:
     """A pixel coordinate on a `size`-pixel axis as QEMU's absolute value 0..32767.
 
-    The guest maps the axis back linearly; aiming at the pixel's centre keeps the rounding
-    of both directions within the same pixel.
+    Both ends map onto both ends (pixel 0 is 0, the last pixel is 32767), as QEMU scales its
+    own pointer and as the terminal's evdev driver maps the axis back, so that each pixel
+    comes back as itself.
     """
     if not 0 <= position < size:
         raise ValueError(f"{position} is outside 0..{size - 1}")
-    return min(ABS_MAX, round((position + 0.5) * (ABS_MAX + 1) / size))
+    if size == 1:
+        return 0
+    return round(position * ABS_MAX / (size - 1))
 
 
 def touch_events(x: int, y: int, width: int, height: int, down: bool) -> list[dict[str, Any]]:

@@ -264,9 +264,11 @@ def _open_display(config: BoardConfig) -> Display:
     display = config.display
     if display.driver is DisplayDriver.SOCKET:
         return SocketDisplay(display.path, display.width, display.height)
-    from terminal.hal.framebuffer import FramebufferDisplay
+    from terminal.hal import framebuffer as fb
 
-    framebuffer = FramebufferDisplay(display.path, display.rotation, display.tty)
+    framebuffer = fb.FramebufferDisplay(
+        display.path, display.rotation, display.tty, fb.FBCON_CURSOR_BLINK
+    )
     # The size is the kernel's (the panel, or the HDMI mode chosen at boot); the config
     # states what the screens were laid out and checked for, so a mismatch stops the start.
     if (framebuffer.width, framebuffer.height) != (display.width, display.height):

@@ -264,13 +264,13 @@ class FramebufferDisplay:
         device: str | Path,
         rotation: int,
         tty: Path | None,
-        cursor_blink: Path | None = FBCON_CURSOR_BLINK,
+        cursor_blink: Path | None,
         geometry: FramebufferGeometry | None = None,
     ) -> None:
         """Open `device`; the geometry is read from it unless given (a test's regular file
-        standing in for /dev/fb0 has none). `tty` and `cursor_blink` are the console to quiet
-        (None: leave it). Raises OSError if the device is missing, FramebufferError if it is
-        not a framebuffer the terminal can drive."""
+        standing in for /dev/fb0 has none). `tty` and `cursor_blink` (FBCON_CURSOR_BLINK on a
+        Pi) are the console to quiet, None to leave it. Raises OSError if the device is
+        missing, FramebufferError if it is not a framebuffer the terminal can drive."""
         self._fd = os.open(device, os.O_RDWR)
         try:
             self.geometry = geometry if geometry is not None else read_geometry(self._fd)

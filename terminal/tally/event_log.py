@@ -10,7 +10,10 @@ A checkpoint is laid out like a C2SP tlog-checkpoint body and signed like every 
 Here the hash is the head of a hash chain rather than a Merkle root.
 
 An incomplete last line (no newline) is a torn tail from a power cut: it is truncated at
-start-up and the truncation is logged. A bad record before the end is tampering: it is
+start-up and the truncation is logged. A torn append leaves a prefix of the record it was
+writing, so only such a prefix is truncated: zeros, erased flash (0xFF) or garbage at the
+end is synced records destroyed (an SD card rewrites the whole page an append falls in)
+and is reported like a bad record. A bad record before the end is tampering: it is
 reported with the file and line, never repaired.
 """
 
@@ -28,6 +31,7 @@ from terminal.tally.event_kinds import CATALOGUE
 
 FILE_NAME = "events.jsonl"
 GENESIS = "0" * 64
+RECORD_START = b'{"clock":"'  # every record line starts so: canonical JSON sorts the keys
 
 
 class LogError(Exception):
@@ -62,6 +66,19 @@ def _check_fields(kind: str, data: dict[str, Any], where: str) -> None:
         raise LogError(f"{where}: event {kind!r} must have exactly the fields {list(entry.fields)}")
 
 
+def _cut_short(tail: bytes) -> bool:
+    """Whether `tail` can be a record line cut short by a power cut (a prefix of one)."""
+    if not (tail.startswith(RECORD_START) or RECORD_START.startswith(tail)):
+        return False
+    if any(byte < 0x20 for byte in tail):  # canonical JSON escapes every control character
+        return False
+    try:
+        tail.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data"  # the cut split the last character
+    return True
+
+
 def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
     """Verify a whole log; return its events and the length of a torn tail (0 if none).
 
@@ -73,6 +90,11 @@ def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
     while offset < len(data):
         end = data.find(b"\n", offset)
         if end < 0:
+            if not _cut_short(data[offset:]):
+                raise LogError(
+                    f"{source} line {len(events) + 1} (byte {offset}): the last "
+                    f"{len(data) - offset} bytes are not a record cut short by a power cut"
+                )
             return events, len(data) - offset
         line = data[offset:end]
         where = f"{source} line {len(events) + 1} (byte {offset})"

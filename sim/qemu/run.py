@@ -1,0 +1,267 @@
+"""A polling day with the terminal running in the arm64 guest, driven by sim/day.py's Day.
+
+The guest's framebuffer has only pixels, so the runner needs another way to know which screen
+is shown and where its buttons are. It runs a *shadow*: the same unchanged terminal as a host
+process with the simulated panel (board_configs/sim.toml), fed the same scans and taps. Day
+drives the shadow exactly as in `python -m sim day`; every scan and tap goes to the guest as
+well, and after every screen Day waits for, the runner waits until the guest's framebuffer
+(QMP screendump) shows the same picture as the shadow's frame, within a small tolerance
+(sim/qemu/screens.py). So the guest is never driven blind: a step goes on only once the
+guest shows the screen it should, and a guest that shows anything else stops the day.
+
+What counts comes from the guest alone: the printouts are the guest printer's (the shadow's
+are set aside), and the bundle that is verified and tallied is the one the guest exported to
+the shared run directory. After a power cut (QMP quit) the shadow is given a copy of the
+guest's data directory, so both recover from the same stores and show the same screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from sim.channels import SocketChannel
+from sim.day import SCREEN_TIMEOUT, Day, SimTerminal
+from sim.printer import PrintedPage, SimulatedPrinter
+from sim.qemu import payload
+from sim.qemu.image import GuestImage
+from sim.qemu.machine import Machine, MachineConfig, MachineError
+from sim.qemu.screens import matches
+from terminal.ballot.election import Role
+from terminal.hal.board import load_board
+
+GUEST_BOARD = payload.REPO / "board_configs" / "qemu-virt.toml"
+# Measured: pure Python ~35x slower under TCG, Pillow and crypto ~15-25x.
+SLOWDOWN = 25.0
+# From power on to the terminal's first screen: boot ~8 s, imports and start-up the rest.
+BOOT_TIMEOUT = 240.0
+# One step in the guest: the slowest is casting (sealing, fsync over 9p, printing the slip).
+STEP_TIMEOUT = 120.0
+POLL_SECONDS = 0.15
+
+
+class GuestMismatch(Exception):
+    """The guest did not come to show the screen the shadow shows (a real difference, or a
+    guest that stopped); not a DayFailed, so Day does not take it for a lost scan."""
+
+
+@dataclass
+class GuestStats:
+    """What the guest run measured, for the report."""
+
+    boots: list[dict[str, float]] = field(default_factory=list)
+    screens_matched: int = 0
+    max_difference: float = 0.0
+    distinct_screens: int = 0
+
+
+class Guest:
+    """The emulated board with the terminal's scanner and printer on the host's side."""
+
+    def __init__(
+        self,
+        image: GuestImage,
+        run_dir: Path,
+        on_page: Callable[[PrintedPage], None],
+        board: Path = GUEST_BOARD,
+    ) -> None:
+        self.image = image
+        self.run_dir = run_dir
+        self.stats = GuestStats()
+        config = load_board(board)
+        self.width, self.height = config.display.width, config.display.height
+        # Relative to the terminal's working directory: the shared run directory.
+        self.export = config.storage.export
+        if self.export.is_absolute():
+            raise MachineError(f"{board}: the export path must be relative to the run directory")
+        # Unix socket paths must stay under 108 bytes: a short directory of their own.
+        self._sockets = Path(tempfile.mkdtemp(prefix="tamga-qemu-"))
+        self.scanner = SocketChannel(self._sockets / "scanner.sock")
+        self.printer = SimulatedPrinter(
+            on_page, width=384, channel=SocketChannel(self._sockets / "printer.sock")
+        )
+        initrd = run_dir / "guest" / "initrd.cpio"
+        initrd.parent.mkdir(parents=True, exist_ok=True)
+        payload.write_initrd(image.initrd, initrd, payload.terminal_script(), board)
+        self.machine = Machine(
+            MachineConfig(
+                image=image,
+                initrd=initrd,
+                workdir=run_dir / "guest",
+                shares={"run": run_dir},
+                # Port order is ttyUSB order: the board config's scanner, then its printer.
+                serial_sockets=(Path(self.scanner.port), Path(self.printer.port)),
+                width=self.width,
+                height=self.height,
+                timeout=3600.0,
+            )
+        )
+        self.screens = run_dir / "guest-screens"
+        self.screens.mkdir(parents=True, exist_ok=True)
+        self._saved: set[bytes] = set()
+        self.shown: Image.Image | None = None  # the host frame the guest last matched
+        self.booted_at: float | None = None
+
+    def power_on(self, first: bool) -> None:
+        (self.run_dir / "boot-args").write_text("--package package\n" if first else "\n")
+        self.machine.start()
+        self.booted_at = time.monotonic()
+        self.shown = None
+
+    def power_cut(self) -> None:
+        self.machine.power_cut()
+
+    def stop(self) -> None:
+        self.machine.power_cut()
+        self.printer.close()
+        self.scanner.close()
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+    def scan(self, data: str) -> None:
+        self.scanner.write(data.encode() + b"\r")
+
+    def tap(self, x: int, y: int) -> None:
+        self.machine.tap(x, y)
+
+    def wait_for(self, name: str, expected: Image.Image) -> None:
+        """Wait until the framebuffer shows `expected`; raise GuestMismatch if it never does."""
+        booting = self.booted_at is not None
+        deadline = time.monotonic() + (BOOT_TIMEOUT if booting else STEP_TIMEOUT)
+        best = 1.0
+        while True:
+            # Read as it comes, so that the boot markers carry the host time they appeared.
+            self.machine.read_console()
+            if not self.machine.running:
+                raise GuestMismatch(
+                    f"QEMU exited ({self.machine.exit_code}) while the guest should show "
+                    f"{name}; see {self.machine.console_log} and {self.run_dir / 'terminal.stderr'}"
+                )
+            try:
+                captured = self.machine.screendump()
+            except MachineError as exc:
+                raise GuestMismatch(str(exc)) from exc
+            ok, distance = matches(captured, expected, self.shown)
+            best = min(best, distance)
+            if ok:
+                break
+            if time.monotonic() > deadline:
+                captured.save(self.run_dir / "guest" / "mismatch-guest.png")
+                expected.save(self.run_dir / "guest" / "mismatch-host.png")
+                raise GuestMismatch(
+                    f"the guest never showed {name} (closest: {best:.2%} of pixels differ); "
+                    f"see {self.run_dir / 'guest'}/mismatch-*.png"
+                )
+            time.sleep(POLL_SECONDS)
+        if booting:
+            assert self.booted_at is not None
+            _, init_at = self.machine.wait_marker("init", 0)
+            _, start_at = self.machine.wait_marker("terminal-start", 0)
+            self.stats.boots.append(
+                {
+                    "boot_to_init_s": init_at,
+                    "terminal_start_s": time.monotonic() - self.machine.started_at - start_at,
+                    "power_on_to_screen_s": time.monotonic() - self.booted_at,
+                }
+            )
+            self.booted_at = None
+        self.shown = expected
+        self.stats.screens_matched += 1
+        self.stats.max_difference = max(self.stats.max_difference, distance)
+        digest = hashlib.sha256(captured.tobytes()).digest()
+        if digest not in self._saved:
+            self._saved.add(digest)
+            self.stats.distinct_screens += 1
+            captured.save(self.screens / f"{len(self._saved):04d}-{name}.png")
+
+
+class QemuTerminal(SimTerminal):
+    """The booth/desk terminal in the guest, with its shadow on the host (see the module)."""
+
+    def __init__(self, day: Day, guest_factory: Callable[[Callable[[PrintedPage], None]], Guest]):
+        super().__init__(day, "T-1234-01", Role.COMBINED, day.out / "shadow", "sim.toml")
+        self.slowdown = SLOWDOWN
+        self._guest_factory = guest_factory
+        self.guest: Guest | None = None
+
+    @property
+    def guest_data(self) -> Path:
+        return self.day.out / "data"
+
+    def start_devices(self, screens: Path) -> None:
+        super().start_devices(screens)
+        # The shadow's printer keeps filling the queue it was given; Day reads self.pages,
+        # which from here on is the guest's printer.
+        self.shadow_pages = self.pages
+        self.pages = queue.Queue()
+        self.guest = self._guest_factory(self.pages.put)
+        # The terminal's identity, made at provisioning, is the same for guest and shadow.
+        if not self.guest_data.exists():
+            shutil.copytree(self.data, self.guest_data)
+
+    def start(self, first: bool = False) -> None:
+        assert self.guest is not None
+        if not first:
+            # Both recover from the stores the guest had when its power was cut.
+            shutil.rmtree(self.data)
+            shutil.copytree(self.guest_data, self.data)
+        super().start(first)
+        self.guest.power_on(first)
+
+    def kill(self) -> None:
+        if self.guest is not None:
+            self.guest.power_cut()
+        super().kill()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.guest is not None:
+            self.guest.stop()
+
+    def send_scan(self, data: str) -> None:
+        super().send_scan(data)
+        assert self.guest is not None
+        self.guest.scan(data)
+
+    def press(self, target: str) -> None:
+        frame = self.panel.frame
+        super().press(target)
+        assert frame is not None and self.guest is not None
+        box = next(t.box for t in frame.targets if t.id == target)
+        self.guest.tap(*box.center)
+
+    def screen(self, *names: str, after: int = -1, timeout: float = SCREEN_TIMEOUT) -> str:
+        name = super().screen(*names, after=after, timeout=timeout)
+        frame = self.panel.frame
+        assert frame is not None and self.guest is not None
+        self.guest.wait_for(frame.name, frame.image)
+        return name
+
+
+class QemuDay(Day):
+    """Day with its one combined terminal in the guest."""
+
+    def __init__(
+        self,
+        image: GuestImage,
+        voters: int,
+        seed: int,
+        out: Path,
+        power_cuts: int,
+        board: Path = GUEST_BOARD,
+    ) -> None:
+        super().__init__(voters, seed, out, None, power_cuts)
+
+        def guest(on_page: Callable[[PrintedPage], None]) -> Guest:
+            return Guest(image, out, on_page, board)
+
+        self.terminal = QemuTerminal(self, guest)
+        self.booth = self.desk = self.terminal
+        self.terminals = [self.terminal]
