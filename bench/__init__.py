@@ -17,7 +17,8 @@ import json
 import math
 import shutil
 import statistics
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -178,3 +179,19 @@ def section(title: str) -> None:
 def info(label: str, text: str) -> None:
     """A measured detail that is not a figure with a target (components, peers, timings)."""
     print(f"    {label:<42} {text}", flush=True)
+
+
+def timed(function: Callable[[], object], count: int) -> tuple[list[int], list[int]]:
+    """CPU and wall nanoseconds of each of `count` calls.
+
+    CPU-bound figures use the CPU time: the machine the bench runs on may be shared, and
+    other processes' work then lengthens the wall time but not the CPU time of this one.
+    """
+    cpu: list[int] = []
+    wall: list[int] = []
+    for _ in range(count):
+        w0, c0 = time.perf_counter_ns(), time.process_time_ns()
+        function()
+        cpu.append(time.process_time_ns() - c0)
+        wall.append(time.perf_counter_ns() - w0)
+    return cpu, wall

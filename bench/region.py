@@ -8,9 +8,10 @@ checkpoints, every ballot sealed and signed, the commitment, the protocol and th
 Bundles are made in parallel, one process per core.
 
 Sealing 750,000 ballots takes minutes, so a region is cached under runs/bench-bundles/
-(git ignores runs/), in a directory named by its parameters and by a hash of the code that
-defines the formats: when a format changes, the next run makes the region again (and
-removes the stale one; each holds close to a gigabyte).
+(git ignores runs/), in a directory named by its parameters. Before a cached region is
+used, its package is loaded and its first and last bundles are verified with the code as
+it is now: when a format has changed so that they no longer verify, the region is made
+again (the stale one is removed first: each holds about a gigabyte).
 
 Layout of a cached region:
     package/                 the signed election package
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -46,31 +46,13 @@ from host_tools import commission as office
 from sim import synthetic
 from terminal.ballot import package as pkg
 from terminal.ballot.package import Package, load_package
+from terminal.tally.bundle import verify_bundle
 from terminal.tally.protocol import LINES
 from terminal.trust.files import write_private_file
 from terminal.trust.signing import SigningKey
 from tests.bundle_factory import make_bundle
 
 CACHE = REPO / "runs" / "bench-bundles"
-# The code whose change changes what a region's files hold: formats, their writers, and this.
-FORMAT_SOURCES = (
-    "terminal/tally/sealing.py",
-    "terminal/tally/ballot_box.py",
-    "terminal/tally/event_log.py",
-    "terminal/tally/event_kinds.toml",
-    "terminal/tally/protocol.py",
-    "terminal/tally/bundle.py",
-    "terminal/ballot/election.py",
-    "terminal/ballot/package.py",
-    "terminal/trust/envelope.py",
-    "terminal/trust/signing.py",
-    "terminal/trust/shares.py",
-    "terminal/jsonfmt.py",
-    "host_tools/commission.py",
-    "tests/bundle_factory.py",
-    "bench/region.py",
-    "bench/fixtures.py",
-)
 
 
 @dataclass(frozen=True)
@@ -98,15 +80,6 @@ class Region:
         return sum(p.stat().st_size for p in (self.directory / "bundles").rglob("*") if p.is_file())
 
 
-def _fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in FORMAT_SOURCES:
-        path = REPO / name
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"(missing)")
-    return digest.hexdigest()[:12]
-
-
 def precinct_code(index: int) -> str:
     return f"R{index + 1:03d}"
 
@@ -115,21 +88,37 @@ def terminal_id(index: int) -> str:
     return f"T-R{index + 1:03d}-01"
 
 
+def _still_valid(region: Region) -> str | None:
+    """Why a cached region cannot be used with the code as it is now, or None if it can."""
+    try:
+        package = region.package()
+        paths = region.bundles()
+        if len(paths) != region.precincts:
+            return f"{len(paths)} bundles, expected {region.precincts}"
+        for path in (paths[0], paths[-1]):
+            verify_bundle(path, package)
+    except Exception as exc:  # any failure means: make it again
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def ensure(precincts: int, ballots: int, seed: int = 2025) -> Region:
-    """The cached region with these parameters, made first if there is none."""
-    directory = CACHE / f"p{precincts}-b{ballots}-s{seed}-{_fingerprint()}"
+    """The cached region with these parameters, made first if there is none that verifies."""
+    directory = CACHE / f"p{precincts}-b{ballots}-s{seed}"
     marker = directory / "region.json"
     if marker.exists():
         meta = json.loads(marker.read_text())
-        info("region (cached)", f"{directory.relative_to(REPO)}, made {meta['made']}")
-        return Region(directory, precincts, ballots, float(meta["generation_s"]), False)
+        cached = Region(directory, precincts, ballots, float(meta["generation_s"]), False)
+        problem = _still_valid(cached)
+        if problem is None:
+            info("region (cached)", f"{directory.relative_to(REPO)}, made {meta['made']}")
+            return cached
+        info("cached region no longer verifies", f"{problem[:150]}; making it again")
     if CACHE.exists():
         for stale in CACHE.iterdir():
-            if stale.is_dir() and stale != directory:
+            if stale.is_dir():
                 info("removing a stale region", str(stale.relative_to(REPO)))
                 shutil.rmtree(stale)
-    if directory.exists():
-        shutil.rmtree(directory)  # an interrupted generation
     started = time.perf_counter()
     _generate(directory, precincts, ballots, seed)
     elapsed = time.perf_counter() - started
@@ -140,6 +129,7 @@ def ensure(precincts: int, ballots: int, seed: int = 2025) -> Region:
                 "ballots": ballots,
                 "seed": seed,
                 "generation_s": elapsed,
+                "load_average": os.getloadavg()[0],
                 "made": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             }
         )

@@ -42,6 +42,7 @@ from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
 from terminal.app.station import render_slip
 from terminal.ballot.election import Election, Mode, Role
+from terminal.idscan.register import Register
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,15 +71,16 @@ class VoterOutcome:
     selections: dict[str, list[str]] = field(default_factory=dict)
     language: str = ""
     coupon: str | None = None  # the ballot code the desk printed for this voter
+    document: str = ""  # the document's scan: an ID card's or passport's MRZ, or a barcode
 
 
 @dataclass(frozen=True)
 class Attempt:
     """One person at the poll worker's desk: an eligible voter (index), or a refused try."""
 
-    kind: str  # "vote", "unknown", "again"
+    kind: str  # "vote", or a refused try: "unknown", "again", "minor", "expired", "mismatch"
     voter: int = -1
-    number: str = ""
+    scan: str = ""  # what a refused try scans
 
 
 class Printouts:
@@ -220,8 +222,9 @@ class SimTerminal:
         return before
 
     def send_scan(self, data: str) -> None:
-        """The scanner reads `data` (it ends each scan with CR)."""
-        os.write(self.scanner_master, data.encode() + b"\r")
+        """The scanner reads `data`: document readers end a scan with LF (an MRZ's lines are
+        joined by CR within it)."""
+        os.write(self.scanner_master, data.encode() + b"\n")
 
     def press(self, target: str) -> None:
         """Touch the centre of a target of the screen shown now."""
@@ -311,7 +314,9 @@ class Day:
         key.public.save(office / "commission.pub.pem")
         registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
-        self.register = synthetic.make_register(PRECINCT, self.voters, today, self.rng)
+        eligible = synthetic.make_register(PRECINCT, self.voters, today, self.rng).voters
+        minors = synthetic.minors(PRECINCT, max(1, self.voters // 50), today, self.rng)
+        self.register = Register(PRECINCT, (*eligible, *minors))
         spec = ElectionSpec(
             id=f"KG-{today:%Y%m%d}-PRES",
             names=synthetic.ELECTION_NAMES,
@@ -388,20 +393,31 @@ class Day:
     # --- the day ------------------------------------------------------------------------------
 
     def schedule(self) -> list[Attempt]:
+        """Everyone who comes to the desk, in order: the eligible voters, and on top of them
+        people who are refused: not on the register, back a second time, under age, with an
+        expired passport or another ID card than the register's (both then come back with
+        the right document and vote)."""
         attempts = [Attempt("vote", i) for i in range(self.voters)]
         extra = max(1, self.voters // 20)
+        day, rng = self.election.date, self.rng
         for _ in range(extra):
-            attempts.insert(
-                self.rng.randrange(len(attempts) + 1),
-                Attempt("unknown", number=synthetic.unknown_pin(self.register, self.rng)),
-            )
+            number = synthetic.unknown_pin(self.register, rng)
+            attempts.insert(rng.randrange(len(attempts) + 1), Attempt("unknown", scan=number))
+        for minor in self.register.voters[self.voters :]:
+            scan = synthetic.document_scan(minor, "id-card", day, rng)
+            attempts.insert(rng.randrange(len(attempts) + 1), Attempt("minor", scan=scan))
+        for kind, document in (("expired", "expired-passport"), ("mismatch", "other-id-card")):
+            for _ in range(max(1, extra // 2)):
+                voter = rng.randrange(self.voters)
+                position = attempts.index(Attempt("vote", voter))
+                scan = synthetic.document_scan(self.register.voters[voter], document, day, rng)
+                attempts.insert(position, Attempt(kind, voter, scan))
         for _ in range(extra):
             # A voter who comes back: placed after their own vote.
-            voter = self.rng.randrange(self.voters)
-            position = next(
-                i for i, a in enumerate(attempts) if a.kind == "vote" and a.voter == voter
-            )
-            attempts.insert(self.rng.randint(position + 1, len(attempts)), Attempt("again", voter))
+            voter = rng.randrange(self.voters)
+            position = attempts.index(Attempt("vote", voter))
+            scan = synthetic.document_scan(self.register.voters[voter], "barcode", day, rng)
+            attempts.insert(rng.randint(position + 1, len(attempts)), Attempt("again", voter, scan))
         return attempts
 
     def choices_of(self, voter: int) -> dict[str, list[str]]:
@@ -458,17 +474,15 @@ class Day:
         terminal.take_page("zero-report")
 
     def attend(self, attempt: Attempt) -> None:
-        if attempt.kind == "unknown":
-            self._refused(attempt.number)
-        elif attempt.kind == "again":
-            self._refused(self.register.voters[attempt.voter].number)
-        else:
+        if attempt.kind == "vote":
             self.vote(attempt.voter)
+        else:
+            self._refused(attempt.scan)
 
-    def _refused(self, number: str) -> None:
+    def _refused(self, scan: str) -> None:
         desk = self.desk
         desk.screen("idle")
-        desk.scan(number, "refused")
+        desk.scan(scan, "refused")
         after = desk.tap("ok")
         desk.screen("idle", after=after)
 
@@ -482,6 +496,9 @@ class Day:
         if not outcome.selections:
             outcome.selections = self.choices_of(index)
             outcome.language = self.rng.choice(LANGUAGES)
+            kind = self.rng.choice(synthetic.DOCUMENTS)
+            voter = self.register.voters[index]
+            outcome.document = synthetic.document_scan(voter, kind, self.election.date, self.rng)
         given = True
         if self.desk is self.booth:
             given = self._identify(index)
@@ -499,8 +516,8 @@ class Day:
         """
         desk = self.desk
         desk.screen("idle")
-        number = self.register.voters[index].number
-        if desk.scan(number, "voter_found", "reissue_offer", "refused") == "refused":
+        document = self.outcomes[index].document
+        if desk.scan(document, "voter_found", "reissue_offer", "refused") == "refused":
             after = desk.tap("ok")
             desk.screen("idle", after=after)
             return False

@@ -130,7 +130,7 @@ class FaultyStorage:
         self.faults = {f.at: f for f in faults}
         self.operations: list[Operation] = []
         self.cut: int | None = None  # the operation the power went off at
-        self._full = False
+        self.full = False  # no space left: every write, create and replace fails (ENOSPC)
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -149,9 +149,9 @@ class FaultyStorage:
         self.operations.append(op)
         fault = self.faults.get(number)
         if fault is not None:
-            self._full = self._full or (fault.lasting and fault.errno == errnos.ENOSPC)
+            self.full = self.full or (fault.lasting and fault.errno == errnos.ENOSPC)
             self._fail(op, fault)
-        if self._full and kind in ("create", "write", "replace"):
+        if self.full and kind in ("create", "write", "replace"):
             self._fail(op, Fault(number, errnos.ENOSPC))
         return op
 

@@ -6,11 +6,13 @@ election, the same register and the same polling day.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
 
 from terminal.ballot.election import Choice, Contest
+from terminal.idscan import mrz
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
 
@@ -187,3 +189,63 @@ def president_contest() -> Contest:
         "en": "President of the Kyrgyz Republic",
     }
     return Contest("president", titles, (*choices, Choice("against-all", AGAINST_ALL, True)))
+
+
+# ICAO Doc 9303 part 3, transliteration of Cyrillic; Kyrgyz and Kazakh letters as the
+# issuing states write them (ң NG, ө O, ү U, ә A, ғ G, қ K, ұ U, һ H, і I).
+_LATIN = {
+    "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Е": "E", "Ё": "E", "Ж": "ZH", "З": "Z",
+    "И": "I", "Й": "I", "К": "K", "Л": "L", "М": "M", "Н": "N", "О": "O", "П": "P", "Р": "R",
+    "С": "S", "Т": "T", "У": "U", "Ф": "F", "Х": "KH", "Ц": "TS", "Ч": "CH", "Ш": "SH",
+    "Щ": "SHCH", "Ъ": "IE", "Ы": "Y", "Ь": "", "Э": "E", "Ю": "IU", "Я": "IA", "Ң": "NG",
+    "Ө": "O", "Ү": "U", "Ә": "A", "Ғ": "G", "Қ": "K", "Ұ": "U", "Һ": "H", "І": "I",
+}  # fmt: skip
+
+DOCUMENTS = ("id-card", "passport", "barcode")
+
+
+def latin(text: str) -> str:
+    return "".join(_LATIN.get(c, c) for c in text.upper())
+
+
+def document_scan(voter: Voter, kind: str, day: dt.date, rng: random.Random) -> str:
+    """What the scanner reads from a voter's document: the MRZ of the ID card (TD1) or the
+    passport (TD3), lines joined by CR, or the PIN barcode. `kind` may also be
+    "expired-passport" or "other-id-card" (an ID card whose number is not the register's)."""
+    if kind == "barcode":
+        return voter.number
+    sex = Sex.FEMALE if voter.number[0] == "1" else Sex.MALE
+    names = {"surname": latin(voter.surname), "given_names": latin(voter.name)}
+    if kind in ("id-card", "other-id-card"):
+        number = voter.document if kind == "id-card" else f"ID{rng.randint(0, 9_999_999):07d}"
+        lines: tuple[str, ...] = mrz.make_td1(
+            issuing_state="KGZ", document_number=number, birth_date=voter.birth_date, sex=sex,
+            expiry=day + dt.timedelta(days=rng.randint(200, 3000)), nationality="KGZ",
+            optional_data=voter.number, **names,
+        )  # fmt: skip
+    else:
+        expiry = (
+            day - dt.timedelta(days=rng.randint(1, 900))
+            if kind == "expired-passport"
+            else (day + dt.timedelta(days=rng.randint(30, 3000)))
+        )
+        lines = mrz.make_td3(
+            issuing_state="KGZ", document_number=f"AC{rng.randint(0, 9_999_999):07d}",
+            birth_date=voter.birth_date, sex=sex, expiry=expiry, nationality="KGZ",
+            personal_number=voter.number, **names,
+        )  # fmt: skip
+    return "\r".join(lines)
+
+
+def minors(precinct: str, count: int, day: dt.date, rng: random.Random) -> list[Voter]:
+    """Register entries of people who turn 18 only after election day (a list error the
+    terminal must catch)."""
+    people = make_register(precinct, count, day, rng).voters
+    return [
+        dataclasses.replace(
+            v,
+            birth_date=(young := day - dt.timedelta(days=17 * 365 + rng.randint(10, 300))),
+            number=make_pin(Sex.FEMALE if v.number[0] == "1" else Sex.MALE, young, i),
+        )
+        for i, v in enumerate(people)
+    ]

@@ -16,11 +16,14 @@ from hypothesis import strategies as st
 from sim.panel import SimulatedPanel
 from terminal.hal.board import (
     DEFAULT_BOLD_FONT,
+    DEFAULT_CONSOLE,
     DEFAULT_REGULAR_FONT,
     BoardConfig,
     BoardConfigError,
     ClockSource,
     DisplayDriver,
+    GpioDriver,
+    KeyboardLayout,
     PrinterDriver,
     Role,
     ScannerDriver,
@@ -30,6 +33,7 @@ from terminal.hal.board import (
     open_devices,
     parse_board_config,
 )
+from terminal.hal.framebuffer import FramebufferError
 from terminal.hal.serial_scanner import Suffix
 
 SIM = Path(__file__).resolve().parent.parent / "board_configs" / "sim.toml"
@@ -76,6 +80,7 @@ def test_the_simulator_board_loads() -> None:
     assert board.storage.export == Path("bundle")
     assert board.clock.source is ClockSource.SYSTEM
     assert (board.fonts.regular, board.fonts.bold) == (DEFAULT_REGULAR_FONT, DEFAULT_BOLD_FONT)
+    assert (board.display.tty, board.gpio.driver) == (None, GpioDriver.NONE)
 
 
 def test_a_full_real_board_loads() -> None:
@@ -112,6 +117,8 @@ def test_a_full_real_board_loads() -> None:
     }
     board = parse_board_config(data, SOURCE)
     assert board.display.rotation == 180
+    assert board.display.tty == DEFAULT_CONSOLE == Path("/dev/tty1")
+    assert (board.touch.path, board.touch.name) == (Path("/dev/input/event0"), None)
     assert board.touch.calibration == TouchCalibration(0, 4095, 100, 3900, True, False, True)
     assert (board.scanner.baudrate, board.scanner.suffix) == (115200, Suffix.CRLF)
     assert board.storage.mirror == Path("/media/mirror")
@@ -245,39 +252,55 @@ def test_unreadable_and_invalid_files_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("section", "replacement"),
+    ("section", "replacement", "error"),
     [
-        ("display", {"driver": "framebuffer", "device": "/dev/fb0", "width": 8, "height": 8}),
-        ("touch", {"driver": "evdev", "device": "/dev/input/event0"}),
-        ("scanner", {"driver": "evdev", "device": "/dev/input/event1"}),
+        ("display", {"driver": "framebuffer", "device": "dev/fb0", "width": 8, "height": 8},
+         FileNotFoundError),
+        # A device that is no framebuffer (here a regular file) is refused at its ioctls.
+        ("display", {"driver": "framebuffer", "device": "plain", "width": 8, "height": 8},
+         FramebufferError),
+        ("touch", {"driver": "evdev", "device": "dev/input/event0"}, FileNotFoundError),
+        ("scanner", {"driver": "evdev", "device": "dev/input/event1"}, FileNotFoundError),
+        ("printer", {"driver": "usblp", "device": "dev/usb/lp0", "width_dots": 384},
+         FileNotFoundError),
     ],
-)
-def test_drivers_not_built_yet_are_refused_when_opening(
-    section: str, replacement: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+)  # fmt: skip
+def test_a_real_device_that_is_not_there_is_the_drivers_error(
+    section: str,
+    replacement: dict[str, object],
+    error: type[Exception],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = sim_data()
     data[section] = replacement
     board = parse_board_config(data, SOURCE)
     monkeypatch.chdir(tmp_path)
-    # The devices opened before the refused one are the simulator's.
-    driver = replacement["driver"]
-    with (
-        SimulatedPanel(tmp_path / "dev"),
-        pytest.raises(BoardConfigError, match=rf"{section}\.driver: the '{driver}' driver is not"),
-    ):
+    (tmp_path / "plain").write_bytes(bytes(256))
+    ptys = _sim_serial_ports(tmp_path)
+    # The devices opened before the missing one are the simulator's.
+    with SimulatedPanel(tmp_path / "dev"), pytest.raises(error):
         open_devices(board)
+    for master in ptys:
+        os.close(master)
+
+
+def _sim_serial_ports(run: Path) -> list[int]:
+    """dev/scanner and dev/printer as pseudo-terminals; returns the masters to close."""
+    ptys = []
+    (run / "dev").mkdir(exist_ok=True)
+    for name in ("scanner", "printer"):
+        master, slave = os.openpty()
+        ptys.append(master)
+        (run / "dev" / name).symlink_to(os.ttyname(slave))
+        os.close(slave)
+    return ptys
 
 
 def test_the_simulator_board_opens_its_devices_relative_to_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ptys = []
-    for name in ("scanner", "printer"):
-        master, slave = os.openpty()
-        ptys.append(master)
-        (tmp_path / "dev").mkdir(exist_ok=True)
-        (tmp_path / "dev" / name).symlink_to(os.ttyname(slave))
-        os.close(slave)
+    ptys = _sim_serial_ports(tmp_path)
     monkeypatch.chdir(tmp_path)
     with SimulatedPanel(tmp_path / "dev") as panel:
         devices = open_devices(load_board(SIM))
@@ -359,3 +382,109 @@ def test_the_poll_worker_language_must_have_a_catalog(tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(BoardConfigError, match=r"terminal\.language"):
         load_board(path)
+
+
+BOARDS = sorted(SIM.parent.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", BOARDS, ids=[p.name for p in BOARDS])
+def test_every_shipped_board_loads(path: Path) -> None:
+    board = load_board(path)
+    assert board.source == path
+    if board.display.driver is DisplayDriver.FRAMEBUFFER:
+        assert board.display.path.is_absolute() and board.storage.data.is_absolute()
+
+
+def test_the_real_boards_say_what_their_hardware_is() -> None:
+    boards = {p.stem: load_board(p) for p in BOARDS}
+    assert {"rpi4-official-7in", "rpi5-touch-display-2", "rpi3b-hdmi-usbtouch",
+            "rpi-zero2w-spi-display", "qemu-virt"} <= boards.keys()  # fmt: skip
+    pi4 = boards["rpi4-official-7in"]
+    assert (pi4.display.width, pi4.display.height, pi4.display.rotation) == (800, 480, 0)
+    assert (pi4.touch.path, pi4.touch.name) == (None, "*ft5x06*")
+    assert (pi4.scanner.path, pi4.printer.driver) == (Path("/dev/ttyACM0"), PrinterDriver.USBLP)
+    assert (pi4.printer.path, pi4.printer.width_dots) == (Path("/dev/usb/lp0"), 384)
+    # Touch Display 2 is a 720x1280 portrait panel: turned a quarter, the UI is landscape.
+    pi5 = boards["rpi5-touch-display-2"]
+    assert (pi5.display.width, pi5.display.height, pi5.display.rotation) == (1280, 720, 90)
+    assert pi5.touch.name == "*Goodix*"
+    pi3 = boards["rpi3b-hdmi-usbtouch"]
+    assert (pi3.scanner.driver, pi3.scanner.layout) == (ScannerDriver.EVDEV, KeyboardLayout.US)
+    assert (pi3.printer.path, pi3.printer.width_dots) == (Path("/dev/ttyUSB0"), 576)
+    qemu = boards["qemu-virt"]
+    assert (qemu.display.path, qemu.display.width, qemu.display.height) == (
+        Path("/dev/fb0"), 800, 480,
+    )  # fmt: skip
+    assert (qemu.touch.driver, qemu.touch.path, qemu.touch.name) == (TouchDriver.EVDEV, None, None)
+    assert (qemu.scanner.path, qemu.printer.path) == (Path("/dev/ttyUSB0"), Path("/dev/ttyUSB1"))
+    assert (qemu.storage.data, qemu.storage.export) == (
+        Path("/var/lib/tamga"), Path("/mnt/usb/bundle"),
+    )  # fmt: skip
+
+
+def real_data() -> dict[str, Any]:
+    return tomllib.loads((SIM.parent / "rpi4-official-7in.toml").read_text())
+
+
+def test_the_framebuffer_console_and_touch_auto_keys() -> None:
+    data = real_data()
+    data["display"]["tty"] = "/dev/tty7"
+    data["touch"] = {"driver": "evdev", "device": "auto"}
+    board = parse_board_config(data, SOURCE)
+    assert board.display.tty == Path("/dev/tty7")
+    assert (board.touch.path, board.touch.name) == (None, None)
+    data["touch"]["name"] = "*Goodix*"
+    assert parse_board_config(data, SOURCE).touch.name == "*Goodix*"
+    data["touch"]["device"] = "/dev/input/event3"
+    error = refused(data)
+    assert (error.key, str(error).endswith('only with device = "auto"')) == ("touch.name", True)
+
+
+@pytest.mark.parametrize(
+    ("scanner", "key", "problem"),
+    [
+        ({}, "scanner.device", "missing: give device (a path) or name (a pattern)"),
+        ({"device": "/dev/input/event1", "name": "*Scan*"}, "scanner.name", "not both"),
+        ({"name": "*Scan*", "layout": "kz"}, "scanner.layout", "must be one of 'us', 'ru'"),
+        ({"name": ""}, "scanner.name", "non-empty string"),
+        ({"name": "*Scan*", "suffix": "CR"}, "scanner.suffix", "unknown key in [scanner]"),
+        ({"name": "*Scan*", "port": "/dev/ttyACM0"}, "scanner.port", "unknown key"),
+    ],
+)
+def test_keyboard_wedge_scanner_keys(scanner: dict[str, object], key: str, problem: str) -> None:
+    data = real_data()
+    data["scanner"] = {"driver": "evdev", **scanner}
+    error = refused(data)
+    assert error.key == key
+    assert problem in str(error)
+
+
+def test_a_keyboard_wedge_scanner_by_name_or_path() -> None:
+    data = real_data()
+    data["scanner"] = {"driver": "evdev", "name": "*Honeywell*", "layout": "ru"}
+    board = parse_board_config(data, SOURCE)
+    assert (board.scanner.path, board.scanner.name) == (None, "*Honeywell*")
+    assert board.scanner.layout is KeyboardLayout.RU
+    data["scanner"] = {"driver": "evdev", "device": "/dev/input/by-id/x-event-kbd"}
+    board = parse_board_config(data, SOURCE)
+    assert (board.scanner.path, board.scanner.layout) == (
+        Path("/dev/input/by-id/x-event-kbd"), KeyboardLayout.US,
+    )  # fmt: skip
+
+
+def test_the_gpio_section_is_optional_and_only_none_so_far() -> None:
+    data = sim_data()
+    data["gpio"] = {}
+    assert parse_board_config(data, SOURCE).gpio.driver is GpioDriver.NONE
+    data["gpio"] = {"driver": "none"}
+    assert parse_board_config(data, SOURCE).gpio.driver is GpioDriver.NONE
+    data["gpio"] = {"driver": "chardev"}
+    assert refused(data).key == "gpio.driver"
+    data["gpio"] = {"driver": "none", "seal_line": 17}
+    assert str(refused(data)).endswith("gpio.seal_line: unknown key in [gpio]")
+
+
+def test_the_socket_display_has_no_console() -> None:
+    data = sim_data()
+    data["display"]["tty"] = "/dev/tty1"
+    assert str(refused(data)).endswith("display.tty: unknown key in [display] with driver 'socket'")

@@ -27,8 +27,10 @@ from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_p
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
+from terminal.idscan.eligibility import Decision, Outcome, decide
 from terminal.idscan.marks import VoterMarks
-from terminal.idscan.register import Register, Voter
+from terminal.idscan.scans import Document
+from terminal.idscan.register import Register
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records
@@ -45,15 +47,6 @@ class PollsState(Enum):
     OPEN = "open"
     CLOSED = "closed"
     COUNTED = "counted"
-
-
-class Decision(Enum):
-    """The outcome of identifying a voter; refusals are logged by these codes only."""
-
-    ELIGIBLE = "eligible"
-    NOT_ON_REGISTER = "not_on_register"
-    ALREADY_VOTED = "already_voted"
-    REISSUE_POSSIBLE = "reissue_possible"
 
 
 class Recovery(Enum):
@@ -409,20 +402,21 @@ class Polls:
 
     # --- voters -------------------------------------------------------------------------
 
-    def identify(self, number: str) -> tuple[Decision, int | None, Voter | None]:
-        """Check a voter's number against the register and the marks."""
+    def identify(self, document: Document) -> Outcome:
+        """Decide on a scanned document; a refusal is logged with its reason code only."""
         assert self.state is PollsState.OPEN and self.register and self.marks
-        position = self.register.find(number)
-        if position is None:
-            self.log.append("voter_refused", reason=Decision.NOT_ON_REGISTER.value)
-            return Decision.NOT_ON_REGISTER, None, None
-        voter = self.register.voters[position]
-        if self.marks.issued(position):
-            if self.void_credits > 0:
-                return Decision.REISSUE_POSSIBLE, position, voter
-            self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
-            return Decision.ALREADY_VOTED, position, voter
-        return Decision.ELIGIBLE, position, voter
+        marks = self.marks
+        outcome = decide(
+            document,
+            self.register,
+            self.election.identification,
+            self.election.date,
+            marks.issued,
+            self.void_credits > 0,
+        )
+        if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
+            self.log.append("voter_refused", reason=outcome.decision.value)
+        return outcome
 
     def refuse_reissue(self) -> None:
         self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)

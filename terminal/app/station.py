@@ -18,13 +18,16 @@ from PIL import Image
 
 from terminal.app import printouts
 from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
-from terminal.app.polls import Decision, Polls, PollsState, PrinterProblem, Recovery
+from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import Button, Fonts, Screen, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
 from terminal.idscan.ballot_codes import CodeProblem
-from terminal.idscan.pin import PinError, mask, parse_pin
+from terminal.idscan.eligibility import Decision
+from terminal.idscan.findings import Problem
+from terminal.idscan.pin import mask
+from terminal.idscan.scans import classify
 from terminal.idscan.register import Voter
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.protocol import Protocol
@@ -83,13 +86,24 @@ FATAL_TEXT = {
     ),
 }
 REFUSALS = {
+    Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
+    Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
+    Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
+    Decision.DOCUMENT_EXPIRED: N_("The document has expired."),
+    Decision.UNDER_AGE: N_("This person is under the voting age on election day."),
     Decision.ALREADY_VOTED: N_("This voter has already received a ballot."),
 }
 PRINTER_TEXT = {
     PrinterStatus.PAPER_OUT: N_("The printer is out of paper."),
     PrinterStatus.COVER_OPEN: N_("The printer cover is open."),
     PrinterStatus.OFFLINE: N_("The printer does not answer."),
+}
+PROBLEM_TEXT = {
+    Problem.UNRECOGNISED: N_("This is not an identity document or a voter's number."),
+    Problem.MALFORMED: N_("A field of the document holds something it cannot hold."),
+    Problem.CHECK_DIGIT: N_("A check digit does not match: scan the document again."),
+    Problem.MISMATCH: N_("The personal number and the machine-readable zone disagree."),
 }
 CODE_TEXT = {
     CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
@@ -232,7 +246,7 @@ class Station:
         elif self.view is View.IDLE and self.polls.role is Role.VOTE:
             self._accept_code(data)
         elif self.view is View.IDLE:
-            self._identify(data)
+            self._identify(scan)
         elif self.view is View.SHARES:
             self._share(data)
         elif self.view in (View.READY, View.COUNTED):
@@ -333,25 +347,24 @@ class Station:
 
     # --- voters -------------------------------------------------------------------------
 
-    def _identify(self, data: str) -> None:
+    def _identify(self, scan: Scan) -> None:
         self.lines = ()
-        try:
-            number = parse_pin(data).number
-        except PinError as exc:
-            self.polls.log.append("voter_refused", reason="invalid_document")
-            self.view = View.REFUSED
-            self.lines = (self._w("The document could not be read or is not valid."), str(exc))
-            return
-        decision, position, voter = self.polls.identify(number)
-        if decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
-            assert position is not None and voter is not None
-            self.session = Session(position, voter, reissue=decision is Decision.REISSUE_POSSIBLE)
-            self.view = View.VOTER_FOUND if decision is Decision.ELIGIBLE else View.REISSUE_OFFER
+        today = (self.polls.log.clock.now() + self.polls.election.utc_offset).date()
+        document = classify(scan.data.strip(), scan.symbology, today=today)
+        outcome = self.polls.identify(document)
+        if outcome.decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
+            assert outcome.position is not None and outcome.voter is not None
+            reissue = outcome.decision is Decision.REISSUE_POSSIBLE
+            self.session = Session(outcome.position, outcome.voter, reissue=reissue)
+            self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
         self.view = View.REFUSED
-        self.lines = (self._w(REFUSALS[decision]),)
-        if voter is not None:
-            self.lines += (voter.full_name(),)
+        self.lines = (self._w(REFUSALS[outcome.decision]),)
+        if outcome.decision is Decision.INVALID_DOCUMENT and document.errors:
+            # What kind of problem tells the poll worker whether scanning again can help.
+            self.lines += (self._w(PROBLEM_TEXT[document.errors[0].problem]),)
+        if outcome.voter is not None:
+            self.lines = (*self.lines, outcome.voter.full_name())
 
     def _tap_voter_found(self, target: str) -> None:
         if target == "issue":

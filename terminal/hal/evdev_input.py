@@ -19,7 +19,6 @@ calls `read()` on its idle ticks too, as it does for the serial scanner.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fnmatch
 import logging
 import os
@@ -94,9 +93,7 @@ def open_device(path: str, match: Match, what: str) -> evdev.InputDevice[str]:
     device = evdev.InputDevice(path)
     try:
         if not match(device.name, capabilities(device)):
-            raise InputDeviceNotFound(
-                errno.ENODEV, f"{path} ({device.name!r}) does not look like a {what}"
-            )
+            raise InputDeviceNotFound(f"{path} ({device.name!r}) does not look like a {what}")
         _grab(device)
     except BaseException:
         device.close()
@@ -113,7 +110,11 @@ def find_device(match: Match, what: str) -> evdev.InputDevice[str]:
             device = evdev.InputDevice(path)
         except OSError:
             continue  # gone since the listing
-        if match(device.name, capabilities(device)):
+        try:
+            matched = match(device.name, capabilities(device))
+        except OSError:
+            matched = False  # gone while being looked at
+        if matched:
             found.append(device)
         else:
             device.close()
@@ -122,7 +123,7 @@ def find_device(match: Match, what: str) -> evdev.InputDevice[str]:
         for device in found:
             device.close()
         problem = f"several look like a {what}: {names}" if found else f"none is a {what}"
-        raise InputDeviceNotFound(errno.ENODEV, f"input devices: {problem}")
+        raise InputDeviceNotFound(f"input devices: {problem}")
     try:
         _grab(found[0])
     except BaseException:

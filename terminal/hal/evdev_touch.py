@@ -234,7 +234,7 @@ def decoder_for(
     """The decoder for a device with these capabilities, on a panel of this native size."""
     protocol = touch_protocol(caps)
     if protocol is None:
-        raise InputDeviceNotFound(0, "not a touchscreen: no touch position axes and button")
+        raise InputDeviceNotFound("not a touchscreen: no touch position axes and button")
     multi = protocol is TouchProtocol.MULTI
     x_axis = caps.axes[ecodes.ABS_MT_POSITION_X if multi else ecodes.ABS_X]
     y_axis = caps.axes[ecodes.ABS_MT_POSITION_Y if multi else ecodes.ABS_Y]
@@ -251,7 +251,6 @@ def decoder_for(
     for axis, (low, high) in (("x", x_range), ("y", y_range)):
         if low >= high:
             raise InputDeviceNotFound(
-                0,
                 f"the touchscreen's {axis} axis runs {low}..{high}: calibrate min_{axis}, "
                 f"max_{axis} in the board config",
             )

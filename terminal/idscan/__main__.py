@@ -3,7 +3,7 @@
 Each input line is one scan (the lines of one MRZ joined by CR, as a scanner sends them);
 each output line is that scan's Document as one JSON object, so the output reads with jq:
 
-    printf '880412401006\\n' | python -m terminal.idscan decode | jq .valid
+    printf '900315401233\\n' | python -m terminal.idscan decode | jq .valid
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ class VoterMarks:
         data = storage.read(FILE_NAME)
         if len(data) != voters:
             raise MarksError(f"{FILE_NAME} holds {len(data)} marks for {voters} voters")
-        if any(b not in (0, ISSUED) for b in data):
-            raise MarksError(f"{FILE_NAME}: a mark has a value other than 0 or 1")
+        bad = next((i for i, b in enumerate(data) if b not in (0, ISSUED)), None)
+        if bad is not None:
+            raise MarksError(f"{FILE_NAME} byte {bad}: mark value {data[bad]}, not 0 or 1")
         self._marks = bytearray(data)
 
     def issued(self, position: int) -> bool:

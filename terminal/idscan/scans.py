@@ -90,14 +90,14 @@ def classify(data: str, symbology: str = "", *, today: dt.date) -> Document:
     """Classify and check one scan; never raises. `today` chooses the century of the MRZ's
     two-digit years and rejects birth dates in the future.
     """
-    if len(data) > MAX_SCAN_CHARS:
-        return _refused(symbology, f"the scan is {len(data)} characters, longer than any ID")
-    if not symbology and _AIM_ID.match(data):
-        symbology, data = data[:3], data[3:]
     if symbology and not _AIM_ID.fullmatch(symbology):
         return _refused(
             "", f"{symbology[:8]!a} is not an AIM symbology identifier (like ]C0 or ]Q1)"
         )
+    if len(data) > MAX_SCAN_CHARS:
+        return _refused(symbology, f"the scan is {len(data)} characters, longer than any ID")
+    if not symbology and _AIM_ID.match(data):
+        symbology, data = data[:3], data[3:]
     if symbology[1:2] == _PRODUCT_CODE:
         return _refused(symbology, f"{symbology} is a product barcode (EAN/UPC), not an ID")
     text = data.strip()
@@ -152,12 +152,12 @@ def _machine_readable(lines: list[str], symbology: str, today: dt.date) -> Docum
     errors = list(mrz.errors)
     birth_date, sex, number = mrz.birth_date, mrz.sex, None
     where = placement(mrz.issuing_state, mrz.format)
-    person = None if where is None else _number_in_mrz(mrz, where, errors)
-    if person is not None:
-        assert where is not None
-        number = person.number
-        sex = person.sex if sex is None else sex
-        birth_date = _agree(mrz, person, where.number, errors) or birth_date
+    if where is not None:
+        person = _number_in_mrz(mrz, where, errors)
+        if person is not None:
+            number = person.number
+            sex = person.sex if sex is None else sex
+            birth_date = _agree(mrz, person, where.number, errors) or birth_date
     if birth_date is not None:
         _not_in_future(birth_date, "the", today, errors)
     return Document(
@@ -182,7 +182,9 @@ def _number_in_mrz(mrz: Mrz, where: Placement, errors: list[Finding]) -> Iin | P
     text = where.extract(mrz)
     if not text.strip("<"):
         first, last = where.offset + 1, where.offset + where.length
-        message = f"{label}: no {where.number.value} in characters {first}-{last}, its place"
+        message = (
+            f"{label}: characters {first}-{last}, where the {where.number.value} belongs, are empty"
+        )
         errors.append(Finding(Problem.MALFORMED, message))
         return None
     return _national_number(where.number, text, f"{label}: ", errors)

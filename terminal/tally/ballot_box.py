@@ -4,8 +4,9 @@ A cast ballot goes to a slot chosen with a CSPRNG among the empty ones, so the p
 a ballot says nothing about when it was cast; nothing records which slot was written when.
 Each slot is one 4 KiB-aligned page, so a torn write can damage only its own slot. The
 write is fsync'd before the voter is told the ballot is cast. A slot that is neither empty
-nor a valid signed record was torn by a power cut (or tampered with): it is never reused
-and never counted, and the count of such slots is reported.
+nor a valid signed record was torn by a power cut (or tampered with), and a second copy of
+a record is tampering: such slots are never reused and never counted, and their count is
+reported.
 
     slot = "SLOT" || u16 record length || record || zero padding to 4096 bytes
 """
@@ -63,6 +64,13 @@ class BallotBox:
 
     @classmethod
     def create(cls, storage: Storage, signer: VerifyKey, slots: int) -> BallotBox:
+        """A new, empty box. An existing file may only be an empty box (a cut during setup):
+        a box holding anything is never taken for a new one, nor written over."""
+        if storage.exists(FILE_NAME):
+            data = storage.read(FILE_NAME)
+            used = sum(1 for i in range(0, len(data), SLOT_SIZE) if any(data[i : i + SLOT_SIZE]))
+            if used:
+                raise SealError(f"{FILE_NAME}: {used} slots are not empty; no new box over them")
         storage.create(FILE_NAME, slots * SLOT_SIZE)
         return cls(storage, signer, slots)
 
@@ -73,13 +81,23 @@ class BallotBox:
         if len(data) % SLOT_SIZE:
             raise SealError(f"{FILE_NAME}: size {len(data)} is not a whole number of slots")
         box = cls(storage, signer, len(data) // SLOT_SIZE)
+        seen: set[bytes] = set()
         for slot in range(box.slots):
             page = data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE]
             try:
-                if decode_slot(page, signer) is not None:
-                    box.filled.add(slot)
+                record = decode_slot(page, signer)
             except SealError:
                 box.damaged.add(slot)
+                continue
+            if record is None:
+                continue
+            if record in seen:
+                # Every honest record differs (a fresh ephemeral key each): a copy of one is
+                # tampering, set aside like a damaged slot and never counted.
+                box.damaged.add(slot)
+            else:
+                seen.add(record)
+                box.filled.add(slot)
         return box
 
     @property

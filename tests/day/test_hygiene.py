@@ -114,13 +114,14 @@ def test_the_terminal_code_never_listens() -> None:
 def test_the_running_terminal_has_no_listening_socket(tmp_path: Path) -> None:
     day = Day(2, 1, tmp_path, None, 0)
     day.prepare()
-    day.start_devices()
+    terminal = day.booth
+    terminal.start_devices(tmp_path / "screens")
     try:
-        day.start_terminal(first=True)
-        day.screen("ready")
-        assert day.process is not None
+        terminal.start(first=True)
+        terminal.screen("ready")
+        assert terminal.process is not None
         inodes = set()
-        fd_dir = Path(f"/proc/{day.process.pid}/fd")
+        fd_dir = Path(f"/proc/{terminal.process.pid}/fd")
         for fd in fd_dir.iterdir():
             target = os.readlink(fd)
             if target.startswith("socket:["):
@@ -135,4 +136,4 @@ def test_the_running_terminal_has_no_listening_socket(tmp_path: Path) -> None:
             for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
                 assert line.split()[9] not in inodes, f"the terminal has an inet socket: {line}"
     finally:
-        day.stop()
+        terminal.stop()

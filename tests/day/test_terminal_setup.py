@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.commission import create_commission_key
-from sim.day import TERMINAL_ID, Day
+from sim.day import Day
 from terminal.ballot.election import Election
 from terminal.ballot.package import write_package
 from terminal.trust.signing import SigningKey, VerifyKey
@@ -20,23 +20,24 @@ from terminal.trust.signing import SigningKey, VerifyKey
 def day(tmp_path: Path) -> Iterator[Day]:
     day = Day(3, 1, tmp_path, None, 0)
     day.prepare()
-    day.start_devices()
+    day.booth.start_devices(tmp_path / "screens")
     yield day
-    day.stop()
+    day.booth.stop()
 
 
 def _refused(day: Day, detail: str) -> None:
-    day.start_terminal(first=True)
-    assert day.process is not None
-    assert day.process.wait(timeout=60) == 2
-    frame = day.panel.wait_for(lambda f: f.name.startswith("fatal"), timeout=10)
+    terminal = day.booth
+    terminal.start(first=True)
+    assert terminal.process is not None
+    assert terminal.process.wait(timeout=60) == 2
+    frame = terminal.panel.wait_for(lambda f: f.name.startswith("fatal"), timeout=10)
     assert frame.name == "fatal-package_refused"
     stderr = (day.out / "terminal.stderr").read_text()
     assert detail in stderr, stderr
     # Nothing was installed: the terminal is still blank.
     assert not (day.out / "data" / "package").exists()
     assert not (day.out / "data" / "ballots.slots").exists()
-    assert day.pages.empty(), "a refused package prints no setup report"
+    assert terminal.pages.empty(), "a refused package prints no setup report"
 
 
 def _tamper(path: Path, change: Callable[[bytes], bytes]) -> None:
@@ -57,7 +58,7 @@ def test_a_package_of_another_commission_is_refused(day: Day) -> None:
     other = create_commission_key(day.out / "other.key.pem")
     package = day.out / "package"
     registers = {p.code: (package / p.register_file).read_bytes() for p in day.election.precincts}
-    keys = {TERMINAL_ID: VerifyKey.load(day.out / "data" / "terminal.pub.pem")}
+    keys = {day.booth.terminal_id: VerifyKey.load(day.out / "data" / "terminal.pub.pem")}
     shutil.rmtree(package)
     write_package(package, day.election, registers, keys, other)
     _refused(day, "another commission key")

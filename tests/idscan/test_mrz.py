@@ -75,7 +75,9 @@ FREE = {
     "ICAO TD3": _columns(1, 0, 8) | _columns(1, 28, 41),
     # The number's first 9, its overflow "734"; after its check digit and the filler that
     # ends it, the rest of the optional data.
-    "ICAO TD1 long number": _columns(0, 5, 13) | _columns(0, 15, 17) | _columns(0, 20, 29)
+    "ICAO TD1 long number": _columns(0, 5, 13)
+    | _columns(0, 15, 17)
+    | _columns(0, 20, 29)
     | _columns(1, 18, 28),
     "ICAO TD2 long number": _columns(1, 0, 8) | _columns(1, 28, 30) | _columns(1, 33, 34),
 }
@@ -153,11 +155,20 @@ def test_the_example_message_of_the_issue() -> None:
             ],
         ),
         (corrupt(s.ICAO_TD1, 1, 7, "Q"), ["TD1 line 2: sex is 'Q', expected M, F, X or '<'"]),
-        (corrupt(s.ICAO_TD2, 0, 0, "P"), ["TD2 line 1: document code 'P<' is not an ID code (A, C or I)"]),
-        (corrupt(s.ICAO_TD3, 0, 0, "V"), ["TD3 line 1: document code 'V<' is not a passport code (P)"]),
+        (
+            corrupt(s.ICAO_TD2, 0, 0, "P"),
+            ["TD2 line 1: document code 'P<' is not an ID code (A, C or I)"],
+        ),
+        (
+            corrupt(s.ICAO_TD3, 0, 0, "V"),
+            ["TD3 line 1: document code 'V<' is not a passport code (P)"],
+        ),
         (corrupt(s.ICAO_TD3, 0, 3, "<"), ["TD3 line 1: issuing state 'U<O' is not a country code"]),
         (corrupt(s.ICAO_TD3, 1, 11, "1"), ["TD3 line 2: nationality 'U1O' is not a country code"]),
-        (corrupt(s.ICAO_TD1, 2, 3, "1"), ["TD1 line 3: the name holds digits (letters A-Z and '<' only)"]),
+        (
+            corrupt(s.ICAO_TD1, 2, 3, "1"),
+            ["TD1 line 3: the name holds digits (letters A-Z and '<' only)"],
+        ),
         (
             (s.ICAO_TD1[0], s.ICAO_TD1[1], "<<ANNA" + "<" * 24),
             ["TD1 line 3: the name has no surname (primary identifier)"],

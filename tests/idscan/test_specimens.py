@@ -91,49 +91,61 @@ def test_writers_make_the_icao_specimens() -> None:
 
 
 def test_writers_make_our_specimens() -> None:
-    assert s.KAZ_TD1 == make_td1(
-        issuing_state="KAZ",
-        document_number="012345678",
-        birth_date=dt.date(1990, 3, 15),
-        sex=Sex.FEMALE,
-        expiry=dt.date(2031, 4, 11),
-        nationality="KAZ",
-        surname="ZHANUZAKOVA",
-        given_names="AIGERIM",
-        optional_data=s.KAZ_IIN_F,
+    assert (
+        make_td1(
+            issuing_state="KAZ",
+            document_number="012345678",
+            birth_date=dt.date(1990, 3, 15),
+            sex=Sex.FEMALE,
+            expiry=dt.date(2031, 4, 11),
+            nationality="KAZ",
+            surname="ZHANUZAKOVA",
+            given_names="AIGERIM",
+            optional_data=s.KAZ_IIN_F,
+        )
+        == s.KAZ_TD1
     )
-    assert s.KAZ_TD3 == make_td3(
-        issuing_state="KAZ",
-        document_number="N12345678",
-        birth_date=dt.date(1972, 11, 30),
-        sex=Sex.MALE,
-        expiry=dt.date(2029, 9, 1),
-        nationality="KAZ",
-        surname="ABENOV",
-        given_names="ERLAN",
-        personal_number=s.KAZ_IIN_M,
+    assert (
+        make_td3(
+            issuing_state="KAZ",
+            document_number="N12345678",
+            birth_date=dt.date(1972, 11, 30),
+            sex=Sex.MALE,
+            expiry=dt.date(2029, 9, 1),
+            nationality="KAZ",
+            surname="ABENOV",
+            given_names="ERLAN",
+            personal_number=s.KAZ_IIN_M,
+        )
+        == s.KAZ_TD3
     )
-    assert s.KGZ_TD1 == make_td1(
-        issuing_state="KGZ",
-        document_number="ID0123456",
-        birth_date=dt.date(1985, 7, 22),
-        sex=Sex.FEMALE,
-        expiry=dt.date(2027, 12, 31),
-        nationality="KGZ",
-        surname="ASANOVA",
-        given_names="AIGUL",
-        optional_data=s.KGZ_PIN_F,
+    assert (
+        make_td1(
+            issuing_state="KGZ",
+            document_number="ID0123456",
+            birth_date=dt.date(1985, 7, 22),
+            sex=Sex.FEMALE,
+            expiry=dt.date(2027, 12, 31),
+            nationality="KGZ",
+            surname="ASANOVA",
+            given_names="AIGUL",
+            optional_data=s.KGZ_PIN_F,
+        )
+        == s.KGZ_TD1
     )
-    assert s.KGZ_TD3 == make_td3(
-        issuing_state="KGZ",
-        document_number="PE1234567",
-        birth_date=dt.date(2001, 1, 9),
-        sex=Sex.MALE,
-        expiry=dt.date(2030, 2, 28),
-        nationality="KGZ",
-        surname="TOKTOGULOV",
-        given_names="NURLAN",
-        personal_number=s.KGZ_PIN_M,
+    assert (
+        make_td3(
+            issuing_state="KGZ",
+            document_number="PE1234567",
+            birth_date=dt.date(2001, 1, 9),
+            sex=Sex.MALE,
+            expiry=dt.date(2030, 2, 28),
+            nationality="KGZ",
+            surname="TOKTOGULOV",
+            given_names="NURLAN",
+            personal_number=s.KGZ_PIN_M,
+        )
+        == s.KGZ_TD3
     )
 
 

@@ -22,6 +22,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return build_world(tmp_path_factory.mktemp("reliability"), WORLD_VOTERS)
 
 
+@pytest.fixture(scope="module")
+def module_scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A scratch directory shared by the tests of one module, on tmpfs when there is one."""
+    if SHM.is_dir():
+        path = Path(tempfile.mkdtemp(prefix="tamga-", dir=SHM))
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("scratch")
+
+
 @pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[Path]:
     """A scratch directory, on tmpfs when there is one."""

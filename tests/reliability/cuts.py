@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.faulty_storage import FaultyStorage, Image, Operation, PowerCut
+from sim.faulty_storage import Fault, FaultyStorage, Image, Operation, PowerCut
 from terminal.app.polls import InconsistentStores, PollsState, Recovery, polls_state
+from terminal.hal.storage import StorageError
 from terminal.idscan.marks import MarksError
 from terminal.tally import ballot_box
 from terminal.tally.bundle import verify_bundle
@@ -281,3 +282,43 @@ def _second_cuts(
                 label = f"cut again after restart operation {second}: {image.label}"
                 found.append((label, image.files))
     return found
+
+
+@dataclass
+class FaultDay:
+    """A day stopped by a storage error, and where it stopped."""
+
+    storage: FaultyStorage
+    people: People
+    state: PollsState
+    error: StorageError
+    casting: bool  # the error came out of Polls.cast: the voter was never told "cast"
+    stored: bool  # ... though the ballot was already durably in the box
+
+
+def run_until_fault(world: World, root: Path, voters: int, seed: int, fault: Fault) -> FaultDay:
+    attempts, selections = plan(voters, seed)
+    people = People(attempts, selections)
+    storage = FaultyStorage(faults=[fault])
+    terminal = Terminal(world, storage, root / "data", root / "export")
+    try:
+        terminal.start()
+        terminal.proceed(people)
+    except StorageError as exc:
+        assert storage.operations[-1].number == fault.at, "the error was not the first one"
+        log = terminal.polls.log if terminal.polls is not None else None
+        state = polls_state(log) if log is not None else PollsState.BLANK
+        casting = terminal.casting
+        slip = [
+            op.number
+            for op in storage.operations
+            if op.name == EVENTS and b'"printout":"slip"' in op.data and b"print_started" in op.data
+        ]
+        stored = casting and any(
+            op.name == ballot_box.FILE_NAME
+            and op.kind == "sync"
+            and slip[-1] < op.number < fault.at
+            for op in storage.operations
+        )
+        return FaultDay(storage, people, state, exc, casting, stored)
+    raise AssertionError(f"the day went on past a failed {storage.operations[fault.at - 1]}")

@@ -253,6 +253,8 @@ class Terminal:
         self.clock = StepClock()
         self.polls: Polls | None = None
         self.recovery = Recovery.NOTHING
+        self.installed = False  # start-up found a blank log and installed the package
+        self.casting = False  # inside Polls.cast
 
     @property
     def state(self) -> PollsState | None:
@@ -265,6 +267,7 @@ class Terminal:
         polls = Polls(self.world.identity, self.data, self.storage, log, self.printer, render)
         self.polls = polls
         if polls.state is PollsState.BLANK:
+            self.installed = True
             if polls.install(self.world.package_dir) is not None:
                 raise Stop("printer problem at install")
         else:
@@ -341,8 +344,10 @@ class Terminal:
             assert position is not None
             polls.issue(position, reissue=True)
         selections = people.selections[voter]
+        self.casting = True
         if polls.cast(selections, {"selections": selections}) is not None:
             raise Stop("printer problem at cast")
+        self.casting = False
         people.acknowledged[voter] = selections
         people.current = None
 

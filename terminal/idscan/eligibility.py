@@ -1,0 +1,83 @@
+"""Who may have a ballot: the decision on one scanned document, by the election's rules.
+
+Each refusal has its own reason code (logged, never with the voter's identity) and its own
+screen. The checks run from the document to the register to the marks, so that the
+poll worker is told the first thing that is wrong:
+
+  1. the scan is a valid document with a national number (IIN or PIN);
+  2. the document is of a country the election accepts;
+  3. the number is on this precinct's register;
+  4. the document agrees with the register: the birth date, and for an ID card its
+     number (the register records the ID card; a passport is checked by number and date);
+  5. the document has not expired (unless the election accepts expired documents);
+  6. the voter is of age on election day;
+  7. the voter has not received a ballot (or may be given one again after a ballot that
+     was proven not cast).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from terminal.ballot.election import Identification
+from terminal.idscan.register import Register, Voter
+from terminal.idscan.scans import Document, Kind
+
+
+class Decision(Enum):
+    ELIGIBLE = "eligible"
+    INVALID_DOCUMENT = "invalid_document"
+    DOCUMENT_NOT_ACCEPTED = "document_not_accepted"
+    NOT_ON_REGISTER = "not_on_register"
+    DOCUMENT_MISMATCH = "document_mismatch"
+    DOCUMENT_EXPIRED = "document_expired"
+    UNDER_AGE = "under_age"
+    ALREADY_VOTED = "already_voted"
+    REISSUE_POSSIBLE = "reissue_possible"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    position: int | None = None  # in the register
+    voter: Voter | None = None
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def decide(
+    document: Document,
+    register: Register,
+    rules: Identification,
+    election_day: dt.date,
+    marked: Callable[[int], bool],
+    may_reissue: bool,
+) -> Outcome:
+    """The decision on one document; see the module docstring for the order of checks."""
+    if not document.valid or document.number is None:
+        return Outcome(Decision.INVALID_DOCUMENT)
+    if document.country not in rules.countries:
+        return Outcome(Decision.DOCUMENT_NOT_ACCEPTED)
+    position = register.find(document.number)
+    if position is None:
+        return Outcome(Decision.NOT_ON_REGISTER)
+    voter = register.voters[position]
+    found = Outcome(Decision.ELIGIBLE, position, voter)
+    if document.birth_date is not None and document.birth_date != voter.birth_date:
+        return Outcome(Decision.DOCUMENT_MISMATCH, position, voter)
+    if document.kind is Kind.TD1 and document.document_number != voter.document:
+        return Outcome(Decision.DOCUMENT_MISMATCH, position, voter)
+    expired = document.expiry is not None and document.expiry < election_day
+    if expired and not rules.accept_expired_documents:
+        return Outcome(Decision.DOCUMENT_EXPIRED, position, voter)
+    if age_on(voter.birth_date, election_day) < rules.minimum_age:
+        return Outcome(Decision.UNDER_AGE, position, voter)
+    if marked(position):
+        decision = Decision.REISSUE_POSSIBLE if may_reissue else Decision.ALREADY_VOTED
+        return Outcome(decision, position, voter)
+    return found

@@ -1,0 +1,218 @@
+"""Every store of the card cut short after every byte and every byte flipped (files of
+64 KiB and more: a seeded sample), then a restart: each case must end exactly as
+tests/reliability/damage.py expects from the file's layout, and never in a silent change
+of the counts. The default run takes a seeded sample of each file; `make torture` all.
+
+What is accepted without a report, and why:
+- a log cut inside a record (TORN) or at a record boundary (SHORTER) where a power cut could
+  leave it beside the box and marks as they are; the stores are then checked as after a cut;
+- the last record altered in a value nothing checks (HEAD_ALTERED): no later record hashes
+  it yet; counts cannot change that way (kinds and field names are checked);
+- a 0 -> 1 flip of a voter's mark (MARK_AS_CUT): it reads exactly like a power cut between
+  setting a mark and logging the ballot; it costs one void ballot and a re-issue credit;
+- a damaged empty slot (DAMAGED_SLOT): set aside and logged, never counted;
+- the box cut at a slot boundary after its last ballot (FEWER_SLOTS);
+- signed artifacts (UNREAD) are not read at start-up: the export carries the damage and the
+  host tools' verification names the file (export rewrites only the export checkpoint).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from terminal.tally import bundle as bundle_format
+from terminal.tally.bundle import BundleError, verify_bundle
+from terminal.tally.event_log import FILE_NAME as EVENTS
+from tests.reliability.cards import card_after_export, card_while_open
+from tests.reliability.damage import (
+    BOX,
+    MARKS,
+    NAMES,
+    SLOT,
+    Card,
+    Case,
+    Outcome,
+    Seen,
+    cases,
+    expect,
+    observe,
+)
+from tests.reliability.polling import World
+
+SIGNED = (
+    "checkpoint-open.txt",
+    "checkpoint-open.txt.sig",
+    "checkpoint-close.txt",
+    "checkpoint-close.txt.sig",
+    "checkpoint-export.txt",
+    "checkpoint-export.txt.sig",
+    "protocol.json",
+    "protocol.json.sig",
+    "ballots.commitment.json",
+    "ballots.commitment.json.sig",
+)
+SAMPLES = {EVENTS: 600, BOX: 300, MARKS: 0}  # offsets per file in the default run; 0: all
+SIGNED_SAMPLE = 12
+
+
+@pytest.fixture(scope="module")
+def open_card(world: World, module_scratch: Path) -> Card:
+    return card_while_open(world, module_scratch / "open")
+
+
+@pytest.fixture(scope="module")
+def end_card(world: World, module_scratch: Path) -> Card:
+    return card_after_export(world, module_scratch / "end")
+
+
+def box_offsets(card: Card) -> set[int]:
+    """Offsets that matter in the box: slot boundaries, and the edges of each filled slot's
+    header, record and padding."""
+    data = card.files[BOX]
+    keep = {s * SLOT for s in range(len(data) // SLOT)}
+    for slot in range(len(data) // SLOT):
+        if any(data[slot * SLOT : (slot + 1) * SLOT]):
+            base = slot * SLOT
+            keep |= {base + i for i in (0, 3, 4, 5, 6, 7, 100, 1200, 1300, 4095)}
+    return keep
+
+
+def check(world: World, root: Path, card: Card, case: Case) -> Outcome:
+    """Restart on the damaged card; the outcome must be the expected one, with its report."""
+    expected = expect(card, case)
+    seen = observe(world, root, card, case)
+    assert seen.outcome is expected, f"{case}: expected {expected.name}, got {seen}"
+    if expected in NAMES:
+        assert NAMES[expected] in seen.message, f"{case}: the report does not name the file"
+        if expected is Outcome.LOG_ERROR:
+            assert "byte " in seen.message and "line " in seen.message, seen.message
+        if expected is Outcome.MARKS_ERROR and case.how == "flip":
+            assert f"byte {case.at}" in seen.message, seen.message
+        return expected
+    _check_counts(card, case, seen)
+    return expected
+
+
+def _check_counts(card: Card, case: Case, seen: Seen) -> None:
+    """A restart that goes on must hold the same ballots, agreeing with its log."""
+    terminal = seen.terminal
+    assert terminal is not None and terminal.polls is not None
+    polls = terminal.polls
+    assert polls.box is not None and polls.marks is not None
+    filled = sum(
+        1
+        for s in range(len(card.files[BOX]) // SLOT)
+        if any(card.files[BOX][s * SLOT : (s + 1) * SLOT])
+    )
+    assert polls.box.count == filled == polls.count_events("ballot_cast"), case
+    assert polls.marks.count == polls.count_events("ballot_issued", reissue=False), case
+    issued = polls.count_events("ballot_issued")
+    assert issued == polls.count_events("ballot_cast") + polls.count_events("ballot_void")
+    if seen.outcome is Outcome.DAMAGED_SLOT:
+        assert polls.box.damaged == {case.at // SLOT}
+        assert polls.log.of_kind("ballot_box_checked")[-1].data == {
+            "filled": filled,
+            "damaged": 1,
+        }
+    if seen.outcome is Outcome.TORN:
+        kept = case.apply(card.files)[EVENTS]
+        torn = len(kept) - (kept.rfind(b"\n") + 1)
+        assert polls.log.of_kind("log_tail_truncated")[-1].data == {"bytes": torn}
+
+
+def log_offsets(card: Card) -> set[int]:
+    """Offsets that matter in the log: every record boundary, and every byte of the last
+    record (the one no later record hashes)."""
+    bounds = card.bounds()
+    return set(bounds[:-1]) | set(range(bounds[-2], bounds[-1]))
+
+
+def run(world: World, root: Path, card: Card, name: str, sample: int, seed: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    offsets: dict[str, Callable[[Card], set[int]]] = {BOX: box_offsets, EVENTS: log_offsets}
+    extra = offsets[name](card) if name in offsets else set()
+    chosen = cases(card, name, seed, sample)
+    chosen += [c for at in sorted(extra) for c in (Case(name, "cut", at), Case(name, "flip", at))]
+    for case in chosen:
+        outcome = check(world, root, card, case)
+        found[outcome.name] = found.get(outcome.name, 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("name", [EVENTS, MARKS, BOX])
+def test_damaged_stores_of_an_open_terminal_are_truncated_or_reported(
+    world: World, module_scratch: Path, open_card: Card, name: str
+) -> None:
+    found = run(world, module_scratch / "runs", open_card, name, SAMPLES[name], seed=7)
+    print(f"\n{name}: {found}")
+    if name == EVENTS:
+        assert {"TORN", "SHORTER", "LOG_ERROR", "INCONSISTENT", "HEAD_ALTERED"} <= set(found)
+    if name == BOX:
+        assert {"SEAL_ERROR", "INCONSISTENT", "DAMAGED_SLOT"} <= set(found)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [EVENTS, MARKS, BOX])
+def test_every_byte_of_the_stores_of_an_open_terminal(
+    world: World, module_scratch: Path, open_card: Card, name: str
+) -> None:
+    found = run(world, module_scratch / "runs", open_card, name, 4096 if name == BOX else 0, 8)
+    print(f"\n{name}: {found}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [EVENTS, MARKS, BOX])
+def test_every_byte_of_the_stores_of_a_counted_terminal(
+    world: World, module_scratch: Path, end_card: Card, name: str
+) -> None:
+    found = run(world, module_scratch / "runs", end_card, name, 4096 if name == BOX else 0, 9)
+    print(f"\n{name}: {found}")
+
+
+def bundle_name(name: str) -> str:
+    stem = name.removesuffix(".sig")
+    if stem.startswith("checkpoint-"):
+        return bundle_format.checkpoint_name(stem.removeprefix("checkpoint-").removesuffix(".txt"))
+    return stem
+
+
+def check_signed(world: World, root: Path, card: Card, case: Case) -> None:
+    """A damaged signed artifact: the terminal restarts (it does not read it), and the export
+    carries it to the host tools, whose verification names it; the export checkpoint is
+    signed again at every export, which repairs it."""
+    check(world, root, card, case)
+    seen = observe(world, root, card, case)
+    assert seen.terminal is not None and seen.terminal.polls is not None
+    target = root / "export"
+    seen.terminal.polls.export(target)
+    if case.name.startswith("checkpoint-export"):
+        verify_bundle(target, world.package, world.private_key)
+        return
+    with pytest.raises(BundleError) as caught:
+        verify_bundle(target, world.package, world.private_key)
+    assert f"{target}/{bundle_name(case.name)}:" in str(caught.value), (case, caught.value)
+
+
+@pytest.mark.parametrize("name", SIGNED)
+def test_damaged_signed_artifacts_are_caught_when_verified(
+    world: World, module_scratch: Path, end_card: Card, name: str
+) -> None:
+    size = len(end_card.files[name])
+    offsets = [*sorted(random.Random(name).sample(range(size), SIGNED_SAMPLE)), 0, size - 1]
+    for at in offsets:
+        for case in (Case(name, "cut", at), Case(name, "flip", at)):
+            check_signed(world, module_scratch / "signed" / name / str(at), end_card, case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SIGNED)
+def test_every_byte_of_the_signed_artifacts(
+    world: World, module_scratch: Path, end_card: Card, name: str
+) -> None:
+    for at in range(len(end_card.files[name])):
+        for case in (Case(name, "cut", at), Case(name, "flip", at), Case(name, "flip", at, 0xFF)):
+            check_signed(world, module_scratch / "signed" / name / str(at), end_card, case)
