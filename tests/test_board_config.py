@@ -72,7 +72,7 @@ def test_the_simulator_board_loads() -> None:
     assert board.touch.path == Path("dev/touch.sock")
     assert board.touch.calibration == TouchCalibration()
     assert board.scanner.driver is ScannerDriver.SERIAL
-    assert (board.scanner.path, board.scanner.suffix) == (Path("dev/scanner"), Suffix.CR)
+    assert (board.scanner.path, board.scanner.suffix) == (Path("dev/scanner"), Suffix.LF)
     assert (board.scanner.baudrate, board.scanner.aim_prefix) == (9600, False)
     assert board.printer.driver is PrinterDriver.SERIAL
     assert (board.printer.path, board.printer.width_dots) == (Path("dev/printer"), 384)

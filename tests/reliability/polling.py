@@ -30,13 +30,15 @@ from terminal.app.identity import (
     load_identity,
     provision,
 )
-from terminal.app.polls import Decision, Polls, PollsState, Recovery
+from terminal.app.polls import Polls, PollsState, Recovery
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Mode, Role
 from terminal.ballot.package import Package, load_package
 from terminal.hal.interfaces import PrinterStatus
 from terminal.hal.storage import Storage
+from terminal.idscan.eligibility import Decision
 from terminal.idscan.register import Register
+from terminal.idscan.scans import classify
 from terminal.tally.ballot_box import BallotBox
 from terminal.tally.event_log import EventLog
 from terminal.tally.sealing import open_record
@@ -306,17 +308,24 @@ class Terminal:
                 people.exported = True
                 return
 
+    def identify(self, number: str) -> tuple[Decision, int | None]:
+        """The poll worker scans a voter's document (here: the bare PIN)."""
+        assert self.polls is not None
+        document = classify(number, today=self.world.election.date)
+        outcome = self.polls.identify(document)
+        return outcome.decision, outcome.position
+
     def attend(self, people: People, attempt: Attempt) -> None:
         polls = self.polls
         assert polls is not None
         if attempt.kind == "unknown":
-            decision, _, _ = polls.identify(self.world.unknown_number)
+            decision, _ = self.identify(self.world.unknown_number)
             if decision is not Decision.NOT_ON_REGISTER:
                 raise Stop(f"an unknown person was {decision}")
             return
         number = self.world.register.voters[attempt.voter].number
         if attempt.kind == "again":
-            decision, _, _ = polls.identify(number)
+            decision, _ = self.identify(number)
             if decision is Decision.REISSUE_POSSIBLE:
                 polls.refuse_reissue()  # the poll worker knows this voter's ballot was cast
             elif decision is not Decision.ALREADY_VOTED:
@@ -325,7 +334,7 @@ class Terminal:
         voter = attempt.voter
         if voter in people.cast:
             return
-        decision, position, _ = polls.identify(number)
+        decision, position = self.identify(number)
         if decision is Decision.ELIGIBLE:
             reissue = False
         elif decision is Decision.REISSUE_POSSIBLE and people.current == voter:
@@ -338,7 +347,7 @@ class Terminal:
         if attempt.cancel_first and voter not in people.cancelled:
             polls.cancel()
             people.cancelled.add(voter)
-            decision, position, _ = polls.identify(number)
+            decision, position = self.identify(number)
             if decision is not Decision.REISSUE_POSSIBLE:
                 raise Stop(f"voter {voter} was {decision} after a cancelled ballot")
             assert position is not None
