@@ -50,7 +50,12 @@ def _run(argv: list[str]) -> int:
     except NotProvisioned as exc:
         print(exc, file=sys.stderr)
         return 2
-    devices = open_devices(board)
+    try:
+        devices = open_devices(board)
+    except (BoardConfigError, OSError) as exc:
+        # No display to show it on, perhaps: the journal (stderr) is where it is read.
+        print(f"devices of {args.board}: {exc}", file=sys.stderr)
+        return 2
     language = board.terminal.language
 
     def stop(reason: str, exc: Exception, code: int) -> int:

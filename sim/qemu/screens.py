@@ -43,3 +43,25 @@ def matches(
     if previous is not None and difference(previous, expected) > 0.0:
         return distance < difference(captured, previous), distance
     return True, distance
+
+
+# Printouts are 1-bit: the guest's FreeType puts a few glyph-edge dots elsewhere (measured:
+# 31 of 102,144 dots on a slip, 0.03%); another voter's slip differs by a whole name, which is
+# thousands of dots.
+PRINTOUT_TOLERANCE = 0.002
+
+
+def same_printout(
+    printed: Image.Image, expected: Image.Image, tolerance: float = PRINTOUT_TOLERANCE
+) -> bool:
+    """The printout is the expected image within `tolerance` of its dots, followed only by
+    the blank paper fed for the cut."""
+    if printed.width != expected.width or printed.height < expected.height:
+        return False
+    top = np.asarray(printed.crop((0, 0, expected.width, expected.height)).convert("1"))
+    rest = np.asarray(
+        printed.crop((0, expected.height, printed.width, printed.height)).convert("1")
+    )
+    if rest.size and not rest.all():
+        return False  # ink below the slip: something else was printed on the same paper
+    return float((top != np.asarray(expected.convert("1"))).mean()) <= tolerance

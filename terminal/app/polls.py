@@ -29,8 +29,8 @@ from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
 from terminal.idscan.eligibility import Decision, Outcome, decide
 from terminal.idscan.marks import VoterMarks
-from terminal.idscan.scans import Document
 from terminal.idscan.register import Register
+from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records

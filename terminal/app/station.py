@@ -23,12 +23,13 @@ from terminal.app.screens import Button, Fonts, Screen, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.pin import mask
-from terminal.idscan.scans import classify
 from terminal.idscan.register import Voter
+from terminal.idscan.scans import classify
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
@@ -204,8 +205,15 @@ class Station:
     # --- the loop -----------------------------------------------------------------------
 
     def run(self) -> None:
-        """Serve scans and taps for ever (the process is stopped by its supervisor)."""
+        """Serve scans and taps for ever (the process is stopped by its supervisor).
+
+        Every turn of the loop tells systemd's watchdog the terminal is alive: a hung
+        terminal is restarted into the same state (the state lives in the event log).
+        """
+        watchdog = WatchdogPinger()
+        notify_ready()
         while True:
+            watchdog.tick()
             select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
             for scan in self.scanner.read():
                 self.on_scan(scan)
