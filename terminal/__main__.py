@@ -16,6 +16,7 @@ from terminal.app.station import Station, fatal_screen
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import BoardConfigError, load_board, open_devices
+from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.marks import MarksError
 from terminal.tally.event_log import EventLog, LogError
@@ -70,7 +71,7 @@ def _run(argv: list[str]) -> int:
         return code
 
     fonts = Fonts(str(board.fonts.regular), str(board.fonts.bold))
-    storage = DataDir(data)
+    storage = MirroredStorage(DataDir(data), board.storage.mirror)
     try:
         log = EventLog.open(storage, devices.clock)
     except LogError as exc:

@@ -555,7 +555,19 @@ class Station:
                 if polls.role is Role.VOTE
                 else w("Scan the voter's document.")
             )
-            return Screen(v.value, w("Polls open"), (prompt, status, *self.lines), test_mode=test)
+            problem = polls.storage.warning()
+            warning = (
+                (
+                    w("Warning: the mirror card is not being written ({problem}).").format(
+                        problem=problem
+                    ),
+                )
+                if problem is not None
+                else ()
+            )
+            return Screen(
+                v.value, w("Polls open"), (prompt, status, *self.lines, *warning), test_mode=test
+            )
         if v is View.COUPON:
             return Screen(
                 v.value,

@@ -43,6 +43,9 @@ class Storage(Protocol):
     def replace(self, name: str, data: bytes) -> None:
         """Atomically and durably replace the whole file."""
 
+    def warning(self) -> str | None:
+        """A problem the poll worker should see that does not stop the terminal (a mirror)."""
+
 
 class DataDir:
     """The real storage: files in a directory, created with mode 0600."""
@@ -113,6 +116,9 @@ class DataDir:
             write_private_file(self.root / name, data)
         except OSError as exc:
             raise StorageError(exc.errno, f"cannot write {name}: {exc.strerror}") from exc
+
+    def warning(self) -> str | None:
+        return None
 
     def close(self) -> None:
         for fd in self._fds.values():
