@@ -17,7 +17,9 @@ def _day(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    day = Day(args.voters, args.seed, out, args.choices, args.power_cuts, args.roles)
+    day = Day(
+        args.voters, args.seed, out, args.choices, args.power_cuts, args.roles, args.paper_rows
+    )
     try:
         timings = day.run()
     except DayFailed as exc:
@@ -59,7 +61,8 @@ def _day(args: argparse.Namespace) -> int:
     cast = sum(1 for o in day.outcomes if o.outcome == "cast")
     print(
         f"voters: {args.voters} eligible, {cast} cast with a printed slip; "
-        f"power cuts: {day.cuts_done}; printouts: {day.printouts.count}"
+        f"power cuts: {day.cuts_done}; paper reloads: {day.paper_reloads}; "
+        f"printouts: {day.printouts.count}"
     )
     print("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if totals != expected:
@@ -86,6 +89,12 @@ def main(argv: list[str]) -> int:
         choices=("combined", "split"),
         default="combined",
         help="one combined terminal, or an identification desk and a voting booth",
+    )
+    day.add_argument(
+        "--paper-rows",
+        type=int,
+        help="paper rolls of this many dot rows (8 a millimetre): the printers run out and "
+        "the poll worker reloads them",
     )
     args = parser.parse_args(argv)
     if args.voters < 1:

@@ -133,7 +133,7 @@ class SimTerminal:
     def start_devices(self, screens: Path) -> None:
         dev = self.root / "dev"
         dev.mkdir(parents=True, exist_ok=True)
-        self.printer = SimulatedPrinter(self.pages.put, width=384)
+        self.printer = SimulatedPrinter(self.pages.put, 384, self.day.paper_rows)
         self.scanner_master, scanner_slave = os.openpty()
         tty.setraw(scanner_slave)
         for name, target in (
@@ -181,6 +181,7 @@ class SimTerminal:
             return name in names or any(n.endswith("*") and name.startswith(n[:-1]) for n in names)
 
         deadline = time.monotonic() + timeout
+        reloads = 0
         while True:
             if self.process is not None and self.process.poll() is not None:
                 raise DayFailed(
@@ -189,15 +190,31 @@ class SimTerminal:
                 )
             try:
                 frame = self.panel.wait_for(
-                    lambda f: wanted(f.name) and self.panel.frame_count > after, timeout=0.5
+                    lambda f, newer=after: (
+                        (wanted(f.name) or f.name == "printer_problem")
+                        and self.panel.frame_count > newer
+                    ),
+                    timeout=0.5,
                 )
-                return frame.name
             except TimeoutError:
                 if time.monotonic() > deadline:
                     shown = self.panel.frame.name if self.panel.frame else "nothing"
                     raise DayFailed(
                         f"{self.terminal_id}: waited for {names}, the terminal shows {shown}"
                     ) from None
+                continue
+            if frame.name != "printer_problem" or wanted(frame.name):
+                return frame.name
+            reloads += 1
+            if reloads > 3:
+                raise DayFailed(f"{self.terminal_id}: a printout is longer than a paper roll")
+            after = self.reload_paper()
+
+    def reload_paper(self) -> int:
+        """The poll worker puts in a new roll and taps Retry; the frame count before it."""
+        self.printer.load_paper(self.day.paper_rows)
+        self.day.paper_reloads += 1
+        return self.tap("retry", cut=False)
 
     def scan(self, data: str, *expect: str) -> str:
         """Scan, and scan again if the terminal shows nothing new, as a poll worker would: a
@@ -231,12 +248,19 @@ class SimTerminal:
         self.panel.tap_target(target)
 
     def take_page(self, kind: str, timeout: float = SCREEN_TIMEOUT) -> tuple[str, Image.Image]:
-        """Wait for the next printout and file it as `NNNN-kind.png`."""
+        """Wait for the next whole printout and file it as `NNNN-kind.png`; a piece cut
+        short by a paper-out comes first, marked void, and is filed as such."""
+        while True:
+            page = self.next_page(timeout)
+            if page.complete:
+                return self.day.printouts.file(page.image, kind), page.image
+            self.day.printouts.file(page.image, "void")
+
+    def next_page(self, timeout: float = SCREEN_TIMEOUT) -> PrintedPage:
         try:
-            page = self.pages.get(timeout=timeout)
+            return self.pages.get(timeout=timeout)
         except queue.Empty:
-            raise DayFailed(f"{self.terminal_id}: no {kind} printout came out") from None
-        return self.day.printouts.file(page.image, kind), page.image
+            raise DayFailed(f"{self.terminal_id}: no printout came out") from None
 
     def drain_pages(self) -> list[Image.Image]:
         """What the printer finished while the terminal restarted; empty cuts are not
@@ -279,8 +303,11 @@ class Day:
         choices: Path | None,
         power_cuts: int,
         roles: str = "combined",
+        paper_rows: int | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self.paper_rows = paper_rows  # the length of a paper roll, in dot rows (None: endless)
+        self.paper_reloads = 0
         self.voters = voters
         self.out = out
         self.power_cuts = power_cuts
@@ -570,15 +597,18 @@ class Day:
         return render_slip(self.election, outcome.language, selections, Paper(384))
 
     def _expect_slip(self, outcome: VoterOutcome) -> None:
-        """The slip that came out must be exactly this voter's choices, pixel for pixel."""
-        try:
-            page = self.booth.pages.get(timeout=SCREEN_TIMEOUT)
-        except queue.Empty:
-            raise DayFailed(f"voter {outcome.voter}: ballot cast but no slip printed") from None
-        if not self.same_slip(page.image, self._expected_slip(outcome)):
-            name = self.printouts.file(page.image, "void")
-            raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
-        outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
+        """The slip that came out must be exactly this voter's choices, pixel for pixel
+        (after any piece cut short by a paper-out and marked void)."""
+        while True:
+            page = self.booth.next_page()
+            if not page.complete:
+                self.printouts.file(page.image, "void")
+                continue
+            if not _same(page.image, self._expected_slip(outcome)):
+                name = self.printouts.file(page.image, "void")
+                raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
+            outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
+            return
 
     def close_polls(self, terminal: SimTerminal) -> None:
         name = terminal.screen("idle", "shares", "counted")

@@ -78,10 +78,10 @@ class Guest:
         self.stats = GuestStats()
         config = load_board(board)
         self.width, self.height = config.display.width, config.display.height
-        # Relative to the terminal's working directory: the shared run directory.
-        self.export = config.storage.export
-        if self.export.is_absolute():
-            raise MachineError(f"{board}: the export path must be relative to the run directory")
+        # What the guest's scanner ends each scan with, as set in its board config.
+        self.suffix = config.scanner.suffix.separator
+        self.shares = {"run": run_dir}
+        self.export = self._export_share(config.storage.export)
         # Unix socket paths must stay under 108 bytes: a short directory of their own.
         self._sockets = Path(tempfile.mkdtemp(prefix="tamga-qemu-"))
         self.scanner = SocketChannel(self._sockets / "scanner.sock")
@@ -96,7 +96,7 @@ class Guest:
                 image=image,
                 initrd=initrd,
                 workdir=run_dir / "guest",
-                shares={"run": run_dir},
+                shares=self.shares,
                 # Port order is ttyUSB order: the board config's scanner, then its printer.
                 serial_sockets=(Path(self.scanner.port), Path(self.printer.port)),
                 width=self.width,
@@ -109,6 +109,21 @@ class Guest:
         self._saved: set[bytes] = set()
         self.shown: Image.Image | None = None  # the host frame the guest last matched
         self.booted_at: float | None = None
+
+    def _export_share(self, export: Path) -> Path:
+        """Where the guest's bundle lands on the host. A relative export path is in the run
+        directory; an absolute one must lie under /mnt/<name> (the USB stick's mount point),
+        which /init mounts from the 9p share <name>, a folder of the run directory."""
+        if not export.is_absolute():
+            return export
+        parts = export.parts
+        if len(parts) < 3 or parts[1] != "mnt":
+            raise MachineError(f"the guest can export under /mnt/<name>/ only, not to {export}")
+        tag = parts[2]
+        medium = self.run_dir / tag
+        medium.mkdir(parents=True, exist_ok=True)
+        self.shares[tag] = medium
+        return Path(tag, *parts[3:])
 
     def power_on(self, first: bool) -> None:
         (self.run_dir / "boot-args").write_text("--package package\n" if first else "\n")
@@ -126,7 +141,7 @@ class Guest:
         shutil.rmtree(self._sockets, ignore_errors=True)
 
     def scan(self, data: str) -> None:
-        self.scanner.write(data.encode() + b"\r")
+        self.scanner.write(data.encode() + self.suffix)
 
     def tap(self, x: int, y: int) -> None:
         self.machine.tap(x, y)

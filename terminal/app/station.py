@@ -661,7 +661,16 @@ class Station:
             return Screen(
                 v.value,
                 w("Printer problem"),
-                (*self.lines, w("Fix the printer, then tap Retry.")),
+                (
+                    *self.lines,
+                    w("Fix the printer, then tap Retry."),
+                    w("What was cut short is marked void and printed again in full."),
+                    *(
+                        (w("The voter's ballot is not cast yet: it is cast with its slip."),)
+                        if self.after_print is View.CAST
+                        else ()
+                    ),
+                ),
                 actions=(Button("retry", w("Retry"), primary=True),),
                 warning=True,
                 test_mode=test,

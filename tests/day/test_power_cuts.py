@@ -32,3 +32,20 @@ def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
     kinds = Counter(e["kind"] for e in events)
     assert kinds["terminal_started"] == 101
     assert kinds["ballot_cast"] == 300
+
+
+def test_paper_running_out_mid_slip_reprints_it_whole(tmp_path: Path) -> None:
+    """Rolls of 4,000 dot rows (50 cm) run out several times during the day: each cut-short
+    printout is marked void and printed again in full after the poll worker reloads paper;
+    every voter still has exactly one slip and the tally is theirs."""
+    run = run_day(tmp_path / "paper", 24, 5, 24, "--paper-rows", "4000")
+    assert "paper reloads: 0" not in run.stdout
+    names = sorted(p.name for p in (run.out / "printouts").iterdir())
+    assert any(name.endswith("-void.png") for name in names)
+    lines = [json.loads(line) for line in (run.out / "voters.jsonl").read_text().splitlines()]
+    assert all(line["outcome"] == "cast" and line["slip"] for line in lines)
+    tally = json.loads((run.out / "tally.json").read_text())["contests"]["president"]
+    expected = Counter(c["president"][0] for c in run.choices)
+    assert tally == {choice: expected.get(choice, 0) for choice in tally}
+    events = [json.loads(e) for e in (run.bundle / "events.jsonl").read_text().splitlines()]
+    assert any(e["kind"] == "print_interrupted" for e in events)
