@@ -8,6 +8,7 @@ that the targets themselves work.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,10 @@ from pathlib import Path
 from terminal.ballot.election import Election
 from terminal.hal import escpos
 from terminal.hal.board import BoardConfigError, parse_board_config
+from terminal.hal.evdev_touch import TouchDecoder, TouchMapping, TouchProtocol
 from terminal.hal.panel_protocol import decode_touch
+from terminal.idscan.ballot_codes import check_code
+from terminal.idscan.scans import classify
 from terminal.jsonfmt import FormatError
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.event_log import Checkpoint, LogError, parse_log
@@ -96,7 +100,32 @@ def cards(data: bytes) -> None:
         collector.add(line)
 
 
+def document(data: bytes) -> None:
+    # classify never raises: any exception is a finding.
+    classify(data.decode("utf-8", "replace"), "", today=dt.date(2026, 11, 22))
+
+
+def ballot_code(data: bytes) -> None:
+    check_code(data.decode("utf-8", "replace"), "E", "P", bytes(32), 29_000_000, 30)
+
+
+MAPPING = TouchMapping((0, 4095), (0, 4095), False, False, False, 800, 480, 0)
+
+
+def touch_stream(data: bytes) -> None:
+    """Raw evdev events (type, code, value) through both touch decoders."""
+    for protocol in TouchProtocol:
+        decoder = TouchDecoder(protocol, MAPPING)
+        for i in range(0, len(data) - 3, 4):
+            kind, code = data[i] % 4, data[i + 1] % 64
+            value = int.from_bytes(data[i + 2 : i + 4], "little", signed=True)
+            decoder.feed(kind, code, value)
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
+    "document": document,
+    "ballot_code": ballot_code,
+    "touch_stream": touch_stream,
     "election": election,
     "protocol": protocol,
     "protocol_qr": protocol_qr,

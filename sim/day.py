@@ -604,7 +604,7 @@ class Day:
             if not page.complete:
                 self.printouts.file(page.image, "void")
                 continue
-            if not _same(page.image, self._expected_slip(outcome)):
+            if not self.same_slip(page.image, self._expected_slip(outcome)):
                 name = self.printouts.file(page.image, "void")
                 raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
             outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
