@@ -81,3 +81,32 @@ def test_a_torn_append_garbles_synced_records_and_the_terminal_stops(
         with pytest.raises(LogError, match=rf"{EVENTS} line \d+ \(byte \d+\)"):
             EventLog.open(storage, StepClock())
         assert storage.files_now() == image.files  # nothing truncated, nothing written
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        pytest.param(bytes(300), id="zeroed page"),
+        pytest.param(b"\xff" * 300, id="erased flash"),
+        pytest.param(b'{"clock":"manual","data":{' + bytes(40), id="record then zeros"),
+        pytest.param(b"\x0b", id="last newline flipped"),
+    ],
+)
+def test_a_tail_that_no_torn_append_leaves_is_reported_not_truncated(tail: bytes) -> None:
+    storage = FaultyStorage()
+    log = EventLog.open(storage, StepClock())
+    log.append("polls_opened")
+    log.append("polls_closed")
+    synced = storage.read(EVENTS)
+    damaged = synced[:-1] + tail if tail == b"\x0b" else synced + tail
+    with pytest.raises(LogError, match=rf"{EVENTS} line \d+ \(byte \d+\)"):
+        EventLog.open(FaultyStorage({EVENTS: damaged}), StepClock())
+
+
+def test_a_record_cut_short_is_truncated_and_logged() -> None:
+    storage = FaultyStorage()
+    log = EventLog.open(storage, StepClock())
+    log.append("polls_opened")
+    cut = storage.read(EVENTS) + b'{"clock":"manual","data":{},"kind":"polls_cl'
+    reopened = EventLog.open(FaultyStorage({EVENTS: cut}), StepClock())
+    assert [e.kind for e in reopened.events] == ["polls_opened", "log_tail_truncated"]
