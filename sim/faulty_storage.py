@@ -221,6 +221,11 @@ class FaultyStorage:
         file.current = bytearray(data)
         file.sync()
 
+    def warning(self) -> str | None:
+        """One card, no mirror: nothing to warn the poll worker about."""
+        self._alive()
+        return None
+
     # --- what is left on the card ----------------------------------------------------------
 
     def files_now(self) -> dict[str, bytes]:

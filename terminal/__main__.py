@@ -20,6 +20,7 @@ from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.marks import MarksError
 from terminal.tally.event_log import EventLog, LogError
+from terminal.tally.sealing import SealError
 
 
 def _provision(argv: list[str]) -> int:
@@ -74,9 +75,11 @@ def _run(argv: list[str]) -> int:
     storage = MirroredStorage(DataDir(data), board.storage.mirror)
     try:
         log = EventLog.open(storage, devices.clock)
+        log.append("terminal_started", software=software_hash())
     except LogError as exc:
         return stop("stores_inconsistent", exc, 3)
-    log.append("terminal_started", software=software_hash())
+    except StorageError as exc:
+        return stop("storage_failed", exc, 3)
     station: Station
     polls = Polls(
         identity,
@@ -100,8 +103,10 @@ def _run(argv: list[str]) -> int:
         station.start(args.package)
     except (PackageError, PermissionError) as exc:
         return stop("package_refused", exc, 2)
-    except (InconsistentStores, MarksError, LogError) as exc:
+    except (InconsistentStores, MarksError, LogError, SealError) as exc:
         return stop("stores_inconsistent", exc, 3)
+    except StorageError as exc:
+        return stop("storage_failed", exc, 3)
     try:
         station.run()
     except StorageError as exc:

@@ -26,12 +26,15 @@ from terminal.ballot.election import Election, Mode, Precinct, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_package
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
+from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
 from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
 from terminal.idscan.eligibility import Decision, Outcome, decide
+from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
+from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
@@ -239,6 +242,13 @@ class Polls:
             raise PermissionError("the package registers another key for this terminal id")
         precinct = package.election.precinct(entry.precinct)
         assert precinct is not None
+        # A blank log beside stores that hold something is a lost or replaced log, not a
+        # new terminal: installing over them would take over their marks and ballots.
+        for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
+            if self.storage.exists(name) and any(self.storage.read(name)):
+                raise InconsistentStores(
+                    f"{name} holds data, but the log records no installation"
+                )
         # Check the keys and the register open before anything is written.
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
@@ -275,7 +285,8 @@ class Polls:
             self.log.append("ballot_cast", recovered=True)
         elif self.box.count != cast_logged:
             raise InconsistentStores(
-                f"the ballot box holds {self.box.count} ballots, the log records {cast_logged}"
+                f"the ballot box holds {self.box.count} ballots and {len(self.box.damaged)} "
+                f"damaged slots, the log records {cast_logged} ballots cast"
             )
         issue, void = self._issue_kind, self._void_kind
         first = self.count_events(issue, reissue=False)
@@ -305,6 +316,13 @@ class Polls:
         if self.open_print() is not None:
             self._void_open_print()
             result = result if result is not Recovery.NOTHING else Recovery.PRINT_INTERRUPTED
+        if self.state is PollsState.CLOSED and not self._after_last(
+            "polls_closed",
+            lambda e: e.kind == "checkpoint_signed" and e.data["reason"] == "close",
+        ):
+            # A cut between polls_closed and its checkpoint: sign it now. It pins a longer
+            # log, which holds the close and nothing cast after it.
+            self._checkpoint("close")
         return result
 
     # --- printing -------------------------------------------------------------------------

@@ -54,7 +54,7 @@ REPORTS = {
 }
 # A blank log beside a box with ballots: BallotBox.create refuses the box (SealError). With
 # the install() check proposed for polls.py it is refused earlier, as InconsistentStores.
-REINSTALL_OVER_BALLOTS = Outcome.SEAL_ERROR
+REINSTALL_OVER_BALLOTS = Outcome.INCONSISTENT
 # What each report must name, so that the commission knows where to look.
 NAMES = {
     Outcome.LOG_ERROR: EVENTS,

@@ -223,22 +223,6 @@ class People:
         )
 
 
-# Work-arounds for bugs found here and reported with a proposed fix to polls.py; each acts
-# only while the bug is there, and its own test (xfail, strict) says when it can go.
-SHIMS = True
-
-
-def close_checkpoint_shim(polls: Polls) -> None:
-    """polls_closed is logged before the close checkpoint is signed; a cut in between leaves
-    a closed terminal with no close checkpoint, and count_and_sign and export then fail
-    for ever. The proposed recover() signs it again; this does the same until it does."""
-    if polls.state is not PollsState.CLOSED:
-        return
-    signed = [e for e in polls.log.of_kind("polls_closed", "checkpoint_signed")]
-    if signed[-1].kind == "polls_closed" or signed[-1].data["reason"] != "close":
-        polls._checkpoint("close")
-
-
 class Stop(Exception):
     """The day cannot go on as planned: the terminal did something people would not accept."""
 
@@ -275,8 +259,6 @@ class Terminal:
         else:
             polls.load()
             self.recovery = polls.recover()
-            if SHIMS:
-                close_checkpoint_shim(polls)
             if polls.reprint_pending() is not None:
                 raise Stop("printer problem at reprint")
 

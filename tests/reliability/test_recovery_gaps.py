@@ -1,6 +1,6 @@
-"""Gaps in recovery found by the power-cut and damage sweeps, each with the fix proposed for
-terminal/app/polls.py. They are strict xfails: when the fix lands they pass, pytest reports
-XPASS as a failure, and the xfail mark (and the shim in polling.py) can go."""
+"""Gaps in recovery found by the power-cut and damage sweeps, now fixed in
+terminal/app/polls.py: a cut between closing and the close checkpoint, and a lost log beside
+stores that hold data."""
 
 from __future__ import annotations
 
@@ -11,21 +11,14 @@ import pytest
 from sim.faulty_storage import FaultyStorage
 from terminal.app.polls import InconsistentStores
 from terminal.tally.event_log import FILE_NAME as EVENTS
-from tests.reliability import polling
 from tests.reliability.cuts import check_finished, count_operations, run_until_cut
 from tests.reliability.polling import Terminal, World
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close_polls logs polls_closed before it signs the close checkpoint, and recover() "
-    "does not sign it again: count_and_sign and export then fail for ever",
-)
 @pytest.mark.parametrize("after", ["polls_closed written", "polls_closed synced", "half signed"])
 def test_a_cut_between_closing_and_the_close_checkpoint_is_recovered(
     world: World, scratch: Path, monkeypatch: pytest.MonkeyPatch, after: str
 ) -> None:
-    monkeypatch.setattr(polling, "SHIMS", False)
     operations = count_operations(world, scratch / "uncut", 3, 41)
     closed = next(
         op.number for op in operations if op.name == EVENTS and b"polls_closed" in op.data
@@ -43,11 +36,6 @@ def test_a_cut_between_closing_and_the_close_checkpoint_is_recovered(
     check_finished(terminal, people, world, 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="install() takes over an existing marks file: a log lost after voters were marked "
-    "makes a blank terminal whose marked voters are refused as having voted",
-)
 def test_a_blank_log_beside_marked_voters_stops_the_terminal(world: World, scratch: Path) -> None:
     operations = count_operations(world, scratch / "uncut", 3, 42)
     marked = next(op.number for op in operations if op.name == "marks.bin" and op.kind == "sync")
