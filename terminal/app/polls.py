@@ -246,9 +246,7 @@ class Polls:
         # new terminal: installing over them would take over their marks and ballots.
         for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
             if self.storage.exists(name) and any(self.storage.read(name)):
-                raise InconsistentStores(
-                    f"{name} holds data, but the log records no installation"
-                )
+                raise InconsistentStores(f"{name} holds data, but the log records no installation")
         # Check the keys and the register open before anything is written.
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
