@@ -150,12 +150,14 @@ def _check_mode(path: Path, bundle: VerifiedBundle, package: Package) -> None:
             )
 
 
-def _verify_one(path: Path, package: Package, keys: Mapping[str, bytes] | None) -> VerifiedBundle:
+def _verify_one(
+    path: Path, package: Package, keys: Mapping[str, bytes] | None, check_records: bool
+) -> VerifiedBundle:
     key = None
     if keys is not None:
         claimed = _claimed_precinct(path)
         key = keys.get(claimed) if claimed is not None else None
-    bundle = verify_bundle(path, package, key)
+    bundle = verify_bundle(path, package, key, check_records)
     _check_mode(path, bundle, package)
     if keys is not None and bundle.recount is None:
         raise BundleError(
@@ -165,9 +167,15 @@ def _verify_one(path: Path, package: Package, keys: Mapping[str, bytes] | None) 
 
 
 def verify_bundles(
-    package: Package, paths: Sequence[Path], keys: Mapping[str, bytes] | None = None
+    package: Package,
+    paths: Sequence[Path],
+    keys: Mapping[str, bytes] | None = None,
+    check_records: bool = True,
 ) -> list[BundleResult]:
     """Verify every bundle, then check them against each other.
+
+    `check_records=False` (the tally) leaves out each sealed ballot's own signature: the
+    signed commitment covers them all, and the totals come from the signed protocols.
 
     With `keys` (precinct code -> raw private key), every bundle is also decrypted and
     recounted, and a bundle of a precinct without a key fails.
@@ -182,7 +190,7 @@ def verify_bundles(
     seen: dict[str, tuple[bytes, VerifiedBundle]] = {}
     for path in paths:
         try:
-            bundle = _verify_one(path, package, keys)
+            bundle = _verify_one(path, package, keys, check_records)
         except BundleError as exc:
             results.append(BundleResult(path, None, str(exc)))
             continue

@@ -61,6 +61,7 @@ class BallotBox:
     slots: int
     filled: set[int] = field(default_factory=set)
     damaged: set[int] = field(default_factory=set)
+    _free: list[int] | None = field(default=None, repr=False)  # the empty slots, made once
 
     @classmethod
     def create(cls, storage: Storage, signer: VerifyKey, slots: int) -> BallotBox:
@@ -106,13 +107,21 @@ class BallotBox:
 
     def cast(self, record: bytes) -> None:
         """Store a sealed record durably in a random empty slot. Returns only once fsync'd."""
-        # A CSPRNG choice among the empty slots: uniform, whatever the order of casting.
-        free = [s for s in range(self.slots) if s not in self.filled and s not in self.damaged]
-        if not free:
+        if self._free is None:
+            self._free = [
+                s for s in range(self.slots) if s not in self.filled and s not in self.damaged
+            ]
+        if not self._free:
             raise BallotBoxFull("the ballot box has no empty slot left")
-        slot = free[secrets.randbelow(len(free))]
+        # A CSPRNG choice among the empty slots: uniform, whatever the order of casting.
+        index = secrets.randbelow(len(self._free))
+        slot = self._free[index]
         self.storage.pwrite(FILE_NAME, slot * SLOT_SIZE, encode_slot(record))
         self.storage.sync(FILE_NAME)
+        # Only now is the slot taken: a failed write leaves it free (and empty or torn, which
+        # the next start-up sees), the order of the list says nothing about the casting.
+        self._free[index] = self._free[-1]
+        self._free.pop()
         self.filled.add(slot)
 
     def records(self) -> list[bytes]:
