@@ -92,9 +92,7 @@ def test_protocol_qr_codes_on_paper_verify_with_openssl(day: DayRun, tmp_path: P
     assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout
 
 
-def test_the_by_hand_script_of_the_docs_verifies_the_printout(
-    day: DayRun, tmp_path: Path
-) -> None:
+def test_the_by_hand_script_of_the_docs_verifies_the_printout(day: DayRun, tmp_path: Path) -> None:
     printout = next((day.out / "printouts").glob("*-protocol.png"))
     key = next((day.package / "terminals").glob("*.pub.pem"))
     script = str(REPO / "scripts" / "verify-protocol-qr.sh")
