@@ -3,16 +3,16 @@
 Storage is measured against two references in the same run, interleaved so that a slow
 moment of the disk (a journal commit, writeback of another process) hits all of them alike:
 
-* the floor of this filesystem: os.pwrite of one 4 KiB page never written before, in a
-  posix_fallocate'd file in the same directory, then os.fdatasync: the least any store
-  must do to make a new ballot durable here (BallotBox.cast does exactly this, plus its
-  own bookkeeping);
+* the floor of this filesystem: os.pwrite of one 4 KiB page of a file written with zeros
+  beforehand, in the same directory, then os.fdatasync: the least any store must do to
+  make a new ballot durable here (BallotBox.cast does exactly this, plus its own
+  bookkeeping: DataDir.create writes the slot file's zeros at setup);
 * SQLite in WAL mode with synchronous=FULL, one INSERT of the same record per commit.
 
 Two more references are printed for information: a fresh file per ballot (create, write,
-fsync file and directory), what a one-file-per-ballot store would cost; and a page of a
-file written with zeros beforehand instead of fallocated, what the box would cost if its
-slot file were zero-filled at creation (a plain overwrite for ext4, no extent conversion).
+fsync file and directory), what a one-file-per-ballot store would cost; and a never-written
+page of a posix_fallocate'd file, what the box cost when its slot file was fallocated (on
+ext4 the first write to such a page also commits an extent conversion through the journal).
 """
 
 from __future__ import annotations
@@ -83,15 +83,15 @@ class _NullStorage:
 class _Floor:
     """Fresh pages of pre-allocated files: pwrite + fdatasync, nothing else.
 
-    With `zeroed`, the file is written with zeros at creation instead of posix_fallocate'd:
-    on ext4 a fallocated page is an unwritten extent, and the first write to it makes
+    The file is written with zeros at creation, or with `fallocated` posix_fallocate'd: on
+    ext4 a fallocated page is an unwritten extent, and the first write to it makes
     fdatasync commit a metadata change too; a zero-written page is a plain overwrite.
     """
 
-    def __init__(self, root: Path, slots: int, zeroed: bool = False) -> None:
+    def __init__(self, root: Path, slots: int, fallocated: bool = False) -> None:
         self.root = root
         self.slots = slots
-        self.zeroed = zeroed
+        self.fallocated = fallocated
         self.files = 0
         self.fd = -1
         self.pages: list[int] = []
@@ -100,13 +100,13 @@ class _Floor:
         if self.fd >= 0:
             os.close(self.fd)
         self.files += 1
-        directory = self.root / f"{'zeroed' if self.zeroed else 'floor'}-{self.files}"
+        directory = self.root / f"{'fallocated' if self.fallocated else 'floor'}-{self.files}"
         directory.mkdir(mode=0o700)
         self.fd = os.open(directory / "floor.slots", os.O_RDWR | os.O_CREAT, 0o600)
-        if self.zeroed:
-            os.pwrite(self.fd, bytes(self.slots * SLOT_SIZE), 0)
-        else:
+        if self.fallocated:
             os.posix_fallocate(self.fd, 0, self.slots * SLOT_SIZE)
+        else:
+            os.pwrite(self.fd, bytes(self.slots * SLOT_SIZE), 0)
         os.fsync(self.fd)
         fsync_dir(directory)
         # Random pages, like the box's CSPRNG choice, so both touch their files alike.
@@ -194,21 +194,21 @@ def _storage(ctx: Context, station: Station) -> None:
     key = station.signer.public
     box = _Box(root, key, slots)
     floor_store = _Floor(root, slots)
-    zeroed = _Floor(root, slots, zeroed=True)
+    fallocated = _Floor(root, slots, fallocated=True)
     sqlite = _Sqlite(root / "sqlite")
     stores: list[tuple[str, _Store]] = [
         ("BallotBox.cast", box),
         ("fsync floor", floor_store),
         ("SQLite WAL FULL", sqlite),
         ("fresh file", _FreshFiles(root / "files")),
-        ("zero-written page", zeroed),
+        ("fallocated page", fallocated),
     ]
     names = [name for name, _ in stores]
     samples: dict[str, list[int]] = {name: [] for name in names}
     for index, record in enumerate(records):
         box.prepare()
         floor_store.prepare()
-        zeroed.prepare()
+        fallocated.prepare()
         page = encode_slot(record)
         # Rotate the order every ballot: none of them always follows the same neighbour.
         shift = index % len(stores)
@@ -219,7 +219,7 @@ def _storage(ctx: Context, station: Station) -> None:
             if index >= warmup:
                 samples[name].append(elapsed)
     floor_store.close()
-    zeroed.close()
+    fallocated.close()
     sqlite.close()
 
     spreads = {name: Spread.of(s).scaled(1e-6) for name, s in samples.items()}

@@ -63,9 +63,9 @@ def _identify(ctx: Context) -> None:
         t0 = time.perf_counter_ns()
         parse_pin(number)  # what the station does with the scan first
         t1 = time.perf_counter_ns()
-        position = register.find(number)
-        if position is not None:
-            marks.issued(position)
+        found = register.find(number)
+        if found is not None:
+            marks.issued(found)
         samples.append(time.perf_counter_ns() - t1)
         parse.append(t1 - t0)
     spread = Spread.of(samples).scaled(1e-6)

@@ -97,6 +97,7 @@ class _Polls:
         self.role = Role.COMBINED
         self.identity = SimpleNamespace(terminal_id=precinct.terminal, key=precinct.signer)
         self.printer = SimpleNamespace(width=PAPER_DOTS)
+        self.storage = SimpleNamespace(warning=lambda: None)  # no mirror-card problem
         self.log = _Log(hashlib.sha256(precinct.election.to_json()).hexdigest())
         self._protocol = protocol
 
@@ -171,7 +172,9 @@ def _station(precinct: Precinct, polls: _Polls, language: str) -> station_module
     )
 
 
-def _prepare(station: station_module.Station, view: Any, precinct: Precinct, language: str) -> None:
+def _prepare(
+    station: station_module.Station, polls: _Polls, view: Any, precinct: Precinct, language: str
+) -> None:
     """Put the station in the state in which it shows `view`, as the voting day gets there."""
     View = station_module.View
     w = translator(language)
@@ -183,7 +186,7 @@ def _prepare(station: station_module.Station, view: Any, precinct: Precinct, lan
         1234, voter, reissue=view is View.REISSUE_OFFER, language=language
     )
     station.session.selections = random_selections(precinct.election, rng)
-    station.polls.box.count = 1187  # type: ignore[attr-defined]
+    polls.box.count = 1187
     extra: dict[str, Callable[[], None]] = {
         "chair_pin": lambda: setattr(station, "pin", "1" * (chair.PIN_DIGITS - 2)),
         "refused": lambda: setattr(
@@ -218,7 +221,7 @@ def _screens(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
         try:
             for language in VOTER_LANGUAGES:
                 station = _station(precinct, polls, language)
-                _prepare(station, view, precinct, language)
+                _prepare(station, polls, view, precinct, language)
 
                 def draw(s: station_module.Station = station) -> object:
                     return render(s._screen(), WIDTH, HEIGHT, fonts)

@@ -21,6 +21,7 @@ from sim.day import REPO, DayFailed
 from sim.qemu import image
 from sim.qemu.machine import MachineError
 from sim.qemu.run import GUEST_BOARD, GuestMismatch, GuestStats, QemuDay
+from terminal.app.software import software_hash
 
 
 class QemuTestFailed(Exception):
@@ -71,6 +72,16 @@ def _host_tools(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _software(data: Path) -> set[str]:
+    """The software hashes of every terminal start in a data directory's event log."""
+    found = set()
+    for line in (data / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["kind"] == "terminal_started":
+            found.add(event["data"]["software"])
+    return found
+
+
 def guest_day(
     built: image.GuestImage,
     out: Path,
@@ -105,6 +116,10 @@ def guest_day(
         raise QemuTestFailed(
             f"{out.name}: the tally {totals} differs from the printed slips {expected}"
         )
+    # The guest ran the very code of this tree: the software hash it logged is the host's.
+    guest_software = _software(out / "data")
+    if guest_software != {software_hash()}:
+        raise QemuTestFailed(f"{out.name}: the guest ran software {guest_software}")
     cast = sum(1 for o in day.outcomes if o.slip is not None)
     return DayReport(out, voters, cast, day.cuts_done, timings, guest.stats, totals)
 

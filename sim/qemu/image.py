@@ -50,7 +50,8 @@ KERNEL_PACKAGE = "linux-image-arm64"
 WHEELS = ("shamir-mnemonic==0.3.0",)
 # Kernel modules for the virt board's devices, loaded in dependency order by /init: PCI
 # virtio transport, the GPU (fbdev emulation gives /dev/fb0), the tablet (evdev), USB serial
-# on xHCI (/dev/ttyUSB*), 9p for the shared run directory, and the PL031 RTC for the clock.
+# on xHCI (/dev/ttyUSB*), 9p for the shared run directory, and the PL031 RTC for the clock
+# (built into Debian's arm64 kernel: modprobe reports it "builtin" and nothing is loaded).
 MODULES = (
     "virtio_pci",
     "virtio_input",
@@ -461,6 +462,10 @@ def build(force: bool = False, log: bool = True) -> GuestImage:
             shutil.rmtree(directory)
         staging.rename(directory)
     say(f"done: {directory} ({manifest['initrd_bytes']} bytes, {count} entries)")
+    # Images of older inputs are never used again (the key names the inputs): ~110 MiB each.
+    for other in directory.parent.iterdir():
+        if other != directory and (other / "manifest.json").exists():
+            shutil.rmtree(other)
     return _load(directory)
 
 

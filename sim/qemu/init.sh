@@ -20,7 +20,8 @@ while read -r module; do
     insmod "/lib/modules/$kernel/$module" || echo "TAMGA: insmod-failed $module"
 done < /etc/tamga/modules
 stamp modules
-# The PL031 RTC is a module in Debian's kernel, so the kernel's own hctosys found no clock.
+# Debian's kernel has the PL031 RTC built in and sets the clock from it at boot (hctosys);
+# again here in case a kernel has it as a module, loaded after hctosys ran.
 [ -e /dev/rtc0 ] && hwclock -s -u
 for tag_file in /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; do
     [ -e "$tag_file" ] || continue

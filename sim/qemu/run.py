@@ -18,6 +18,7 @@ guest's data directory, so both recover from the same stores and show the same s
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import shutil
 import tempfile
@@ -38,7 +39,10 @@ from sim.qemu.screens import matches, same_printout
 from terminal.ballot.election import Role
 from terminal.hal.board import load_board
 
-GUEST_BOARD = payload.REPO / "board_configs" / "qemu-virt.toml"
+# The guest's board config; TAMGA_QEMU_BOARD points the tests at another one.
+GUEST_BOARD = Path(
+    os.environ.get("TAMGA_QEMU_BOARD", payload.REPO / "board_configs" / "qemu-virt.toml")
+).resolve()
 # Measured: pure Python ~35x slower under TCG, Pillow and crypto ~15-25x.
 SLOWDOWN = 25.0
 # From power on to the terminal's first screen: boot ~8 s, imports and start-up the rest.

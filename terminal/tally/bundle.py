@@ -16,6 +16,7 @@ failure names the file it was found in.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,10 +154,12 @@ def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[st
             )
 
 
-def _count_log(events: list[Event], kind: str, **match: Any) -> int:
-    return sum(
-        1 for e in events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())
-    )
+def _count_kinds(events: list[Event]) -> Counter[str]:
+    """How many events of each kind; a first issue of a ballot or coupon (not a reissue)
+    counts under "<kind>/first" as well."""
+    kinds = Counter(e.kind for e in events)
+    kinds.update(f"{e.kind}/first" for e in events if e.data.get("reissue") is False)
+    return kinds
 
 
 def verify_bundle(
@@ -267,25 +270,19 @@ def verify_bundle(
     lines = protocol.lines
     role = entry.role
     # What this role gives a voter on the register: a coupon at the desk, else a ballot.
-    first_issues = (
-        0
-        if role is Role.VOTE
-        else _count_log(
-            closing_events,
-            "coupon_issued" if role is Role.IDENTIFY else "ballot_issued",
-            reissue=False,
-        )
-    )
+    kinds = _count_kinds(closing_events)
+    issue = "coupon_issued" if role is Role.IDENTIFY else "ballot_issued"
+    first_issues = 0 if role is Role.VOTE else kinds[f"{issue}/first"]
     checks = [
         ("voters_on_register", precinct.voters),
         ("ballots_cast", len(records)),
-        ("ballots_cast", _count_log(closing_events, "ballot_cast")),
-        ("ballots_issued", _count_log(closing_events, "ballot_issued")),
+        ("ballots_cast", kinds["ballot_cast"]),
+        ("ballots_issued", kinds["ballot_issued"]),
         ("voters_received_ballot", first_issues),
-        ("ballots_void", _count_log(closing_events, "ballot_void")),
-        ("coupons_issued", _count_log(closing_events, "coupon_issued")),
-        ("coupons_void", _count_log(closing_events, "coupon_void")),
-        ("codes_refused", _count_log(closing_events, "ballot_code_refused")),
+        ("ballots_void", kinds["ballot_void"]),
+        ("coupons_issued", kinds["coupon_issued"]),
+        ("coupons_void", kinds["coupon_void"]),
+        ("codes_refused", kinds["ballot_code_refused"]),
     ]
     for line, value in checks:
         if lines[line] != value:
@@ -351,7 +348,7 @@ def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
         coupons = sum(
             b.protocol.lines["coupons_issued"] - b.protocol.lines["coupons_void"] for b in desk
         )
-        used = sum(_count_log(b.events, "ballot_issued", reissue=False) for b in booths)
+        used = sum(_count_kinds(b.events)["ballot_issued/first"] for b in booths)
         if used > coupons:
             raise _fail(
                 booths[0].path,

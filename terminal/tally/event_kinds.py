@@ -14,13 +14,14 @@ class EventKind:
     name: str
     meaning: str
     fields: tuple[str, ...]
+    field_set: frozenset[str]  # the fields again, to compare with a record's keys
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, EventKind]:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     return {
-        name: EventKind(name, entry["meaning"], tuple(entry["fields"]))
+        name: EventKind(name, entry["meaning"], tuple(entry["fields"]), frozenset(entry["fields"]))
         for name, entry in raw.items()
     }
 

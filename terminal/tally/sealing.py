@@ -98,13 +98,11 @@ def check_record(record: bytes, signer: VerifyKey) -> bytes:
     return sealed
 
 
-def open_record(record: bytes, signer: VerifyKey, private_key: bytes) -> Ballot:
-    """Check the signature, then decrypt a record with the precinct's raw private key."""
+def open_record(record: bytes, signer: VerifyKey, private: X25519PrivateKey) -> Ballot:
+    """Check the signature, then decrypt a record with the precinct's private key."""
     sealed = check_record(record, signer)
     try:
-        padded = envelope.open_sealed(
-            sealed[len(HEADER) :], X25519PrivateKey.from_private_bytes(private_key), PURPOSE
-        )
+        padded = envelope.open_sealed(sealed[len(HEADER) :], private, PURPOSE)
     except envelope.EnvelopeError as exc:
         raise SealError("sealed ballot does not decrypt with the precinct key") from exc
     return Ballot.decode(padded)

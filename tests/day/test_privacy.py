@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import shamir_mnemonic
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.app.identity import load_identity
 from terminal.ballot.package import load_package
@@ -40,7 +41,7 @@ def test_a_ballot_holds_its_selections_and_nothing_else(day: DayRun) -> None:
     assert len(records) == 24
     assert records == sorted(records), "the export is sorted by bytes, not by casting order"
     for record in records:
-        ballot = open_record(record, key, private)
+        ballot = open_record(record, key, X25519PrivateKey.from_private_bytes(private))
         assert set(vars(ballot)) == {"election", "precinct", "test", "selections"}
         assert set(ballot.selections) == {"president"}
 
@@ -75,7 +76,11 @@ def test_the_slot_file_does_not_keep_the_casting_order(day: DayRun) -> None:
     for slot in range(len(data) // SLOT_SIZE):
         record = decode_slot(data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE], key)
         if record is not None:
-            by_slot.append(open_record(record, key, private).selections["president"][0])
+            by_slot.append(
+                open_record(record, key, X25519PrivateKey.from_private_bytes(private)).selections[
+                    "president"
+                ][0]
+            )
     in_order = [choice["president"][0] for choice in day.choices]
     assert sorted(by_slot) == sorted(in_order)
     assert by_slot != in_order, "ballots sit in the slots in the order the voters cast them"

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from PIL import Image
 
 from host_tools import commission
@@ -351,7 +352,9 @@ class Terminal:
         signer = self.world.identity.key.public
         found: Counter[tuple[str, str]] = Counter()
         for record in polls.box.records():
-            ballot = open_record(record, signer, self.world.private_key)
+            ballot = open_record(
+                record, signer, X25519PrivateKey.from_private_bytes(self.world.private_key)
+            )
             for contest, choices in ballot.selections.items():
                 for choice in choices:
                     found[(contest, choice)] += 1

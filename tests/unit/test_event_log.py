@@ -13,11 +13,15 @@ from hypothesis import strategies as st
 from terminal.hal.storage import DataDir
 from terminal.tally.event_kinds import CATALOGUE
 from terminal.tally.event_log import (
+    _COMMON,
     FILE_NAME,
     GENESIS,
     Checkpoint,
     EventLog,
     LogError,
+    _BadRecord,
+    _fields,
+    _parsed_fields,
     origin,
     parse_log,
     record_line,
@@ -257,6 +261,61 @@ def test_strings_that_are_not_unicode_are_refused_as_tampering() -> None:
     line += b'","seq":0,"time":"t"}'
     with pytest.raises(LogError, match="line 1"):
         parse_log(line + b"\n")
+
+
+def _either(read: object, line: bytes) -> object:
+    """What a reader of one line gives: its fields, or the message it refuses the line with."""
+    try:
+        return read(line)  # type: ignore[operator]
+    except _BadRecord as exc:
+        return f"refused: {exc}"
+
+
+COMMON_LINE = record_line(
+    7, "2025-11-30T08:00:00.000000Z", "ntp", "ballot_cast", {"recovered": False}, "ab" * 32
+)
+
+
+TIMES = st.sampled_from(["2025-11-30T08:00:00.000000Z", "", "t", "08:00\n", "é"])
+DATA = st.sampled_from([{}, {"reissue": False}, {"recovered": True}, {"slots": 3}])
+ANY_DATA = st.dictionaries(st.text(max_size=3), st.booleans() | st.integers() | st.none())
+
+
+@fuzz(400)
+@given(
+    seq=st.integers(min_value=-2, max_value=2**70),
+    time=TIMES | st.text(max_size=8),
+    clock=st.sampled_from(["manual", "ntp", "Manual", "x y", ""]) | st.text(max_size=4),
+    kind=st.sampled_from(sorted(CATALOGUE)) | st.text(max_size=6),
+    data=DATA | ANY_DATA,
+    prev=st.sampled_from(["ab" * 32, "AB" * 32, "ab" * 31]) | st.text(max_size=3),
+)
+def test_the_fast_reading_of_common_records_agrees_with_the_json_parser(
+    seq: int, time: str, clock: str, kind: str, data: dict[str, object], prev: str
+) -> None:
+    """Most lines are read by one regular expression instead of the JSON parser: for every
+    record line both readings must agree exactly (the same fields, or both refuse)."""
+    line = record_line(seq, time, clock, kind, data, prev)
+    assert _either(_fields, line) == _either(_parsed_fields, line)
+
+
+@fuzz(400)
+@given(position=st.integers(0, len(COMMON_LINE) - 1), byte=st.integers(0, 255))
+def test_a_common_record_with_a_byte_changed_reads_the_same_both_ways(
+    position: int, byte: int
+) -> None:
+    line = bytearray(COMMON_LINE)
+    line[position] = byte
+    assert _either(_fields, bytes(line)) == _either(_parsed_fields, bytes(line))
+
+
+def test_the_common_records_of_a_polling_day_take_the_fast_reading() -> None:
+    """The regular expression must actually match the records it exists for."""
+    assert _COMMON.fullmatch(COMMON_LINE)
+    fields = (8, "2025-11-30T08:00:01.5Z", "manual", "ballot_issued", {"reissue": True}, "0" * 64)
+    issued = record_line(*fields)
+    assert _COMMON.fullmatch(issued)
+    assert _fields(issued) == fields
 
 
 # --- checkpoints -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import struct
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +32,7 @@ def test_open_returns_what_was_sealed(
 ) -> None:
     private, public = precinct_key
     record = seal(BALLOT, public, terminal_key)
-    opened = open_record(record, terminal_key.public, private)
+    opened = open_record(record, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
     assert opened.election == "kg-2025" and opened.precinct == "P1" and opened.test is False
     # Choices come back in a fixed (sorted) order, so the order of tapping is not kept either.
     assert opened.selections == {"mayor": ("asanov",), "council": ("party-a", "party-b")}
@@ -46,9 +47,11 @@ def test_test_flag_and_blank_ballots_survive_sealing(
         Ballot("e", "P", True, {"mayor": ()}),
         Ballot("e", "P", False, {}),
     ):
-        assert open_record(seal(ballot, public, terminal_key), terminal_key.public, private) == (
-            ballot
-        )
+        assert open_record(
+            seal(ballot, public, terminal_key),
+            terminal_key.public,
+            X25519PrivateKey.from_private_bytes(private),
+        ) == (ballot)
 
 
 def test_every_record_has_the_same_size_whatever_was_chosen(
@@ -113,7 +116,7 @@ def test_a_flipped_bit_anywhere_is_refused(
         with pytest.raises(SealError):
             check_record(damaged, terminal_key.public)
         with pytest.raises(SealError):
-            open_record(damaged, terminal_key.public, private)
+            open_record(damaged, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
 
 
 def test_ciphertext_altered_and_signed_again_does_not_decrypt(
@@ -127,7 +130,7 @@ def test_ciphertext_altered_and_signed_again_does_not_decrypt(
         resigned = altered + terminal_key.sign(altered)
         check_record(resigned, terminal_key.public)  # the signature is fine
         with pytest.raises(SealError, match="does not decrypt"):
-            open_record(resigned, terminal_key.public, private)
+            open_record(resigned, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
 
 
 def test_record_signed_by_another_terminal_is_refused(
@@ -138,7 +141,7 @@ def test_record_signed_by_another_terminal_is_refused(
     with pytest.raises(SealError, match="signature"):
         check_record(record, terminal_key.public)
     with pytest.raises(SealError, match="signature"):
-        open_record(record, terminal_key.public, private)
+        open_record(record, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
 
 
 def test_another_precincts_key_does_not_open_the_record(
@@ -147,7 +150,7 @@ def test_another_precincts_key_does_not_open_the_record(
     record = seal(BALLOT, precinct_key[1], terminal_key)
     other_private, _ = x25519_pair()
     with pytest.raises(SealError, match="does not decrypt"):
-        open_record(record, terminal_key.public, other_private)
+        open_record(record, terminal_key.public, X25519PrivateKey.from_private_bytes(other_private))
 
 
 def test_records_of_the_wrong_size_or_header_are_refused(terminal_key: SigningKey) -> None:
@@ -205,7 +208,7 @@ def test_random_records_never_open(data: bytes, with_header: bool) -> None:
     with pytest.raises(SealError):
         check_record(data, RANDOM_SIGNER.public)
     with pytest.raises(SealError):
-        open_record(data, RANDOM_SIGNER.public, RANDOM_PRIVATE)
+        open_record(data, RANDOM_SIGNER.public, X25519PrivateKey.from_private_bytes(RANDOM_PRIVATE))
 
 
 @fuzz(50)
