@@ -18,7 +18,6 @@ from pathlib import Path
 from terminal.ballot.package import Package
 from terminal.jsonfmt import FormatError, load_object
 from terminal.tally.bundle import (
-    EVENTS,
     MANIFEST,
     PROTOCOL,
     BundleError,
@@ -133,23 +132,6 @@ def _claimed_precinct(path: Path) -> str | None:
         return None
 
 
-def _check_mode(path: Path, bundle: VerifiedBundle, package: Package) -> None:
-    """Refuse a log that shows a package of the other mode (test or official) was loaded.
-
-    verify_bundle already refuses a protocol of the other mode; this also catches a test
-    package and an official one sharing an election id in one terminal's log, where test
-    ballots could have entered the official box.
-    """
-    mode = package.election.mode.value
-    for event in bundle.events:
-        if event.kind == "package_loaded" and event.data["mode"] != mode:
-            raise BundleError(
-                f"{path}/{EVENTS}: line {event.seq + 1}: the terminal loaded a "
-                f"{event.data['mode']} package, this is a {mode} election; "
-                "test and official ballots never mix"
-            )
-
-
 def _verify_one(
     path: Path, package: Package, keys: Mapping[str, bytes] | None, check_records: bool
 ) -> VerifiedBundle:
@@ -158,7 +140,6 @@ def _verify_one(
         claimed = _claimed_precinct(path)
         key = keys.get(claimed) if claimed is not None else None
     bundle = verify_bundle(path, package, key, check_records)
-    _check_mode(path, bundle, package)
     if keys is not None and bundle.recount is None:
         raise BundleError(
             f"{path}: no key-share cards were given for precinct {bundle.protocol.precinct}"

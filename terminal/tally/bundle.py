@@ -15,7 +15,9 @@ failure names the file it was found in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import operator
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
-from terminal.tally.event_log import Checkpoint, Event, LogError, origin, parse_log
+from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
 from terminal.tally.protocol import Protocol
 from terminal.tally.sealing import SealError, check_record
 from terminal.trust.files import write_public_file
@@ -79,7 +81,7 @@ class VerifiedBundle:
 
     path: Path
     protocol: Protocol
-    events: list[Event]
+    kinds: Counter[str]  # events of each kind up to the close (see _count_kinds)
     records: list[bytes]
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
 
@@ -102,7 +104,11 @@ def _signed(bundle: Path, name: str, key: VerifyKey, files: dict[str, bytes]) ->
     return data
 
 
-def _manifest(bundle: Path, package: Package) -> tuple[dict[str, Any], VerifyKey, dict[str, bytes]]:
+def _manifest(
+    bundle: Path, package: Package
+) -> tuple[dict[str, Any], VerifyKey, dict[str, bytes], dict[str, str]]:
+    """The signed manifest's ids, the terminal's key, and every listed file with its SHA-256
+    (each checked against the manifest)."""
     data = _read(bundle, MANIFEST)
     signature = _read(bundle, MANIFEST + ".sig")
     try:
@@ -141,7 +147,7 @@ def _manifest(bundle: Path, package: Package) -> tuple[dict[str, Any], VerifyKey
         for needed in (name, name + ".sig") if name != EVENTS and name != BALLOTS else (name,):
             if needed not in files:
                 raise _fail(bundle, needed, "missing from the bundle")
-    return ids, key, files
+    return ids, key, files, listed
 
 
 def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[str, str]) -> None:
@@ -154,11 +160,28 @@ def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[st
             )
 
 
-def _count_kinds(events: list[Event]) -> Counter[str]:
-    """How many events of each kind; a first issue of a ballot or coupon (not a reissue)
-    counts under "<kind>/first" as well."""
-    kinds = Counter(e.kind for e in events)
-    kinds.update(f"{e.kind}/first" for e in events if e.data.get("reissue") is False)
+def _lines_of_kind(log: Log, kind: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, data) of every record of a kind that is rare in a log."""
+    found = []
+    for shape, (_, shape_kind, data) in enumerate(log.meanings):
+        if shape_kind == kind:
+            index = -1
+            with contextlib.suppress(ValueError):  # list.index: the search runs in C
+                while True:
+                    index = log.shapes.index(shape, index + 1)
+                    found.append((index + 1, data))
+    return sorted(found, key=operator.itemgetter(0))
+
+
+def _count_kinds(log: Log, end: int) -> Counter[str]:
+    """How many of the first `end` records are of each kind; a first issue of a ballot or
+    coupon (not a reissue) counts under "<kind>/first" as well."""
+    kinds: Counter[str] = Counter()
+    for shape, count in Counter(log.shapes[:end]).items():
+        _, kind, data = log.meanings[shape]
+        kinds[kind] += count
+        if data.get("reissue") is False:
+            kinds[f"{kind}/first"] += count
     return kinds
 
 
@@ -174,7 +197,7 @@ def verify_bundle(
     and check that the recount equals the signed protocol.
     """
     election: Election = package.election
-    ids, key, files = _manifest(bundle, package)
+    ids, key, files, digests = _manifest(bundle, package)
     if ids["election"] != election.id:
         raise _fail(bundle, MANIFEST, f"is for election {ids['election']!r}, not {election.id!r}")
     entry = election.terminal(ids["terminal"])
@@ -200,21 +223,32 @@ def verify_bundle(
         )
 
     try:
-        events, torn = parse_log(files[EVENTS], f"{bundle}/{EVENTS}")
+        log, torn = read_log(files[EVENTS], f"{bundle}/{EVENTS}")
     except LogError as exc:
         raise BundleError(str(exc)) from exc
     if torn:
         raise _fail(bundle, EVENTS, "ends in an incomplete record")
-    loaded = [e for e in events if e.kind == "package_loaded"]
+    loaded = _lines_of_kind(log, "package_loaded")
     if not loaded or any(
-        {k: e.data[k] for k in ("election", "precinct", "terminal")} != ids for e in loaded
+        {k: data[k] for k in ("election", "precinct", "terminal")} != ids for _, data in loaded
     ):
         raise _fail(
             bundle, EVENTS, "was not written by this terminal for this election and precinct"
         )
     package_sha256 = hashlib.sha256((package.directory / ELECTION_FILE).read_bytes()).hexdigest()
-    if any(e.data["package_sha256"] != package_sha256 for e in loaded):
+    if any(data["package_sha256"] != package_sha256 for _, data in loaded):
         raise _fail(bundle, EVENTS, "the terminal loaded another version of the election package")
+    # The protocol's mode is checked above; the log also shows a test package and an official
+    # one sharing an election id in one terminal, where test ballots could have entered the box.
+    mode = election.mode.value
+    for number, data in loaded:
+        if data["mode"] != mode:
+            raise _fail(
+                bundle,
+                EVENTS,
+                f"line {number}: the terminal loaded a {data['mode']} package, "
+                f"this is a {mode} election; test and official ballots never mix",
+            )
     expected_origin = origin(ids["election"], ids["precinct"], ids["terminal"])
     checkpoints = {}
     for reason in CHECKPOINT_REASONS:
@@ -227,13 +261,12 @@ def verify_bundle(
             raise BundleError(str(exc)) from exc
         if checkpoint.origin != expected_origin:
             raise _fail(bundle, name, f"origin {checkpoint.origin!r} is not {expected_origin!r}")
-        if not checkpoint.matches(events):
+        if not checkpoint.matches(log.hashes):
             raise _fail(bundle, EVENTS, f"does not extend the signed {reason} checkpoint")
         checkpoints[reason] = checkpoint
     close = checkpoints["close"]
     if (protocol.log_size, protocol.log_head) != (close.size, close.head):
         raise _fail(bundle, PROTOCOL, "log size and head differ from the close checkpoint")
-    closing_events = events[: close.size]
 
     try:
         commitment = Commitment.from_json(
@@ -247,7 +280,7 @@ def verify_bundle(
             bundle, PROTOCOL, "names another ballot commitment than ballots.commitment.json"
         )
     ballots = files[BALLOTS]
-    if hashlib.sha256(ballots).hexdigest() != commitment.sha256:
+    if digests[BALLOTS] != commitment.sha256:  # the file's own hash, checked by _manifest
         raise _fail(bundle, BALLOTS, "hash differs from the signed commitment")
     try:
         records = split_records(ballots, f"{bundle}/{BALLOTS}")
@@ -270,7 +303,7 @@ def verify_bundle(
     lines = protocol.lines
     role = entry.role
     # What this role gives a voter on the register: a coupon at the desk, else a ballot.
-    kinds = _count_kinds(closing_events)
+    kinds = _count_kinds(log, close.size)
     issue = "coupon_issued" if role is Role.IDENTIFY else "ballot_issued"
     first_issues = 0 if role is Role.VOTE else kinds[f"{issue}/first"]
     checks = [
@@ -321,7 +354,7 @@ def verify_bundle(
             raise _fail(
                 bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
             )
-    return VerifiedBundle(bundle, protocol, events, records, recount)
+    return VerifiedBundle(bundle, protocol, kinds, records, recount)
 
 
 def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
@@ -348,7 +381,7 @@ def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
         coupons = sum(
             b.protocol.lines["coupons_issued"] - b.protocol.lines["coupons_void"] for b in desk
         )
-        used = sum(_count_kinds(b.events)["ballot_issued/first"] for b in booths)
+        used = sum(b.kinds["ballot_issued/first"] for b in booths)
         if used > coupons:
             raise _fail(
                 booths[0].path,

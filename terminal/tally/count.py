@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.ballot.election import Election, Mode
-from terminal.tally.sealing import SealError, open_record
+from terminal.tally.sealing import RecordError, open_records
 from terminal.trust.signing import VerifyKey
 
 
@@ -35,11 +35,11 @@ def count_records(
     votes = {c.id: {ch.id: 0 for ch in c.choices} for c in election.contests}
     blank = {c.id: 0 for c in election.contests}
     test = election.mode is Mode.TEST
-    for index, record in enumerate(records):
-        try:
-            ballot = open_record(record, signer, private)
-        except SealError as exc:
-            raise CountError(f"record {index}: {exc}") from exc
+    try:
+        ballots = open_records(records, signer, private)
+    except RecordError as exc:
+        raise CountError(str(exc)) from exc
+    for index, ballot in enumerate(ballots):
         if (ballot.election, ballot.precinct, ballot.test) != (election.id, precinct, test):
             raise CountError(f"record {index}: a ballot of another election, precinct or mode")
         if set(ballot.selections) - set(votes):

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
+import itertools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -98,36 +100,8 @@ def _cut_short(tail: bytes) -> bool:
     return True
 
 
-# The shape of nearly every record (two per ballot: issued and cast, whose data is at most
-# one flag), matched whole. A line that fits is canonical JSON whose strings need no
-# escapes, so it is read without the JSON parser, with the same result
-# (tests/unit/test_event_log.py checks that); any other line takes the full path. Verifying
-# a region's logs on the host is mostly this.
-_COMMON = re.compile(
-    rb'\{"clock":"([a-z]+)","data":\{(?:"([a-z_]+)":(true|false))?\},"kind":"([a-z_]+)",'
-    rb'"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,17}),"time":"([0-9:.TZ-]+)"\}'
-)
-
-
 def _fields(line: bytes) -> tuple[int, str, str, str, dict[str, Any], str]:
-    """The fields of one record line, which must be canonical JSON, in Event's order."""
-    common = _COMMON.fullmatch(line)
-    if common is not None:
-        clock, flag, value, kind, prev, seq, time = common.groups()
-        data = {} if flag is None else {flag.decode("ascii"): value == b"true"}
-        return (
-            int(seq),
-            time.decode("ascii"),
-            clock.decode("ascii"),
-            kind.decode("ascii"),
-            data,
-            prev.decode("ascii"),
-        )
-    return _parsed_fields(line)
-
-
-def _parsed_fields(line: bytes) -> tuple[int, str, str, str, dict[str, Any], str]:
-    """_fields through the JSON parser: any record line, canonical JSON or refused."""
+    """The fields of one record line, through the JSON parser: any line, canonical or refused."""
     try:
         value = load_canonical(line, "record")
     except FormatError as exc:
@@ -151,31 +125,142 @@ def _record(line: bytes, seq: int, prev: str) -> Event:
     return Event(seq, time, clock, kind, data, prev, hashlib.sha256(line).hexdigest())
 
 
-def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
-    """Verify a whole log; return its events and the length of a torn tail (0 if none).
+@dataclass(frozen=True)
+class Log:
+    """A verified log as columns: each record's time, hash and shape, and the distinct
+    (clock, kind, data) the shapes stand for. A polling day's thousands of records share a
+    few dozen shapes, so the host checks a region's logs (millions of records) from these
+    columns without a record object per line; events() gives the records themselves."""
+
+    times: list[str]
+    hashes: list[str]  # SHA-256 of each record line, without its newline
+    shapes: list[int]  # per record, its index in meanings
+    meanings: list[tuple[str, str, dict[str, Any]]]  # (clock, kind, data)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def events(self) -> list[Event]:
+        """Every record, each with its own data."""
+        prevs = [GENESIS, *self.hashes[:-1]][: len(self.hashes)]
+        clocks, kinds, datas = zip(*self.meanings, strict=True) if self.meanings else ((), (), ())
+        fields = zip(
+            range(len(self.hashes)),
+            self.times,
+            map(clocks.__getitem__, self.shapes),
+            map(kinds.__getitem__, self.shapes),
+            map(dict, map(datas.__getitem__, self.shapes)),
+            prevs,
+            self.hashes,
+            strict=True,
+        )
+        return list(map(tuple.__new__, itertools.repeat(Event), fields))
+
+    @classmethod
+    def of(cls, events: list[Event]) -> Log:
+        """The columns of records read one by one: each its own shape."""
+        return cls(
+            [e.time for e in events],
+            [e.hash for e in events],
+            list(range(len(events))),
+            [(e.clock, e.kind, e.data) for e in events],
+        )
+
+
+# Canonical JSON sorts the keys, so every record line is
+#     <head>","prev":"<prev>","seq":<seq>,"time":"<time>"}
+# where the head ({"clock":..,"data":{..},"kind":"..) is one of a few dozen strings in a whole
+# polling day, and prev and seq are known before the line is read (the previous line's hash,
+# the line's index). _read_plain reads a log whose every line has this form, with a time that
+# needs no escaping, in bulk: each distinct head is read once, in its first line, by the
+# checked reading; every other line with that head is then the same record but for prev, seq
+# and time, which are plain scalars. The bulk steps are C-level maps over all lines, because
+# the host verifies a region's logs (millions of lines) and Python bytecode per line is what
+# costs. tests/unit/test_event_log.py checks that both readings agree on fuzzed logs.
+_TIE = '","prev":"{}","seq":{},"time":"'.format
+_HEXDIGEST = operator.methodcaller("hexdigest")
+_CLOSED = operator.methodcaller("endswith", '"}')
+
+
+def _read_plain(lines: list[bytes], texts: list[str]) -> Log | None:
+    """The records of a log in bulk (see above), or None where any line is not plain."""
+    count = len(lines)
+    hashes = list(map(_HEXDIGEST, map(hashlib.sha256, lines)))
+    prevs = [GENESIS, *hashes[:-1]][:count]
+    ties = list(map(_TIE, prevs, range(count)))
+    cuts = list(map(str.find, texts, ties))
+    starts = list(map(operator.add, cuts, map(len, ties)))
+    times = list(map(str.__getitem__, texts, map(slice, starts, itertools.repeat(-2))))
+    joined = "".join(times)
+    plain = (
+        (not cuts or min(cuts) > 0)
+        # head + tie + time + '"}' is the whole line, for every line (each is at least that)
+        and sum(map(len, texts)) == sum(starts) + len(joined) + 2 * count
+        and all(map(_CLOSED, texts))
+        and '"' not in joined
+        and "\\" not in joined
+        and joined.isprintable()
+    )
+    if not plain:
+        return None
+    heads = list(map(str.__getitem__, texts, map(slice, cuts)))
+    first = dict(zip(reversed(heads), range(count - 1, -1, -1), strict=True))
+    shape_of: dict[str, int] = {}
+    meanings: list[tuple[str, str, dict[str, Any]]] = []
+    for head, index in first.items():
+        try:
+            event = _record(lines[index], index, prevs[index])
+        except _BadRecord:
+            return None
+        shape_of[head] = len(meanings)
+        meanings.append((event.clock, event.kind, event.data))
+    return Log(times, hashes, list(map(shape_of.__getitem__, heads)), meanings)
+
+
+def read_log(data: bytes, source: str = FILE_NAME) -> tuple[Log, int]:
+    """Verify a whole log; return its records and the length of a torn tail (0 if none).
 
     Raises LogError naming the file and line for any record that is not valid in place.
     """
+    lines = data.split(b"\n")
+    tail = lines.pop()  # after the last newline: empty, or a record cut short
+    log = None
+    try:
+        texts = data[: len(data) - len(tail)].decode("utf-8").split("\n")[:-1]
+    except UnicodeDecodeError:
+        pass  # a line is not text: the checked reading says which
+    else:
+        log = _read_plain(lines, texts)
+    if log is None:
+        log = Log.of(_read_checked(lines, source))
+    if tail and not _cut_short(tail):
+        raise LogError(
+            f"{source} line {len(log) + 1} (byte {len(data) - len(tail)}): the last "
+            f"{len(tail)} bytes are not a record cut short by a power cut"
+        )
+    return log, len(tail)
+
+
+def parse_log(data: bytes, source: str = FILE_NAME) -> tuple[list[Event], int]:
+    """read_log, with every record as an Event."""
+    log, torn = read_log(data, source)
+    return log.events(), torn
+
+
+def _read_checked(lines: list[bytes], source: str) -> list[Event]:
+    """The records of a log, line by line through the JSON parser; LogError names the line."""
     events: list[Event] = []
     prev = GENESIS
     offset = 0
-    while offset < len(data):
-        end = data.find(b"\n", offset)
-        if end < 0:
-            if not _cut_short(data[offset:]):
-                raise LogError(
-                    f"{source} line {len(events) + 1} (byte {offset}): the last "
-                    f"{len(data) - offset} bytes are not a record cut short by a power cut"
-                )
-            return events, len(data) - offset
+    for seq, line in enumerate(lines):
         try:
-            event = _record(data[offset:end], len(events), prev)
+            event = _record(line, seq, prev)
         except _BadRecord as exc:
-            raise LogError(f"{source} line {len(events) + 1} (byte {offset}): {exc}") from None
+            raise LogError(f"{source} line {seq + 1} (byte {offset}): {exc}") from None
         events.append(event)
         prev = event.hash
-        offset = end + 1
-    return events, 0
+        offset += len(line) + 1
+    return events
 
 
 class EventLog:
@@ -246,9 +331,9 @@ class Checkpoint:
             raise LogError(f"{source}: not a checkpoint (origin, size, base64 hash)")
         return cls(origin, count, raw.hex())
 
-    def matches(self, events: list[Event]) -> bool:
-        """True when `events` extend the log this checkpoint pins."""
-        return len(events) >= self.size and events[self.size - 1].hash == self.head
+    def matches(self, hashes: Sequence[str]) -> bool:
+        """True when the records with these hashes (Log.hashes) extend the log this pins."""
+        return len(hashes) >= self.size and hashes[self.size - 1] == self.head
 
 
 def origin(election: str, precinct: str, terminal: str) -> str:

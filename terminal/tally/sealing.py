@@ -15,11 +15,12 @@ slot leaves room for it.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.jsonfmt import FormatError, canonical_json, load_canonical
 from terminal.trust import envelope
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey
 
@@ -62,22 +63,43 @@ class Ballot:
 
     @classmethod
     def decode(cls, padded: bytes) -> Ballot:
+        """The ballot in a decrypted plaintext: exactly what encode() writes, or SealError."""
         (length,) = struct.unpack(">H", padded[:2])
-        if length > PLAINTEXT_SIZE - 2 or any(padded[2 + length :]):
+        if length > PLAINTEXT_SIZE - 2 or padded[2 + length :] != bytes(
+            PLAINTEXT_SIZE - 2 - length
+        ):
             raise SealError("ballot padding is not zero")
+        body = padded[2 : 2 + length]
+        # Canonical JSON, as encode() writes it: one spelling per ballot. Read with plain
+        # type checks rather than jsonfmt.Fields: a recount decodes millions.
+        if not body.endswith(b"\n"):
+            raise SealError("ballot: not in canonical form")
         try:
-            f = load_object(padded[2 : 2 + length], "ballot")
-            if f.str("format") != BALLOT_FORMAT:
-                raise SealError("unknown ballot format")
-            raw = f.obj("selections").value
-            selections: dict[str, tuple[str, ...]] = {}
-            for contest, chosen in raw.items():
-                if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-                    raise SealError(f"selections of {contest!r} must be a list of choice ids")
-                selections[contest] = tuple(chosen)
-            return cls(f.str("election"), f.str("precinct"), f.bool("test"), selections)
+            value = load_canonical(body[:-1], "ballot")
         except FormatError as exc:
             raise SealError(str(exc)) from exc
+        if value.keys() != _BALLOT_FIELDS:
+            raise SealError(f"ballot: the fields must be exactly {sorted(_BALLOT_FIELDS)}")
+        if value["format"] != BALLOT_FORMAT:
+            raise SealError("unknown ballot format")
+        election, precinct, test, raw = (
+            value[k] for k in ("election", "precinct", "test", "selections")
+        )
+        if type(election) is not str or type(precinct) is not str:
+            raise SealError("ballot: election and precinct must be strings")
+        if type(test) is not bool:
+            raise SealError("ballot: field 'test' must be true or false")
+        if type(raw) is not dict:
+            raise SealError("ballot: field 'selections' must be an object")
+        selections: dict[str, tuple[str, ...]] = {}
+        for contest, chosen in raw.items():
+            if type(chosen) is not list or not all(type(c) is str for c in chosen):
+                raise SealError(f"selections of {contest!r} must be a list of choice ids")
+            selections[contest] = tuple(chosen)
+        return cls(election, precinct, test, selections)
+
+
+_BALLOT_FIELDS = frozenset(("format", "election", "precinct", "test", "selections"))
 
 
 def seal(ballot: Ballot, recipient: bytes, signer: SigningKey) -> bytes:
@@ -98,11 +120,41 @@ def check_record(record: bytes, signer: VerifyKey) -> bytes:
     return sealed
 
 
+class RecordError(SealError):
+    """One of many records is not a valid sealed ballot: which one, and why."""
+
+    def __init__(self, index: int, problem: SealError) -> None:
+        super().__init__(f"record {index}: {problem}")
+        self.index = index
+        self.problem = problem
+
+
+def open_records(
+    records: Sequence[bytes], signer: VerifyKey, private: X25519PrivateKey
+) -> list[Ballot]:
+    """Check every record's signature, then decrypt them all with the precinct's private key
+    (envelope.open_many: each step over all records in turn). RecordError names the first
+    record that fails, by its index in `records`."""
+    sealed = []
+    for index, record in enumerate(records):
+        try:
+            sealed.append(check_record(record, signer)[len(HEADER) :])
+        except SealError as exc:
+            raise RecordError(index, exc) from exc
+    ballots = []
+    for index, padded in enumerate(envelope.open_many(sealed, private, PURPOSE)):
+        try:
+            if padded is None:
+                raise SealError("sealed ballot does not decrypt with the precinct key")
+            ballots.append(Ballot.decode(padded))
+        except SealError as exc:
+            raise RecordError(index, exc) from exc
+    return ballots
+
+
 def open_record(record: bytes, signer: VerifyKey, private: X25519PrivateKey) -> Ballot:
     """Check the signature, then decrypt a record with the precinct's private key."""
-    sealed = check_record(record, signer)
     try:
-        padded = envelope.open_sealed(sealed[len(HEADER) :], private, PURPOSE)
-    except envelope.EnvelopeError as exc:
-        raise SealError("sealed ballot does not decrypt with the precinct key") from exc
-    return Ballot.decode(padded)
+        return open_records([record], signer, private)[0]
+    except RecordError as exc:
+        raise exc.problem from None

@@ -12,6 +12,7 @@ ChaCha20-Poly1305 (the same construction as a sealed ballot, for another purpose
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -48,15 +49,49 @@ def seal(plaintext: bytes, recipient: bytes, purpose: bytes) -> bytes:
 
 
 def open_sealed(sealed: bytes, private: X25519PrivateKey, purpose: bytes) -> bytes:
+    """Open one envelope sealed to `private`'s public half."""
     if len(sealed) < 32 + 16:
         raise EnvelopeError("sealed envelope too short")
-    ephemeral_raw = sealed[:32]
-    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
-    key = _key(shared, ephemeral_raw, raw_public(private), purpose)
+    opened = open_many([sealed], private, purpose)[0]
+    if opened is None:
+        raise EnvelopeError("sealed envelope does not open with this key")
+    return opened
+
+
+def open_many(
+    envelopes: Sequence[bytes], private: X25519PrivateKey, purpose: bytes
+) -> list[bytes | None]:
+    """Open many envelopes sealed to one key: each one's plaintext, or None where it does
+    not open. Each step runs over all of them in turn, not envelope by envelope: a recount
+    opens thousands, and keeping each primitive's code and tables in cache makes that about
+    a fifth faster (bench/host.py, measured beside the primitives alone)."""
+    public = raw_public(private)
+    ephemerals = [e[:32] if len(e) >= 32 + 16 else None for e in envelopes]
+    shared = [_exchange(private, e) if e is not None else None for e in ephemerals]
+    keys = [
+        _key(s, e, public, purpose) if s is not None and e is not None else None
+        for s, e in zip(shared, ephemerals, strict=True)
+    ]
+    nonce = bytes(NONCE_SIZE)
+    opened: list[bytes | None] = []
+    for key, envelope in zip(keys, envelopes, strict=True):
+        try:
+            opened.append(
+                None
+                if key is None
+                else ChaCha20Poly1305(key).decrypt(nonce, envelope[32:], purpose)
+            )
+        except InvalidTag:
+            opened.append(None)
+    return opened
+
+
+def _exchange(private: X25519PrivateKey, ephemeral: bytes) -> bytes | None:
+    """The shared secret, or None for an ephemeral key that gives none (a low-order point)."""
     try:
-        return ChaCha20Poly1305(key).decrypt(bytes(NONCE_SIZE), sealed[32:], purpose)
-    except InvalidTag as exc:
-        raise EnvelopeError("sealed envelope does not open with this key") from exc
+        return private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+    except ValueError:
+        return None
 
 
 def encrypt(key: bytes, plaintext: bytes, purpose: bytes) -> bytes:

@@ -16,9 +16,11 @@ from terminal.tally.sealing import (
     RECORD_SIZE,
     SEALED_SIZE,
     Ballot,
+    RecordError,
     SealError,
     check_record,
     open_record,
+    open_records,
     seal,
 )
 from terminal.trust.signing import SigningKey
@@ -133,6 +135,27 @@ def test_ciphertext_altered_and_signed_again_does_not_decrypt(
             open_record(resigned, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
 
 
+@pytest.mark.parametrize("point", [bytes(32), (1).to_bytes(32, "little")])
+def test_a_signed_record_with_a_low_order_ephemeral_key_does_not_decrypt(
+    terminal_key: SigningKey, precinct_key: tuple[bytes, bytes], point: bytes
+) -> None:
+    """X25519 with a low-order point gives no shared secret (cryptography raises): a record
+    made so by a faulty or hostile terminal is refused like any other, and a count that
+    meets it names it."""
+    private, public = precinct_key
+    sealed = seal(BALLOT, public, terminal_key)[:SEALED_SIZE]
+    sealed = sealed[:5] + point + sealed[37:]
+    record = sealed + terminal_key.sign(sealed)
+    with pytest.raises(SealError, match="does not decrypt"):
+        open_record(record, terminal_key.public, X25519PrivateKey.from_private_bytes(private))
+    good = seal(BALLOT, public, terminal_key)
+    with pytest.raises(RecordError, match="record 1: sealed ballot does not decrypt") as caught:
+        open_records(
+            [good, record], terminal_key.public, X25519PrivateKey.from_private_bytes(private)
+        )
+    assert caught.value.index == 1
+
+
 def test_record_signed_by_another_terminal_is_refused(
     terminal_key: SigningKey, other_key: SigningKey, precinct_key: tuple[bytes, bytes]
 ) -> None:
@@ -180,15 +203,23 @@ def test_decode_refuses_bodies_that_are_not_ballots() -> None:
     def padded(body: bytes) -> bytes:
         return struct.pack(">H", len(body)) + body + bytes(PLAINTEXT_SIZE - 2 - len(body))
 
-    good = b'{"election":"e","format":"tamga-ballot/1","precinct":"P","selections":{},"test":false}'
+    good = (
+        b'{"election":"e","format":"tamga-ballot/1","precinct":"P","selections":{},"test":false}\n'
+    )
     assert Ballot.decode(padded(good)) == Ballot("e", "P", False, {})
+    assert padded(good) == Ballot("e", "P", False, {}).encode()  # one spelling per ballot
     for body in (
         good.replace(b"tamga-ballot/1", b"tamga-ballot/2"),
         good.replace(b'"test":false', b'"test":0'),
         good.replace(b'"selections":{}', b'"selections":{"m":"a"}'),
         good.replace(b'"selections":{}', b'"selections":{"m":[1]}'),
         good.replace(b'"selections":{}', b'"selections":[]'),
-        b"[]",
+        good.replace(b'"test":false', b'"test":false,"voter":"x"'),  # nothing else, ever
+        good.replace(b'"format":"tamga-ballot/1",', b""),
+        good.replace(b'"election":"e"', b'"election":1'),
+        good.replace(b"{}", b"{ }"),  # another spelling of the same ballot
+        good[:-1],  # without the newline encode() writes
+        b"[]\n",
         b"not json",
         b"",
     ):
