@@ -8,14 +8,16 @@ beside the signed protocol.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from terminal.ballot.election import Election, localized
 from terminal.ballot.package import Package
-from terminal.tally.bundle import VerifiedBundle
-from terminal.tally.count import Count, count_records
+from terminal.tally.ballot_box import split_records
+from terminal.tally.bundle import BALLOTS, VerifiedBundle
+from terminal.tally.count import Count, CountError, count_records
 from terminal.tally.protocol import LINES
 
 LINE_LABELS = {
@@ -130,10 +132,19 @@ class Recount:
 
 
 def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Recount:
-    """Decrypt and count a verified bundle's ballots; CountError if a ballot cannot be counted."""
+    """Decrypt and count a verified bundle's ballots; CountError if a ballot cannot be counted,
+    or if ballots.bin is no longer the file that was verified."""
     protocol = bundle.protocol
+    path = bundle.path / BALLOTS
+    try:
+        exported = path.read_bytes()
+    except OSError as exc:
+        raise CountError(f"cannot read it again ({exc.strerror})") from exc
+    if hashlib.sha256(exported).hexdigest() != bundle.ballots_sha256:
+        raise CountError("it changed after it was verified")
+    records = split_records(exported, str(path))  # as verified: whole, sorted records
     signer = package.terminal_key(protocol.terminal)
-    count = count_records(bundle.records, signer, private_key, package.election, protocol.precinct)
+    count = count_records(records, signer, private_key, package.election, protocol.precinct)
     return Recount(bundle, count)
 
 

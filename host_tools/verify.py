@@ -114,7 +114,7 @@ class BundleResult:
             return f"FAIL {self.error}"
         p = self.bundle.protocol
         text = f"OK {self.path}: terminal {p.terminal}, precinct {p.precinct}, "
-        text += f"{len(self.bundle.records)} ballots"
+        text += f"{self.bundle.ballots} ballots"
         if self.bundle.recount is not None:
             text += ", recount matches the protocol"
         if self.reexport:

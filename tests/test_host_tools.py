@@ -18,13 +18,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from host_tools import commission as office
 from host_tools.__main__ import main
-from host_tools.verify import ShareCardError, rebuild_keys
+from host_tools.tally import recount
+from host_tools.verify import ShareCardError, rebuild_keys, verify_bundles
 from terminal.ballot import package as pkg
 from terminal.ballot.election import Choice, Contest, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
+from terminal.tally.count import CountError
 from terminal.tally.protocol import ContestResult
+from terminal.tally.sealing import RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
 from terminal.trust.shares import ShareCollector, public_key_of
@@ -462,6 +465,24 @@ def test_two_different_bundles_of_one_terminal_conflict(
         )
         assert code == 1
         assert f"{other}/protocol.json: conflict: terminal T-1001 already has a bundle" in err
+
+
+def test_a_recount_refuses_ballots_changed_after_they_were_verified(
+    tiny: Office, bundles: Bundles, tmp_path: Path
+) -> None:
+    """The verified bundle keeps the hash of ballots.bin, not the ballots: a recount reads the
+    file again and must find the very bytes that verified."""
+    copy = tmp_path / "copy"
+    shutil.copytree(bundles.p1, copy)
+    package = load_package(tiny.package)
+    [result] = verify_bundles(package, [copy])
+    assert result.bundle is not None and result.bundle.ballots == 4
+    keys = rebuild_keys(package, [tiny.card("P1", 1), tiny.card("P1", 2)])
+    assert recount(package, result.bundle, keys["P1"]).matches
+    ballots = copy / "ballots.bin"
+    ballots.write_bytes(ballots.read_bytes()[:-RECORD_SIZE])  # one ballot less, after verify
+    with pytest.raises(CountError, match="changed after it was verified"):
+        recount(package, result.bundle, keys["P1"])
 
 
 def test_recount_sets_the_ballots_beside_the_protocol(

@@ -82,7 +82,10 @@ class VerifiedBundle:
     path: Path
     protocol: Protocol
     kinds: Counter[str]  # events of each kind up to the close (see _count_kinds)
-    records: list[bytes]
+    # Counts, not the records: a host verifying a region would hold gigabytes of them. A
+    # recount reads ballots.bin again and checks it against this verified hash first.
+    ballots: int
+    ballots_sha256: str
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
 
 
@@ -354,7 +357,7 @@ def verify_bundle(
             raise _fail(
                 bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
             )
-    return VerifiedBundle(bundle, protocol, kinds, records, recount)
+    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount)
 
 
 def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
