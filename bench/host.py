@@ -31,7 +31,6 @@ import hashlib
 import math
 import multiprocessing
 import os
-import resource
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bench import Context, Figure, fmt, info, region, section
+from bench.memory import high_water_kb
 from host_tools.tally import sum_protocols
 from host_tools.verify import rebuild_keys, verify_bundles
 from terminal.ballot.package import Package, load_package
@@ -80,10 +80,7 @@ def run(ctx: Context) -> None:
         f" {reg.size_bytes() / 1e6:,.0f} MB)",
     )
     t0 = time.perf_counter()
-    for path in paths:  # into the page cache: every timed pass then reads from memory
-        for file in path.rglob("*"):
-            if file.is_file():
-                file.read_bytes()
+    _read_all(paths)
     info("read every bundle once, untimed (s)", fmt(time.perf_counter() - t0))
 
     cores = os.cpu_count() or 1
@@ -126,8 +123,22 @@ def _pool(reg: region.Region, workers: int) -> concurrent.futures.ProcessPoolExe
     )
 
 
+def _read_all(paths: list[Path]) -> None:
+    """Every file of these bundles into the page cache, so that a timed pass reads memory.
+
+    Just before each pass, not once for all: this machine's kernel pages out memory unused
+    for a minute (DAMON reclaim, /sys/kernel/mm/damon), page cache included, and a pass
+    that read its bundles back from disk counted the reading as verification (up to a
+    third of its CPU time, as system time)."""
+    for path in paths:
+        for file in path.rglob("*"):
+            if file.is_file():
+                file.read_bytes()
+
+
 def _verify_share(paths: list[Path], audit: bool) -> tuple[list[_Verified], float, int]:
     """verify_bundles over one worker's share; its CPU seconds and peak RSS (KiB)."""
+    _read_all(paths)
     t0 = time.process_time()
     package = _state["package"]
     results = verify_bundles(package, paths, check_records=audit)
@@ -144,7 +155,9 @@ def _verify_share(paths: list[Path], audit: bool) -> tuple[list[_Verified], floa
                 result.error,
             )
         )
-    return found, time.process_time() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not getrusage's ru_maxrss: Linux carries that across the exec of a spawned
+    # worker, so it would report the parent's peak.
+    return found, time.process_time() - t0, high_water_kb(os.getpid()) or 0
 
 
 def _shares(paths: list[Path], workers: int) -> list[list[Path]]:

@@ -40,7 +40,8 @@ def _is_terminal(pid: int, run_dir: Path) -> bool:
         return False
 
 
-def _high_water_kb(pid: int) -> int | None:
+def high_water_kb(pid: int) -> int | None:
+    """The kernel's high-water mark of a process's resident memory (VmHWM), in KiB."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -68,7 +69,7 @@ class _Watcher(threading.Thread):
                 if pid not in known and not _is_terminal(pid, self.run_dir):
                     continue
                 known.add(pid)
-                mark = _high_water_kb(pid)
+                mark = high_water_kb(pid)
                 if mark is not None:
                     self.peaks[pid] = max(mark, self.peaks.get(pid, 0))
             time.sleep(SAMPLE_EVERY)
