@@ -18,6 +18,7 @@ from terminal.ballot.package import PackageError
 from terminal.hal.board import BoardConfigError, load_board, open_devices
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
+from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
 from terminal.tally.event_log import EventLog, LogError
 from terminal.tally.sealing import SealError
@@ -103,7 +104,7 @@ def _run(argv: list[str]) -> int:
         station.start(args.package)
     except (PackageError, PermissionError) as exc:
         return stop("package_refused", exc, 2)
-    except (InconsistentStores, MarksError, LogError, SealError) as exc:
+    except (InconsistentStores, MarksError, CodesError, LogError, SealError) as exc:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:
         return stop("storage_failed", exc, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from terminal.idscan.ballot_codes import (
     FILE_NAME,
     BallotCode,
     CodeProblem,
+    CodesError,
     UsedCodes,
     check_code,
     new_code,
@@ -70,3 +72,56 @@ def test_used_codes_survive_a_restart_and_are_not_ordered(tmp_path: Path) -> Non
     positions = [table.index(UsedCodes._entry(c)) for c in codes[:30]]
     assert positions != sorted(positions)
     assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def _used_table(root: Path, count: int) -> tuple[list[BallotCode], bytes]:
+    codes = [new_code("E1", "1234", MINUTE) for _ in range(count + 1)]
+    used = UsedCodes(DataDir(root), 4)
+    for code in codes[:count]:
+        used.use(code)
+    return codes, (root / FILE_NAME).read_bytes()
+
+
+def test_every_changed_byte_of_the_used_codes_is_found(tmp_path: Path) -> None:
+    """A garbled or flipped byte never silently frees a used code: the changed entry fails its
+    check, so the terminal sees one valid entry fewer than its log's count of used codes
+    (and stops), or sees an extra suspect entry in an empty slot (and frees nothing)."""
+    codes, table = _used_table(tmp_path / "a", 3)
+    for offset in range(len(table)):
+        for value in {table[offset] ^ 0x01, table[offset] ^ 0xFF, 0}:
+            if value == table[offset]:
+                continue
+            damaged = bytearray(table)
+            damaged[offset] = value
+            root = tmp_path / f"{offset}-{value}"
+            root.mkdir()
+            (root / FILE_NAME).write_bytes(bytes(damaged))
+            again = UsedCodes(DataDir(root), 4)
+            entry = offset - offset % 16
+            assert again.suspects == [entry], (offset, value)
+            if any(table[entry : entry + 16]):
+                assert again.count == 2  # a used code's entry: one valid entry fewer
+            else:
+                assert again.count == 3 and all(again.used(c) for c in codes[:3])
+
+
+def test_a_use_cut_short_at_any_byte_is_a_suspect_that_can_be_cleared(tmp_path: Path) -> None:
+    for written in range(1, 16):
+        root = tmp_path / str(written)
+        codes, _ = _used_table(root, 3)
+        entry = UsedCodes._entry(codes[3])
+        slot = UsedCodes(DataDir(root), 4)._find(entry)[0]
+        DataDir(root).pwrite(FILE_NAME, slot * 16, entry[:written])  # the power went here
+        again = UsedCodes(DataDir(root), 4)
+        assert (again.count, again.suspects) == (3, [slot * 16])
+        again.clear(slot * 16)
+        after = UsedCodes(DataDir(root), 4)
+        assert (after.count, after.suspects) == (3, [])
+        assert all(after.used(c) for c in codes[:3]) and not after.used(codes[3])
+
+
+def test_a_used_codes_file_of_the_wrong_size_is_refused(tmp_path: Path) -> None:
+    _, table = _used_table(tmp_path, 2)
+    (tmp_path / FILE_NAME).write_bytes(table[:-1])
+    with pytest.raises(CodesError, match=f"{FILE_NAME} holds {len(table) - 1} bytes"):
+        UsedCodes(DataDir(tmp_path), 4)

@@ -165,7 +165,8 @@ class Polls:
             self._issue_kind, reissue=True
         )
 
-    def _recorded(self) -> int:
+    @property
+    def recorded(self) -> int:
         """How many first issues the position-addressed store records: marks, or used codes."""
         if self.codes is not None:
             return self.codes.count
@@ -288,7 +289,20 @@ class Polls:
             )
         issue, void = self._issue_kind, self._void_kind
         first = self.count_events(issue, reissue=False)
-        recorded = self._recorded()
+        recorded = self.recorded
+        if self.codes is not None and self.codes.suspects:
+            suspects = self.codes.suspects
+            if len(suspects) == 1 and recorded == first:
+                # Every code the log says was used is there and valid: the one entry that is
+                # not was being written when the power went, and its ballot was never shown.
+                self.codes.clear(suspects[0])
+                self.log.append("used_code_cleared")
+            else:
+                raise InconsistentStores(
+                    f"{CODES_FILE} bytes {', '.join(map(str, suspects))}: used-code entries "
+                    f"damaged (their check fails); {recorded} valid entries, the log records "
+                    f"{first} codes used"
+                )
         if recorded == first + 1:
             # A mark (or used code) was recorded just before a crash; nothing was given yet.
             self.log.append(issue, reissue=False)

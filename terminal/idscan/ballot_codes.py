@@ -10,7 +10,9 @@ election's time limit. Nothing in the code is about the voter.
 
 The voting terminal remembers used codes in a position-addressed table: an entry's slot
 follows from a hash of its nonce, so the table says which codes were used, never in which
-order.
+order. An entry is 12 bytes of that hash and their CRC-32, so that a damaged entry (a
+garbled page, a flipped bit) is found at start-up instead of silently freeing a used code:
+the terminal then sets the valid entries against the event log (terminal/app/polls.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import zlib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -29,7 +32,8 @@ PREFIX = "TAMGA-BC:1"
 NONCE_BYTES = 10
 TAG_BYTES = 10
 FILE_NAME = "codes.bin"
-ENTRY = 16
+ENTRY = 16  # DIGEST bytes of the nonce's SHA-256, then their CRC-32
+DIGEST = 12
 
 
 class CodeProblem(Enum):
@@ -87,6 +91,10 @@ def check_code(
     return code
 
 
+class CodesError(Exception):
+    """The used-codes file does not fit the precinct (altered or from another package)."""
+
+
 class UsedCodes:
     """The voting terminal's durable set of used codes (open addressing, 16-byte entries)."""
 
@@ -100,13 +108,20 @@ class UsedCodes:
             storage.create(FILE_NAME, slots * ENTRY)
         data = storage.read(FILE_NAME)
         if len(data) != slots * ENTRY:
-            raise ValueError(f"{FILE_NAME} holds {len(data)} bytes, expected {slots * ENTRY}")
+            raise CodesError(f"{FILE_NAME} holds {len(data)} bytes, expected {slots * ENTRY}")
         self._table = bytearray(data)
         self.slots = slots
+        empty = bytes(ENTRY)
+        entries = [data[i : i + ENTRY] for i in range(0, len(data), ENTRY)]
+        self._valid = sum(1 for e in entries if e != empty and _checked(e))
+        # Byte offsets of entries that are neither empty nor valid: one cut short by a power
+        # cut (its code's ballot was never shown), or damage; the caller tells which.
+        self.suspects = [i * ENTRY for i, e in enumerate(entries) if e != empty and not _checked(e)]
 
     @staticmethod
     def _entry(code: BallotCode) -> bytes:
-        return hashlib.sha256(code.nonce).digest()[:ENTRY]
+        digest = hashlib.sha256(code.nonce).digest()[:DIGEST]
+        return digest + zlib.crc32(digest).to_bytes(4, "big")
 
     def _find(self, entry: bytes) -> tuple[int, bool]:
         """The slot holding `entry`, or the empty slot where it belongs; and whether found."""
@@ -131,10 +146,21 @@ class UsedCodes:
         self.storage.pwrite(FILE_NAME, slot * ENTRY, entry)
         self.storage.sync(FILE_NAME)
         self._table[slot * ENTRY : (slot + 1) * ENTRY] = entry
+        self._valid += 1
+
+    def clear(self, offset: int) -> None:
+        """Empty a suspect entry durably: one the caller has proven was cut short."""
+        assert offset in self.suspects
+        self.storage.pwrite(FILE_NAME, offset, bytes(ENTRY))
+        self.storage.sync(FILE_NAME)
+        self._table[offset : offset + ENTRY] = bytes(ENTRY)
+        self.suspects.remove(offset)
 
     @property
     def count(self) -> int:
-        empty = bytes(ENTRY)
-        return sum(
-            1 for i in range(self.slots) if self._table[i * ENTRY : (i + 1) * ENTRY] != empty
-        )
+        """How many codes are recorded as used (valid entries)."""
+        return self._valid
+
+
+def _checked(entry: bytes) -> bool:
+    return zlib.crc32(entry[:DIGEST]).to_bytes(4, "big") == entry[DIGEST:]

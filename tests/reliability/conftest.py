@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from terminal.ballot.election import Role
 from tests.reliability.polling import World, build_world
 
 SHM = Path("/dev/shm")
@@ -20,6 +21,12 @@ WORLD_VOTERS = 12
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return build_world(tmp_path_factory.mktemp("reliability"), WORLD_VOTERS)
+
+
+@pytest.fixture(scope="session")
+def booth(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A voting booth (role vote): its voters bring coupons, it keeps the used codes."""
+    return build_world(tmp_path_factory.mktemp("booth"), WORLD_VOTERS, role=Role.VOTE)
 
 
 @pytest.fixture(scope="module")

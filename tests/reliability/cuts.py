@@ -21,6 +21,7 @@ from pathlib import Path
 from sim.faulty_storage import Fault, FaultyStorage, Image, Operation, PowerCut
 from terminal.app.polls import InconsistentStores, PollsState, Recovery, polls_state
 from terminal.hal.storage import StorageError
+from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
 from terminal.tally import ballot_box
 from terminal.tally.bundle import verify_bundle
@@ -31,7 +32,7 @@ from terminal.tally.sealing import RECORD_SIZE
 from tests.reliability.polling import NEXT_STATE, People, Terminal, World, plan
 
 # What terminal/__main__.py turns into a clear "stores inconsistent" stop screen.
-CLEAR_STOPS = (LogError, InconsistentStores, MarksError)
+CLEAR_STOPS = (LogError, InconsistentStores, MarksError, CodesError)
 SLOT_RECORD_END = 6 + RECORD_SIZE  # "SLOT", the length, the record: the rest is zero padding
 
 
@@ -119,7 +120,7 @@ def check_restart(
 ) -> None:
     """The promises after a restart; updates `people` with what the restart settled."""
     polls = terminal.polls
-    assert polls is not None and polls.box is not None and polls.marks is not None
+    assert polls is not None and polls.box is not None
     storage = terminal.storage
     state = polls.state
     if state not in (before, NEXT_STATE[before]):
@@ -160,8 +161,12 @@ def check_restart(
         raise Failed(f"slots: filled {sorted(box.filled)}, damaged {sorted(box.damaged)}")
 
     issued_first = polls.count_events("ballot_issued", reissue=False)
-    if polls.marks.count != issued_first:
-        raise Failed(f"{polls.marks.count} voters marked, {issued_first} first ballots issued")
+    # the position-addressed store of first issues: voter marks, or a booth's used codes
+    recorded = polls.recorded
+    if recorded != issued_first:
+        raise Failed(f"{recorded} voters marked (or codes used), {issued_first} first issued")
+    if polls.codes is not None and polls.codes.suspects:
+        raise Failed(f"used-code entries left unsettled at {polls.codes.suspects}")
     issued = polls.count_events("ballot_issued")
     void = polls.count_events("ballot_void")
     if issued != cast_logged + void or polls.session_open():

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sim.faulty_storage import FaultyStorage, Operation
 from terminal.app.polls import InconsistentStores, Recovery
+from terminal.idscan import ballot_codes
+from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
 from terminal.tally import ballot_box
 from terminal.tally.event_log import FILE_NAME as EVENTS
@@ -24,6 +26,7 @@ from terminal.tally.sealing import SealError
 from tests.reliability.polling import Terminal, World
 
 MARKS = "marks.bin"
+CODES = ballot_codes.FILE_NAME
 BOX = ballot_box.FILE_NAME
 SLOT = ballot_box.SLOT_SIZE
 EXHAUSTIVE_BELOW = 64 * 1024
@@ -36,12 +39,14 @@ class Outcome(Enum):
     HEAD_ALTERED = "the last record, which no later record hashes, reads differently"
     MARK_AS_CUT = "a new mark read as one set just before a power cut: a void ballot"
     DAMAGED_SLOT = "an empty slot is damaged: set aside, logged, not counted"
+    CODE_CLEARED = "an empty used-code entry reads as a use cut short: cleared and logged"
     FEWER_SLOTS = "the box has fewer empty slots"
     UNREAD = "not read at start-up"
     INSTALLED_OVER = "the log was empty: the package was installed over the old stores"
     # The terminal stops with a report:
     LOG_ERROR = "LogError"
     MARKS_ERROR = "MarksError"
+    CODES_ERROR = "CodesError"
     SEAL_ERROR = "SealError"
     INCONSISTENT = "InconsistentStores"
 
@@ -49,6 +54,7 @@ class Outcome(Enum):
 REPORTS = {
     LogError: Outcome.LOG_ERROR,
     MarksError: Outcome.MARKS_ERROR,
+    CodesError: Outcome.CODES_ERROR,
     SealError: Outcome.SEAL_ERROR,
     InconsistentStores: Outcome.INCONSISTENT,
 }
@@ -59,6 +65,7 @@ REINSTALL_OVER_BALLOTS = Outcome.INCONSISTENT
 NAMES = {
     Outcome.LOG_ERROR: EVENTS,
     Outcome.MARKS_ERROR: MARKS,
+    Outcome.CODES_ERROR: CODES,
     Outcome.SEAL_ERROR: BOX,
     Outcome.INCONSISTENT: "",  # names the stores that disagree (see the report)
 }
@@ -121,7 +128,9 @@ class Card:
         later = [
             op
             for op in self.operations
-            if op.kind == "write" and op.name in (MARKS, BOX) and op.number > log_writes[records]
+            if op.kind == "write"
+            and op.name in (MARKS, CODES, BOX)
+            and op.number > log_writes[records]
         ]
         if not later:
             return True
@@ -192,6 +201,12 @@ def expect(card: Card, case: Case) -> Outcome:
         if case.how == "cut" or data[case.at] ^ case.mask not in (0, 1):
             return Outcome.MARKS_ERROR
         return Outcome.INCONSISTENT if data[case.at] else Outcome.MARK_AS_CUT
+    if case.name == CODES:
+        if case.how == "cut":
+            return Outcome.CODES_ERROR
+        entry = case.at - case.at % ballot_codes.ENTRY
+        used = any(data[entry : entry + ballot_codes.ENTRY])
+        return Outcome.INCONSISTENT if used else Outcome.CODE_CLEARED
     if case.name == BOX:
         filled = {s for s in range(len(data) // SLOT) if any(data[s * SLOT : (s + 1) * SLOT])}
         if case.how == "cut":
@@ -229,6 +244,8 @@ def observe(world: World, root: Path, card: Card, case: Case) -> Seen:
         return Seen(Outcome.TORN, "", terminal)
     if polls.box.damaged:
         return Seen(Outcome.DAMAGED_SLOT, "", terminal)
+    if polls.log.of_kind("used_code_cleared"):
+        return Seen(Outcome.CODE_CLEARED, "", terminal)
     if terminal.recovery is Recovery.BALLOT_VOID and case.name == MARKS:
         return Seen(Outcome.MARK_AS_CUT, "", terminal)
     if polls.box.slots < len(card.files[BOX]) // SLOT:

@@ -37,6 +37,7 @@ from terminal.ballot.election import Election, Mode, Role
 from terminal.ballot.package import Package, load_package
 from terminal.hal.interfaces import PrinterStatus
 from terminal.hal.storage import Storage
+from terminal.idscan.ballot_codes import CodeProblem, new_code
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.register import Register
 from terminal.idscan.scans import classify
@@ -69,14 +70,20 @@ class World:
     share_cards: tuple[str, ...]
     private_key: bytes
     unknown_number: str
+    role: Role = Role.COMBINED
+    code_key: bytes = b""  # the precinct's ballot-code key, to make the booth's coupons
 
     @property
     def election(self) -> Election:
         return self.package.election
 
 
-def build_world(root: Path, voters: int, seed: int = 1) -> World:
-    """Provision a terminal, then make and sign an election for it with the host tools."""
+def build_world(root: Path, voters: int, seed: int = 1, role: Role = Role.COMBINED) -> World:
+    """Provision a terminal, then make and sign an election for it with the host tools.
+
+    `role` is the terminal's: combined (it identifies the voters itself), or a voting booth
+    whose voters bring coupons from a desk (their codes are made here with the precinct's
+    code key, as the desk would)."""
     rng = random.Random(seed)
     office = root / "office"
     office.mkdir(parents=True)
@@ -101,7 +108,7 @@ def build_world(root: Path, voters: int, seed: int = 1) -> World:
         (terminal_data / ENCRYPTION_PUBLIC_FILE).read_bytes(), ENCRYPTION_PUBLIC_FILE
     )
     registration = TerminalRegistration(
-        TERMINAL_ID, PRECINCT, Role.COMBINED, identity.key.public, encryption
+        TERMINAL_ID, PRECINCT, role, identity.key.public, encryption
     )
     created = commission.build_election(
         spec,
@@ -129,6 +136,8 @@ def build_world(root: Path, voters: int, seed: int = 1) -> World:
         cards,
         private_key,
         synthetic.unknown_pin(register, rng),
+        role,
+        package.keys(TERMINAL_ID, identity.decryption).code_key,
     )
 
 
@@ -207,6 +216,7 @@ class People:
     current: int | None = None  # the voter whose ballot was being issued or cast
     cancelled: set[int] = field(default_factory=set)
     exported: bool = False
+    coupons: dict[int, str] = field(default_factory=dict)  # at a booth: each voter's coupon
 
     def copy(self) -> People:
         return copy.deepcopy(self)
@@ -251,7 +261,15 @@ class Terminal:
         """What terminal/__main__.py and Station.start do at power-on."""
         log = EventLog.open(self.storage, self.clock)
         log.append("terminal_started", software=software_hash())
-        polls = Polls(self.world.identity, self.data, self.storage, log, self.printer, render)
+        polls = Polls(
+            self.world.identity,
+            self.data,
+            self.storage,
+            log,
+            self.printer,
+            render,
+            board_role=self.world.role,
+        )
         self.polls = polls
         if polls.state is PollsState.BLANK:
             self.installed = True
@@ -299,6 +317,9 @@ class Terminal:
         return outcome.decision, outcome.position
 
     def attend(self, people: People, attempt: Attempt) -> None:
+        if self.world.role is Role.VOTE:
+            self.attend_booth(people, attempt)
+            return
         polls = self.polls
         assert polls is not None
         if attempt.kind == "unknown":
@@ -335,6 +356,50 @@ class Terminal:
                 raise Stop(f"voter {voter} was {decision} after a cancelled ballot")
             assert position is not None
             polls.issue(position, reissue=True)
+        selections = people.selections[voter]
+        self.casting = True
+        if polls.cast(selections, {"selections": selections}) is not None:
+            raise Stop("printer problem at cast")
+        self.casting = False
+        people.acknowledged[voter] = selections
+        people.current = None
+
+    def coupon(self, people: People, voter: int) -> str:
+        """The coupon the desk gave `voter` (once: the voter keeps it through any power cut),
+        its code made at the minute the day's clock starts, well within the time limit."""
+        if voter not in people.coupons:
+            minute = int(StepClock().time.timestamp()) // 60
+            code = new_code(self.world.election.id, PRECINCT, minute)
+            people.coupons[voter] = code.payload(self.world.code_key)
+        return people.coupons[voter]
+
+    def attend_booth(self, people: People, attempt: Attempt) -> None:
+        """At a voting booth: a forged coupon, a coupon used before, or a voter who votes
+        with their coupon (again after a cut or a cancelled ballot, with the same one)."""
+        polls = self.polls
+        assert polls is not None
+        if attempt.kind == "unknown":
+            forged = new_code(self.world.election.id, PRECINCT, 0).payload(bytes(32))
+            if polls.accept_code(forged) is not CodeProblem.FORGED:
+                raise Stop("a forged coupon was not refused as forged")
+            return
+        if attempt.kind == "again":
+            if polls.accept_code(self.coupon(people, attempt.voter)) is not CodeProblem.USED:
+                raise Stop(f"voter {attempt.voter}'s used coupon was not refused")
+            return
+        voter = attempt.voter
+        if voter in people.cast:
+            return
+        problem = polls.accept_code(self.coupon(people, voter))
+        if problem is not None:
+            raise Stop(f"voter {voter}'s coupon was refused: {problem}")
+        people.current = voter
+        if attempt.cancel_first and voter not in people.cancelled:
+            polls.cancel()
+            people.cancelled.add(voter)
+            problem = polls.accept_code(self.coupon(people, voter))
+            if problem is not None:
+                raise Stop(f"voter {voter}'s coupon was refused after a cancel: {problem}")
         selections = people.selections[voter]
         self.casting = True
         if polls.cast(selections, {"selections": selections}) is not None:

@@ -50,6 +50,14 @@ def test_a_cut_at_every_operation_of_a_small_day_loses_nothing(world: World, scr
     sweep(world, scratch, 3, 1, images=torn(sample_tears))
 
 
+def test_a_cut_at_every_operation_of_a_booths_day_loses_nothing(
+    booth: World, scratch: Path
+) -> None:
+    """The voting booth's day: coupons instead of identification, so the used codes are the
+    position-addressed store that is cut (a torn entry is found and cleared at restart)."""
+    sweep(booth, scratch, 3, 1, images=torn(sample_tears))
+
+
 def test_a_second_cut_during_the_recovery_loses_nothing(world: World, scratch: Path) -> None:
     """A first cut after every third operation, then a cut at every operation of the restart."""
     sweep(world, scratch, 3, 2, every=3, images=half_torn, second_cuts=half_torn)

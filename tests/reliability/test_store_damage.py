@@ -30,6 +30,7 @@ from terminal.tally.event_log import FILE_NAME as EVENTS
 from tests.reliability.cards import card_after_export, card_while_open
 from tests.reliability.damage import (
     BOX,
+    CODES,
     MARKS,
     NAMES,
     SLOT,
@@ -55,7 +56,12 @@ SIGNED = (
     "ballots.commitment.json",
     "ballots.commitment.json.sig",
 )
-SAMPLES = {EVENTS: 600, BOX: 300, MARKS: 0}  # offsets per file in the default run; 0: all
+SAMPLES = {
+    EVENTS: 600,
+    BOX: 300,
+    MARKS: 0,
+    CODES: 200,
+}  # offsets per file in the default run; 0: all
 SIGNED_SAMPLE = 12
 
 
@@ -67,6 +73,12 @@ def open_card(world: World, module_scratch: Path) -> Card:
 @pytest.fixture(scope="module")
 def end_card(world: World, module_scratch: Path) -> Card:
     return card_after_export(world, module_scratch / "end")
+
+
+@pytest.fixture(scope="module")
+def booth_card(booth: World, module_scratch: Path) -> Card:
+    """A voting booth's card with the polls open: its used codes beside box and log."""
+    return card_while_open(booth, module_scratch / "booth")
 
 
 def box_offsets(card: Card) -> set[int]:
@@ -92,6 +104,9 @@ def check(world: World, root: Path, card: Card, case: Case) -> Outcome:
             assert "byte " in seen.message and "line " in seen.message, seen.message
         if expected is Outcome.MARKS_ERROR and case.how == "flip":
             assert f"byte {case.at}" in seen.message, seen.message
+        if case.name == CODES and case.how == "flip":
+            entry = case.at - case.at % 16
+            assert f"{CODES} bytes {entry}:" in seen.message, seen.message
         return expected
     _check_counts(card, case, seen)
     return expected
@@ -102,14 +117,17 @@ def _check_counts(card: Card, case: Case, seen: Seen) -> None:
     terminal = seen.terminal
     assert terminal is not None and terminal.polls is not None
     polls = terminal.polls
-    assert polls.box is not None and polls.marks is not None
+    assert polls.box is not None
     filled = sum(
         1
         for s in range(len(card.files[BOX]) // SLOT)
         if any(card.files[BOX][s * SLOT : (s + 1) * SLOT])
     )
     assert polls.box.count == filled == polls.count_events("ballot_cast"), case
-    assert polls.marks.count == polls.count_events("ballot_issued", reissue=False), case
+    recorded = polls.recorded
+    assert recorded == polls.count_events("ballot_issued", reissue=False), case
+    if seen.outcome is Outcome.CODE_CLEARED:
+        assert polls.codes is not None and not polls.codes.suspects, case
     issued = polls.count_events("ballot_issued")
     assert issued == polls.count_events("ballot_cast") + polls.count_events("ballot_void")
     if seen.outcome is Outcome.DAMAGED_SLOT:
@@ -131,9 +149,23 @@ def log_offsets(card: Card) -> set[int]:
     return set(bounds[:-1]) | set(range(bounds[-2], bounds[-1]))
 
 
+def codes_offsets(card: Card) -> set[int]:
+    """Every byte of each used code's entry, and every entry boundary."""
+    data = card.files[CODES]
+    keep = set(range(0, len(data), 16))
+    for entry in range(0, len(data), 16):
+        if any(data[entry : entry + 16]):
+            keep |= set(range(entry, entry + 16))
+    return keep
+
+
 def run(world: World, root: Path, card: Card, name: str, sample: int, seed: int) -> dict[str, int]:
     found: dict[str, int] = {}
-    offsets: dict[str, Callable[[Card], set[int]]] = {BOX: box_offsets, EVENTS: log_offsets}
+    offsets: dict[str, Callable[[Card], set[int]]] = {
+        BOX: box_offsets,
+        EVENTS: log_offsets,
+        CODES: codes_offsets,
+    }
     extra = offsets[name](card) if name in offsets else set()
     chosen = cases(card, name, seed, sample)
     chosen += [c for at in sorted(extra) for c in (Case(name, "cut", at), Case(name, "flip", at))]
@@ -153,6 +185,18 @@ def test_damaged_stores_of_an_open_terminal_are_truncated_or_reported(
         assert {"TORN", "SHORTER", "LOG_ERROR", "INCONSISTENT", "HEAD_ALTERED"} <= set(found)
     if name == BOX:
         assert {"SEAL_ERROR", "INCONSISTENT", "DAMAGED_SLOT"} <= set(found)
+
+
+@pytest.mark.parametrize("name", [CODES, EVENTS])
+def test_damaged_stores_of_a_voting_booth_are_cleared_or_reported(
+    booth: World, module_scratch: Path, booth_card: Card, name: str
+) -> None:
+    """The booth keeps used codes instead of marks: a damaged used code is reported (its
+    entry fails its check, one valid entry fewer than the log's count), never freed."""
+    found = run(booth, module_scratch / "booth-runs", booth_card, name, SAMPLES[name], seed=11)
+    print(f"\n{name}: {found}")
+    if name == CODES:
+        assert {"CODES_ERROR", "INCONSISTENT", "CODE_CLEARED"} <= set(found)
 
 
 @pytest.mark.slow
