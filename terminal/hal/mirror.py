@@ -103,7 +103,7 @@ class MirroredStorage:
         self._on_mirror(name, lambda m: m.pwrite(name, offset, data))
 
     def append(self, name: str, data: bytes) -> None:
-        size = self.primary.size(name)
+        size = self.primary.size(name) if self.primary.exists(name) else 0  # a first append
         self.primary.append(name, data)
         # Written at the data directory's offset, so the mirror stays a byte-exact copy.
         self._on_mirror(name, lambda m: m.pwrite(name, size, data))
