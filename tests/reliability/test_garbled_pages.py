@@ -3,9 +3,9 @@ write leaves each 4 KiB page it touches full of garbage (random bytes, zeros, or
 erased flash reads), synced bytes in that page included.
 
 Our layout: the ballot box gives each slot its own 4 KiB-aligned page, so a garbled slot
-write damages that slot only (set aside, never counted). The event log and the voter marks
-are not page-aligned: an append, or a mark, rewrites a page that holds synced records or
-marks. This is where the question "can a cut garble a synced record" is answered: yes, and
+write damages that slot only (set aside, never counted). The event log, the voter marks and
+a booth's used codes are not page-aligned: an append, a mark or a used code rewrites a page
+that holds synced records, marks or codes. This is where the question "can a cut garble a synced record" is answered: yes, and
 the terminal must then stop with a report (LogError, MarksError, InconsistentStores), never
 go on with changed counts. Before the fix in event_log.parse_log, a zeroed or erased tail
 page was taken for a torn tail and truncated: synced records vanished with only a
@@ -46,6 +46,15 @@ def sweep(world: World, scratch: Path, voters: int, seed: int) -> Tally:
 def test_a_garbled_page_stops_the_terminal_or_changes_nothing(world: World, scratch: Path) -> None:
     tally = sweep(world, scratch, 3, 21)
     assert tally.stops and tally.stops.get("LogError", 0) > 0 and tally.restarts > 0
+
+
+def test_a_garbled_page_of_a_booths_used_codes_stops_it_or_changes_nothing(
+    booth: World, scratch: Path
+) -> None:
+    """A used code's entry shares its page with others: a cut while writing one garbles
+    them all; the booth must stop (the entries fail their check) or go on unchanged."""
+    tally = sweep(booth, scratch, 3, 23)
+    assert tally.stops and tally.stops.get("InconsistentStores", 0) > 0 and tally.restarts > 0
 
 
 @pytest.mark.slow

@@ -11,6 +11,9 @@ What is accepted without a report, and why:
 - a 0 -> 1 flip of a voter's mark (MARK_AS_CUT): it reads exactly like a power cut between
   setting a mark and logging the ballot; it costs one void ballot and a re-issue credit;
 - a damaged empty slot (DAMAGED_SLOT): set aside and logged, never counted;
+- at a voting booth, a damaged empty used-code entry (CODE_CLEARED): it reads exactly like a
+  use cut short by a power cut (every code the log counts as used is intact), so it is
+  cleared and logged; a damaged used code's entry is always reported (INCONSISTENT);
 - the box cut at a slot boundary after its last ballot (FEWER_SLOTS);
 - signed artifacts (UNREAD) are not read at start-up: the export carries the damage and the
   host tools' verification names the file (export rewrites only the export checkpoint).
@@ -56,12 +59,8 @@ SIGNED = (
     "ballots.commitment.json",
     "ballots.commitment.json.sig",
 )
-SAMPLES = {
-    EVENTS: 600,
-    BOX: 300,
-    MARKS: 0,
-    CODES: 200,
-}  # offsets per file in the default run; 0: all
+# Offsets per file in the default run; 0: all (codes.bin, 1 KiB: 3,290 restarts, ~8 s).
+SAMPLES = {EVENTS: 600, BOX: 300, MARKS: 0, CODES: 0}
 SIGNED_SAMPLE = 12
 
 
