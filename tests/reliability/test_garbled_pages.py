@@ -5,11 +5,12 @@ erased flash reads), synced bytes in that page included.
 Our layout: the ballot box gives each slot its own 4 KiB-aligned page, so a garbled slot
 write damages that slot only (set aside, never counted). The event log, the voter marks and
 a booth's used codes are not page-aligned: an append, a mark or a used code rewrites a page
-that holds synced records, marks or codes. This is where the question "can a cut garble a synced record" is answered: yes, and
-the terminal must then stop with a report (LogError, MarksError, InconsistentStores), never
-go on with changed counts. Before the fix in event_log.parse_log, a zeroed or erased tail
-page was taken for a torn tail and truncated: synced records vanished with only a
-log_tail_truncated event, and the terminal came back blank over a box full of ballots.
+that holds synced records, marks or codes. This is where the question "can a cut garble a
+synced record" is answered: yes, and the terminal must then stop with a report (LogError,
+MarksError, InconsistentStores), never go on with changed counts. Before the fix in
+event_log.parse_log, a zeroed or erased tail page was taken for a torn tail and truncated:
+synced records vanished with only a log_tail_truncated event, and the terminal came back
+blank over a box full of ballots.
 """
 
 from __future__ import annotations
