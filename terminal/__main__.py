@@ -99,6 +99,7 @@ def _run(argv: list[str]) -> int:
         fonts,
         language,
         board.storage.export,
+        devices.gpio,
     )
     try:
         station.start(args.package)

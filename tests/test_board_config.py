@@ -472,16 +472,40 @@ def test_a_keyboard_wedge_scanner_by_name_or_path() -> None:
     )  # fmt: skip
 
 
-def test_the_gpio_section_is_optional_and_only_none_so_far() -> None:
+def test_the_gpio_section_is_optional_and_names_its_lines() -> None:
     data = sim_data()
     data["gpio"] = {}
     assert parse_board_config(data, SOURCE).gpio.driver is GpioDriver.NONE
     data["gpio"] = {"driver": "none"}
     assert parse_board_config(data, SOURCE).gpio.driver is GpioDriver.NONE
-    data["gpio"] = {"driver": "chardev"}
-    assert refused(data).key == "gpio.driver"
     data["gpio"] = {"driver": "none", "seal_line": 17}
-    assert str(refused(data)).endswith("gpio.seal_line: unknown key in [gpio]")
+    assert str(refused(data)).endswith("gpio.seal_line: unknown key in [gpio] with driver 'none'")
+    data["gpio"] = {"driver": "chardev", "chip": "pinctrl-rp1", "seal_line": 17, "led_line": 27}
+    gpio = parse_board_config(data, SOURCE).gpio
+    assert (gpio.driver, gpio.chip, gpio.seal_line, gpio.seal_active_low, gpio.led_line) == (
+        GpioDriver.CHARDEV, "pinctrl-rp1", 17, True, 27,
+    )  # fmt: skip
+    for wrong, key, problem in (
+        ({"driver": "chardev", "seal_line": 17}, "gpio.chip", "missing"),
+        ({"driver": "chardev", "chip": "x"}, "gpio.seal_line", "name seal_line, led_line or both"),
+        (
+            {"driver": "chardev", "chip": "x", "seal_line": 5, "led_line": 5},
+            "gpio.led_line",
+            "another",
+        ),
+        ({"driver": "chardev", "chip": "x", "seal_line": -1}, "gpio.seal_line", "whole number"),
+        ({"driver": "chardev", "chip": "x", "led_line": True}, "gpio.led_line", "whole number"),
+        (
+            {"driver": "chardev", "chip": "x", "led_line": 3, "seal_active_low": 1},
+            "gpio.seal_active_low",
+            "true or false",
+        ),
+        ({"driver": "chardev", "chip": "x", "led_line": 3, "pin": 3}, "gpio.pin", "unknown key"),
+        ({"driver": "sysfs"}, "gpio.driver", "must be one of"),
+    ):
+        data["gpio"] = wrong
+        error = refused(data)
+        assert error.key == key and problem in str(error), (wrong, str(error))
 
 
 def test_the_socket_display_has_no_console() -> None:

@@ -22,6 +22,7 @@ from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import Button, Fonts, Screen, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Contest, Election, Mode, Role
+from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
 from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
@@ -133,8 +134,11 @@ class Station:
         fonts: Fonts,
         worker_language: str,
         export_dir: Path,
+        gpio: Gpio | None = None,
     ) -> None:
         self.polls = polls
+        self.gpio: Gpio = gpio or NoGpio()
+        self.seal: bool | None = None  # the seal switch as last read (None: no switch)
         self.display = display
         self.touch = touch
         self.scanner = scanner
@@ -214,6 +218,7 @@ class Station:
         notify_ready()
         while True:
             watchdog.tick()
+            self.check_enclosure()
             select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
             for scan in self.scanner.read():
                 self.on_scan(scan)
@@ -224,6 +229,18 @@ class Station:
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
                     self.on_tap(target.id)
+
+    def check_enclosure(self) -> None:
+        """Read the seal switch (every turn of the loop, at least once a second): an opening
+        is logged and stays on the poll worker's screen while the seal is open. The status
+        LED is lit while the polls are open."""
+        intact = self.gpio.seal_intact()
+        if intact is not None and intact != self.seal:
+            if self.seal is not None or not intact:  # at start-up only an open seal is news
+                self.polls.log.append("seal_closed" if intact else "seal_opened")
+            self.seal = intact
+            self.show()
+        self.gpio.set_status_led(self.polls.state is PollsState.OPEN)
 
     def show(self) -> None:
         self.frame = render(self._screen(), self.display.width, self.display.height, self.fonts)
@@ -556,7 +573,7 @@ class Station:
                 else w("Scan the voter's document.")
             )
             problem = polls.storage.warning()
-            warning = (
+            warning: tuple[str, ...] = (
                 (
                     w("Warning: the mirror card is not being written ({problem}).").format(
                         problem=problem
@@ -565,6 +582,8 @@ class Station:
                 if problem is not None
                 else ()
             )
+            if self.seal is False:
+                warning += (w("Warning: the terminal's seal is open. Call the chair."),)
             return Screen(
                 v.value, w("Polls open"), (prompt, status, *self.lines, *warning), test_mode=test
             )

@@ -90,7 +90,8 @@ class PrinterDriver(StrEnum):
 
 
 class GpioDriver(StrEnum):
-    NONE = "none"  # no seal switch, no status LED (terminal/hal/gpio.py has the plan)
+    NONE = "none"  # no seal switch, no status LED
+    CHARDEV = "chardev"  # lines of a GPIO chip through the kernel's character device
 
 
 class ClockSource(StrEnum):
@@ -168,6 +169,10 @@ class StorageConfig:
 @dataclass(frozen=True)
 class GpioConfig:
     driver: GpioDriver
+    chip: str | None = None  # the chip's label, e.g. "pinctrl-rp1" (gpiodetect lists them)
+    seal_line: int | None = None  # the enclosure's seal switch, to ground when closed...
+    seal_active_low: bool = True  # ...so a low line reads as a closed switch: seal intact
+    led_line: int | None = None  # the status LED, lit while the polls are open
 
 
 @dataclass(frozen=True)
@@ -251,9 +256,17 @@ def open_devices(config: BoardConfig) -> Devices:
         scanner=_open_scanner(config),
         printer=_open_printer(config),
         clock=SystemClock(config.clock.source.value),
-        # The only GPIO driver so far; [gpio] accepts no other.
-        gpio=NoGpio(),
+        gpio=_open_gpio(config.gpio),
     )
+
+
+def _open_gpio(config: GpioConfig) -> Gpio:
+    if config.driver is GpioDriver.NONE:
+        return NoGpio()
+    from terminal.hal.gpio import ChardevGpio
+
+    assert config.chip is not None
+    return ChardevGpio(config.chip, config.seal_line, config.seal_active_low, config.led_line)
 
 
 # The real drivers are imported only when used: each module costs start-up time on a Pi,
@@ -538,9 +551,27 @@ def _storage(section: _Section) -> StorageConfig:
     return config
 
 
+# A chip's lines: the Pi's header GPIOs are 0-27 of 54-58, the uAPI allows at most 64 a request.
+_GPIO_LINE = range(0, 512)
+
+
 def _gpio(section: _Section) -> GpioConfig:
-    config = GpioConfig(section.choice("driver", GpioDriver, default=GpioDriver.NONE))
-    section.finish()
+    driver = section.choice("driver", GpioDriver, default=GpioDriver.NONE)
+    if driver is GpioDriver.NONE:
+        section.finish(driver)
+        return GpioConfig(driver)
+    config = GpioConfig(
+        driver,
+        chip=section.string("chip"),
+        seal_line=section.optional_integer("seal_line", _GPIO_LINE),
+        seal_active_low=section.boolean("seal_active_low", True),
+        led_line=section.optional_integer("led_line", _GPIO_LINE),
+    )
+    if config.seal_line is None and config.led_line is None:
+        raise section.error("seal_line", "missing: name seal_line, led_line or both")
+    if config.seal_line is not None and config.seal_line == config.led_line:
+        raise section.error("led_line", "must be another line than seal_line")
+    section.finish(driver)
     return config
 
 

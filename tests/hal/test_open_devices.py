@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from terminal.hal import framebuffer
+from terminal.hal import framebuffer, gpio
 from terminal.hal.board import BoardConfigError, open_devices, parse_board_config
 from terminal.hal.evdev_scanner import EvdevScanner
 from terminal.hal.evdev_touch import EvdevTouch
@@ -23,6 +23,7 @@ from terminal.hal.serial_printer import UsbLpPrinter
 
 from .evtest import load
 from .fake_evdev import FakeInput
+from .fake_gpio import Kernel
 from .geometries import rgb565, xrgb8888
 
 BOARDS = Path(__file__).resolve().parents[2] / "board_configs"
@@ -38,6 +39,10 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (dev / "lp0").write_bytes(b"")
     (tmp_path / "cursor_blink").write_text("1")
     monkeypatch.setattr(framebuffer, "FBCON_CURSOR_BLINK", tmp_path / "cursor_blink")
+    chips = {"gpiochip0": ("pinctrl-rp1", 54), "gpiochip1": ("pinctrl-bcm2711", 58)}
+    chips["gpiochip2"] = ("pinctrl-bcm2835", 54)
+    monkeypatch.setattr(gpio, "DEVICES", dev)
+    monkeypatch.setattr(gpio, "IOCTL", Kernel(dev, chips))
     masters = []
     for name in ("ttyUSB0", "ttyUSB1"):
         master, slave = os.openpty()
@@ -101,6 +106,15 @@ def test_a_turned_panel_turns_the_touches_too(run: Path, monkeypatch: pytest.Mon
     panel.emit(capture.events)
     assert devices.touch.read() == [TouchEvent(379, 360, True), TouchEvent(379, 361, False)]
     assert isinstance(devices.printer, UsbLpPrinter) and devices.printer.width == 576
+    # The seal switch and LED on the Pi 5's header chip, found by its label.
+    kernel = gpio.IOCTL
+    assert isinstance(kernel, Kernel)
+    [request] = kernel.requests
+    assert list(request.offsets[: request.num_lines]) == [5, 6]
+    kernel.levels[5] = 0  # the closed switch grounds its line
+    assert devices.gpio.seal_intact() is True
+    devices.gpio.set_status_led(True)
+    assert kernel.driven == {6: 1}
 
 
 def test_a_keyboard_wedge_scanner_from_the_board(
