@@ -139,6 +139,7 @@ class Station:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
         self.seal: bool | None = None  # the seal switch as last read (None: no switch)
+        self.led: bool | None = None  # the status LED as last set
         self.display = display
         self.touch = touch
         self.scanner = scanner
@@ -240,7 +241,10 @@ class Station:
                 self.polls.log.append("seal_closed" if intact else "seal_opened")
             self.seal = intact
             self.show()
-        self.gpio.set_status_led(self.polls.state is PollsState.OPEN)
+        lit = self.polls.state is PollsState.OPEN
+        if lit != self.led:
+            self.gpio.set_status_led(lit)
+            self.led = lit
 
     def show(self) -> None:
         self.frame = render(self._screen(), self.display.width, self.display.height, self.fonts)

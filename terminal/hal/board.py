@@ -551,7 +551,8 @@ def _storage(section: _Section) -> StorageConfig:
     return config
 
 
-# A chip's lines: the Pi's header GPIOs are 0-27 of 54-58, the uAPI allows at most 64 a request.
+# Line offsets on a chip: the Pi's header GPIOs are 0-27 of its 54-58 lines. The driver checks
+# the offset against the chip's own count when it opens it; this only catches typos.
 _GPIO_LINE = range(0, 512)
 
 

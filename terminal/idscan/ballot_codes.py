@@ -112,11 +112,11 @@ class UsedCodes:
         self._table = bytearray(data)
         self.slots = slots
         empty = bytes(ENTRY)
-        entries = [data[i : i + ENTRY] for i in range(0, len(data), ENTRY)]
-        self._valid = sum(1 for e in entries if e != empty and _checked(e))
+        written = [i for i in range(0, len(data), ENTRY) if data[i : i + ENTRY] != empty]
         # Byte offsets of entries that are neither empty nor valid: one cut short by a power
         # cut (its code's ballot was never shown), or damage; the caller tells which.
-        self.suspects = [i * ENTRY for i, e in enumerate(entries) if e != empty and not _checked(e)]
+        self.suspects = [i for i in written if not _checked(data[i : i + ENTRY])]
+        self._valid = len(written) - len(self.suspects)
 
     @staticmethod
     def _entry(code: BallotCode) -> bytes:

@@ -356,6 +356,12 @@ class Terminal:
                 raise Stop(f"voter {voter} was {decision} after a cancelled ballot")
             assert position is not None
             polls.issue(position, reissue=True)
+        self.cast(people, voter)
+
+    def cast(self, people: People, voter: int) -> None:
+        """The voter chooses and casts the ballot issued to them; they see it is cast."""
+        polls = self.polls
+        assert polls is not None
         selections = people.selections[voter]
         self.casting = True
         if polls.cast(selections, {"selections": selections}) is not None:
@@ -400,13 +406,7 @@ class Terminal:
             problem = polls.accept_code(self.coupon(people, voter))
             if problem is not None:
                 raise Stop(f"voter {voter}'s coupon was refused after a cancel: {problem}")
-        selections = people.selections[voter]
-        self.casting = True
-        if polls.cast(selections, {"selections": selections}) is not None:
-            raise Stop("printer problem at cast")
-        self.casting = False
-        people.acknowledged[voter] = selections
-        people.current = None
+        self.cast(people, voter)
 
     # --- what the box holds ------------------------------------------------------------------
 
