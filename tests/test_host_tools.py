@@ -367,6 +367,8 @@ def test_terminals_registered_later_go_into_the_signed_package(tmp_path: Path) -
 
 
 EXPECTED_TOTALS = {
+    "election": ELECTION_ID,
+    "mode": "official",
     "contests": {
         "mayor": {"asanov": 2, "bekova": 3, "against": 1},
         "council": {"a": 3, "b": 3, "c": 1, "d": 1},
@@ -527,6 +529,7 @@ def test_recount_sets_the_ballots_beside_the_protocol(
     )
     assert (code, err) == (0, "")
     assert "4 ballots decrypted" in out and "differs" not in out
+    assert "OK precinct P1: the recount equals the signed protocol" in out
 
     # A terminal that signs a protocol with two candidates' votes swapped: every count
     # adds up, so only decrypting the ballots shows it.
@@ -548,13 +551,14 @@ def test_recount_sets_the_ballots_beside_the_protocol(
         capsys, "recount", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
     )
     assert code == 1
-    assert f"FAIL {liar}/protocol.json: the recount of the decrypted ballots differs" in err
+    assert f"FAIL precinct P1: {liar}/protocol.json: the recount of the decrypted ballots" in err
+    assert "OK precinct P1" not in out
     asanov = next(line for line in out.splitlines() if "Asanov" in line)
     assert asanov.split()[-4:] == ["1", "2", "<--", "differs"]
     code, _, err = run(
         capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
     )
-    assert code == 1 and f"{liar}/protocol.json" in err
+    assert code == 1 and f"{liar}/protocol.json: precinct P1: the recount of the decrypted" in err
 
 
 def flips(size: int, rng: random.Random) -> list[int]:
@@ -616,10 +620,17 @@ def test_bundle_of_another_election_is_refused(
     assert code == 1
     assert f"{bundle}/manifest.json: is for election 'kg-2025-lat', not 'kg-2025-local'" in err
     # Against its own package it verifies, and says TEST loudly.
-    code, out, _ = run(
-        capsys, "tally", *pin(tiny), "--package", str(tmp_path / "lat" / "package"), str(bundle)
-    )
-    assert code == 0 and out.startswith("*** TEST ELECTION")
+    lat = str(tmp_path / "lat" / "package")
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, str(bundle))
+    banner = "*** TEST ELECTION / ТЕСТОВЫЕ ВЫБОРЫ: test results, never official ***"
+    assert code == 0 and out.startswith(banner)
+    table = out.split("\n\n", 1)[1]  # the totals without the package header: marked alone
+    assert table.startswith(banner) and table.rstrip().endswith(banner)
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, "--json", str(bundle))
+    totals = json.loads(out)
+    assert code == 0 and (totals["election"], totals["mode"]) == ("kg-2025-lat", "test")
+    assert totals["test"] == banner
+    assert "test" not in EXPECTED_TOTALS  # an official tally carries no banner
 
 
 def test_protocol_that_disagrees_with_the_ballots_is_refused(
