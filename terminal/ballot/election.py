@@ -17,8 +17,9 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
-# Two 32-byte keys sealed to a terminal: ephemeral key (32) + keys (64) + tag (16).
-SEALED_SECRETS_SIZE = 32 + 64 + 16
+# Sealed to a terminal: ephemeral key (32) + two 32-byte keys and the chair's PIN verifier
+# (64 + 60) + tag (16).
+SEALED_SECRETS_SIZE = 32 + 64 + 60 + 16
 
 
 class Mode(Enum):
@@ -84,17 +85,6 @@ class Contest:
 
 
 @dataclass(frozen=True)
-class ChairVerifier:
-    """What the terminal needs to check the chair's card and PIN (see trust/chair.py)."""
-
-    salt: bytes
-    digest: bytes
-    n: int
-    r: int
-    p: int
-
-
-@dataclass(frozen=True)
 class Precinct:
     code: str
     names: dict[str, str]
@@ -103,7 +93,6 @@ class Precinct:
     register_sha256: str
     voters: int
     ballot_slots: int
-    chair: ChairVerifier
 
 
 @dataclass(frozen=True)
@@ -242,7 +231,6 @@ def _election_from_fields(f: Fields) -> Election:
     _unique([c.id for c in contests], f"{f.where}.contests")
     precincts = []
     for p in f.objects("precincts"):
-        chair = p.obj("chair")
         precincts.append(
             Precinct(
                 code=check_id(p.str("code"), p.where),
@@ -252,13 +240,6 @@ def _election_from_fields(f: Fields) -> Election:
                 register_sha256=p.hex("register_sha256", 32).hex(),
                 voters=p.int("voters"),
                 ballot_slots=p.int("ballot_slots", 1),
-                chair=ChairVerifier(
-                    salt=chair.hex("salt", 16),
-                    digest=chair.hex("digest", 32),
-                    n=chair.int("n", 2),
-                    r=chair.int("r", 1),
-                    p=chair.int("p", 1),
-                ),
             )
         )
         if precincts[-1].ballot_slots < precincts[-1].voters:
@@ -345,13 +326,6 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
                 "register_sha256": p.register_sha256,
                 "voters": p.voters,
                 "ballot_slots": p.ballot_slots,
-                "chair": {
-                    "salt": p.chair.salt.hex(),
-                    "digest": p.chair.digest.hex(),
-                    "n": p.chair.n,
-                    "r": p.chair.r,
-                    "p": p.chair.p,
-                },
             }
             for p in e.precincts
         ],
