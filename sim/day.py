@@ -357,7 +357,12 @@ class Day:
         )
         created = commission.build_election(
             spec,
-            [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
+            # The minors are on the register only to be refused: not voters on the list.
+            [
+                PrecinctSpec(
+                    PRECINCT, synthetic.PRECINCT_NAMES, self.register, voters_on_list=self.voters
+                )
+            ],
             threshold=2,
             share_count=3,
             terminals=registrations,

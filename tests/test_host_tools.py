@@ -21,7 +21,7 @@ from host_tools.__main__ import main
 from host_tools.tally import recount
 from host_tools.verify import ShareCardError, rebuild_keys, verify_bundles
 from terminal.ballot import package as pkg
-from terminal.ballot.election import Choice, Contest, Mode, Role
+from terminal.ballot.election import Choice, Contest, ContestKind, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
@@ -44,12 +44,15 @@ CONTESTS = (
             Choice("bekova", {"ru": "Бекова Б.", "en": "Bekova B."}),
             Choice("against", {"ru": "Против всех", "en": "Against all"}, against_all=True),
         ),
+        blank_allowed=True,
     ),
     Contest(
         "council",
         {"ru": "Городской совет", "en": "City council"},
         tuple(Choice(c, {"en": f"Party {c.upper()}"}) for c in ("a", "b", "c", "d")),
         max_selections=2,
+        kind=ContestKind.UP_TO_K,
+        blank_allowed=True,
     ),
 )
 # Ballots of the combined terminal of P1 and the voting terminal of P2.
