@@ -274,10 +274,6 @@ class Station:
 
     def _chair_card(self, card: chair.ChairCard, purpose: Purpose) -> None:
         election, precinct = self.polls.election, self.polls.precinct
-        if (card.election, card.precinct) != (election.id, precinct.code):
-            self.polls.log.append("chair_auth_failed", reason="other_precinct")
-            self.lines = (self._w("That chair card belongs to another precinct or election."),)
-            return
         locked = self._locked_until()
         if locked is not None:
             self.lines = (
@@ -286,14 +282,22 @@ class Station:
                 ),
             )
             return
+        if (card.election, card.precinct) != (election.id, precinct.code):
+            self.polls.log.append("chair_auth_failed", reason="other_precinct")
+            self.lines = (self._w("That chair card belongs to another precinct or election."),)
+            return
         self.card, self.purpose, self.pin, self.lines = card, purpose, "", ()
         self.view = View.CHAIR_PIN
 
     def _locked_until(self) -> dt.datetime | None:
+        """When the lockout ends, if CHAIR_ATTEMPTS failures stand since the last success.
+
+        Every failure counts, whatever was scanned in between (a foreign card must not reset
+        the count), and the count is read from the durable log, so restarts keep it."""
         events = self.polls.log.of_kind("chair_authenticated", "chair_auth_failed")
         failures = []
         for event in reversed(events):
-            if event.kind != "chair_auth_failed" or event.data["reason"] != "wrong_pin":
+            if event.kind != "chair_auth_failed":
                 break
             failures.append(event)
         if len(failures) < CHAIR_ATTEMPTS:
@@ -312,7 +316,7 @@ class Station:
         elif target == "cancel":
             self.view, self.lines = self._home(), ()
         elif target == "ok" and self.card is not None:
-            if not chair.check(self.card, self.pin, self.polls.precinct.chair):
+            if not chair.check(self.card, self.pin, self.polls.chair_verifier()):
                 self.polls.log.append("chair_auth_failed", reason="wrong_pin")
                 self.pin, self.lines = "", (self._w("Wrong PIN."),)
                 if self._locked_until() is not None:
