@@ -42,7 +42,7 @@ from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
 from terminal.trust.chair import ChairVerifier
-from terminal.trust.files import write_private_file
+from terminal.trust.files import check_tree, write_private_file
 
 
 class PollsState(Enum):
@@ -598,8 +598,12 @@ class Polls:
         return self.storage.read("protocol.json"), self.storage.read("protocol.json.sig")
 
     def export(self, target: Path) -> None:
-        """Write the results bundle to the export medium (again, whenever asked)."""
+        """Write the results bundle to the export medium (again, whenever asked).
+
+        A medium whose export directory holds links, FIFOs or device files is refused with
+        UnsafeFileError before anything is written or logged."""
         assert self.state is PollsState.COUNTED and self.box is not None
+        check_tree(target)
         # The log as the export checkpoint pins it, every record: the checkpoint_signed
         # record that follows is in the next export.
         events = self.storage.read(EVENTS_FILE)

@@ -34,6 +34,7 @@ from terminal.idscan.scans import classify
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
+from terminal.trust.files import UnsafeFileError
 from terminal.trust.shares import ShareCollector, ShareProblem
 
 CHAIR_ATTEMPTS = 5
@@ -57,6 +58,10 @@ class Session:
     selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+STICK_REFUSED = N_(
+    "The export stick holds links, pipes or device files: it was refused and nothing was "
+    "written to it. Put in a clean stick and tap Export again."
+)
 FATAL_TEXT = {
     "package_refused": N_("The election package was refused. Nothing was installed."),
     "stores_inconsistent": N_(
@@ -498,14 +503,23 @@ class Station:
         """Print the signed protocol if it is not printed yet, then export the bundle."""
         problem = self.polls.reprint_pending()
         if problem is None and not self.polls.exported():
-            self.polls.export(self.export_dir)
+            self._export()
         return problem
+
+    def _export(self) -> bool:
+        """Export the bundle; a stick holding links, pipes or device files is refused with
+        nothing written (Polls.export checks it first). True when exported."""
+        try:
+            self.polls.export(self.export_dir)
+        except UnsafeFileError as exc:
+            self.lines = (self._w(STICK_REFUSED), str(exc))
+            return False
+        return True
 
     def _tap_counted(self, target: str) -> None:
         if target == "reprint":
             self._run_print(lambda: self.polls.print_document("protocol", {}), View.COUNTED)
-        elif target == "export":
-            self.polls.export(self.export_dir)
+        elif target == "export" and self._export():
             self.lines = (self._w("The results bundle was exported again."),)
 
     # --- screens --------------------------------------------------------------------------

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from terminal.app.i18n import N_
 from terminal.app.pages.common import in_test, ok_button
 from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
+from terminal.hal.storage import StorageWarning
 from terminal.idscan.pin import mask
 
 if TYPE_CHECKING:
     from terminal.app.station import Station
+
+MIRROR_REFUSED = N_(
+    "Warning: the mirror card holds links, pipes or device files: it is refused and nothing "
+    "is written to it. Replace it with a clean card."
+)
 
 
 def idle(s: Station) -> Screen:
@@ -25,11 +32,13 @@ def idle(s: Station) -> Screen:
         else w("Scan the voter's document.")
     )
     problem = polls.storage.warning()
-    warning: tuple[str, ...] = (
-        (w("Warning: the mirror card is not being written ({problem}).").format(problem=problem),)
-        if problem is not None
-        else ()
-    )
+    warning: tuple[str, ...] = ()
+    if isinstance(problem, StorageWarning) and problem.refused:
+        warning = (w(MIRROR_REFUSED), problem)
+    elif problem is not None:
+        warning = (
+            w("Warning: the mirror card is not being written ({problem}).").format(problem=problem),
+        )
     if s.seal is False:
         warning += (w("Warning: the terminal's seal is open. Call the chair."),)
     return Screen(
