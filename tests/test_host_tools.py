@@ -6,10 +6,13 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import os
 import random
+import resource
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -939,3 +942,131 @@ def test_records_past_the_export_checkpoint_are_refused(
     count = len(lines)
     expected = f"holds {count + 1} records, the signed export checkpoint covers {count}"
     assert f"{forged}/events.jsonl: {expected}" in err
+
+
+# --- hostile bundles and packages ---------------------------------------------------------------
+
+
+def host_tools(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The host tools as a process of their own, its address space capped at 2 GiB: an
+    unbounded read (before, of /dev/zero) ends in a MemoryError instead of eating the host."""
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "host_tools", *argv],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap_memory,
+        check=False,
+    )
+
+
+def _replace_with(path: Path, kind: str, target: Path | None = None) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # what /dev/zero is
+    else:
+        assert target is not None
+        path.symlink_to(target, target_is_directory=target.is_dir())
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "problem"),
+    [
+        ("manifest.json", "fifo", "is a named pipe (FIFO), not a regular file: refused"),
+        ("manifest.json", "zero", "is a symbolic link, not a regular file: refused"),
+        ("events.jsonl", "zero", "is a symbolic link, not a file of a bundle: refused"),
+        ("ballots.bin", "fifo", "is a named pipe (FIFO), not a file of a bundle: refused"),
+        ("checkpoints", "dir-link", "is a symbolic link, not a file of a bundle: refused"),
+        ("protocol.json.sig", "device", "is a device file, not a file of a bundle: refused"),
+    ],
+)
+def test_links_fifos_and_devices_in_a_bundle_are_refused_naming_them(
+    tiny: Office, bundles: Bundles, tmp_path: Path, name: str, kind: str, problem: str
+) -> None:
+    """Before, a FIFO manifest hung the batch, a link to /dev/zero ended in a MemoryError
+    and a linked directory of checkpoints verified."""
+    bundle = shutil.copytree(bundles.p1, tmp_path / "hostile")
+    if kind == "dir-link":
+        shutil.copytree(bundle / name, tmp_path / "elsewhere")
+        _replace_with(bundle / name, "link", tmp_path / "elsewhere")
+    elif kind == "zero":
+        _replace_with(bundle / name, "link", Path("/dev/zero"))
+    else:
+        _replace_with(bundle / name, kind)
+    result = host_tools("verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"FAIL {bundle}/{name}: {problem}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stray_directories_and_oversized_files_are_refused_naming_them(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = str(tiny.package)
+    bundle = shutil.copytree(bundles.p1, tmp_path / "stray")
+    (bundle / "spare").mkdir()
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    assert code == 1
+    assert f"FAIL {bundle}/spare: a directory the signed manifest does not list: refused" in err
+
+    # ballots.bin can hold at most the precinct's slots: one more record is refused unread.
+    slots = tiny.created.election.precinct("P1").ballot_slots  # type: ignore[union-attr]
+    bundle = shutil.copytree(bundles.p1, tmp_path / "big")
+    (bundle / "ballots.bin").write_bytes(bytes((slots + 1) * RECORD_SIZE))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    cap = slots * RECORD_SIZE
+    assert code == 1
+    assert f"is {(slots + 1) * RECORD_SIZE} bytes, larger than its format allows ({cap})" in err
+    assert f"FAIL {bundle}/ballots.bin: is" in err
+
+    bundle = shutil.copytree(bundles.p1, tmp_path / "long-sig")
+    (bundle / "manifest.json.sig").write_bytes(bytes(65))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    assert code == 1 and f"FAIL {bundle}/manifest.json.sig: is 65 bytes, larger than" in err
+
+    linked = tmp_path / "linked-bundle"
+    linked.symlink_to(bundles.p1, target_is_directory=True)
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(linked))
+    assert code == 1 and f"{linked}: is a symbolic link, not a directory: refused" in err
+
+
+def test_the_manifest_signature_is_checked_before_anything_it_lists(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A forged manifest listing a FIFO: refused for its signature, the FIFO never opened."""
+    bundle = shutil.copytree(bundles.p1, tmp_path / "forged")
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    manifest["files"]["trap"] = "0" * 64
+    (bundle / "manifest.json").write_bytes(canonical_json(manifest))
+    os.mkfifo(bundle / "trap")
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
+    assert code == 1
+    assert f"FAIL {bundle}/manifest.json: signature does not verify" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("commission.pub.pem", "fifo"), ("election.json", "zero"), ("election.json.sig", "fifo")],
+)
+def test_a_package_holding_links_or_fifos_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, name: str, kind: str
+) -> None:
+    package = shutil.copytree(tiny.package, tmp_path / "package")
+    if kind == "zero":
+        _replace_with(package / name, "link", Path("/dev/zero"))
+    else:
+        _replace_with(package / name, kind)
+    result = host_tools("verify", *pin(tiny), "--package", str(package), str(bundles.p1))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{package}/{name}: is a " in result.stderr and "refused" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,7 +23,13 @@ from PIL import Image
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Mode, Precinct, Role
-from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_package
+from terminal.ballot.package import (
+    ELECTION_FILE,
+    Package,
+    PackageError,
+    PrecinctKeys,
+    load_package,
+)
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
@@ -42,7 +48,7 @@ from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
 from terminal.trust.chair import ChairVerifier
-from terminal.trust.files import check_tree, write_private_file
+from terminal.trust.files import check_tree, read_file, write_private_file
 
 
 class PollsState(Enum):
@@ -234,6 +240,10 @@ class Polls:
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
         assert self.state is PollsState.BLANK
+        try:
+            check_tree(source)  # a package medium with links, FIFOs or devices: refused
+        except OSError as exc:
+            raise PackageError(f"package: {exc}") from exc
         package = load_package(source, self.identity.commission)
         entry = package.election.terminal(self.identity.terminal_id)
         if entry is None:
@@ -265,7 +275,7 @@ class Polls:
         # The terminal's copy is private like all its data (the register stays encrypted).
         for path in sorted(source.rglob("*")):
             if path.is_file():
-                write_private_file(target / path.relative_to(source), path.read_bytes())
+                write_private_file(target / path.relative_to(source), read_file(path))
         self.package = load_package(target, self.identity.commission)
         self._open_stores(create=True)
         assert self.box is not None

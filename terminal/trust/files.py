@@ -40,8 +40,9 @@ class UnsafeFileError(OSError):
     for its format): refused before anything is written; the message names it."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
-        super().__init__(errno.EPERM, f"{path}: {problem}")
+        super().__init__(errno.EPERM, f"{path}: {problem}: refused")
         self.path = str(path)
+        self.problem = problem
 
     def __str__(self) -> str:
         return str(self.strerror)
@@ -95,7 +96,7 @@ def open_subdirectory(
             raise
         found = _lstat_at(dir_fd, name)
         what = describe(found.st_mode) if found is not None else "not a directory"
-        raise UnsafeFileError(path, f"is {what}, not a directory: refused") from exc
+        raise UnsafeFileError(path, f"is {what}, not a directory") from exc
 
 
 def open_directory(path: Path, create_mode: int | None = None) -> int:
@@ -142,17 +143,17 @@ def open_regular(
     _check_component(name, path)
     found = _lstat_at(dir_fd, name)
     if found is not None and not stat.S_ISREG(found.st_mode):
-        raise UnsafeFileError(path, f"is {describe(found.st_mode)}, not a regular file: refused")
+        raise UnsafeFileError(path, f"is {describe(found.st_mode)}, not a regular file")
     try:
         fd = os.open(name, flags | _FILE_FLAGS, mode, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno != errno.ELOOP:
             raise
-        raise UnsafeFileError(path, "is a symbolic link, not a regular file: refused") from exc
+        raise UnsafeFileError(path, "is a symbolic link, not a regular file") from exc
     opened = os.fstat(fd)
     if not stat.S_ISREG(opened.st_mode):  # swapped in between the lstat and the open
         os.close(fd)
-        raise UnsafeFileError(path, f"is {describe(opened.st_mode)}, not a regular file: refused")
+        raise UnsafeFileError(path, f"is {describe(opened.st_mode)}, not a regular file")
     if flags & os.O_CREAT and found is None:
         os.fsync(dir_fd)  # the new name is durable
     return fd
@@ -197,7 +198,7 @@ def write_at(dir_fd: int, name: str, data: bytes, mode: int, path: Path | str) -
     _check_component(name, path)
     found = _lstat_at(dir_fd, name)
     if found is not None and not stat.S_ISREG(found.st_mode):
-        raise UnsafeFileError(path, f"is {describe(found.st_mode)}, not a regular file: refused")
+        raise UnsafeFileError(path, f"is {describe(found.st_mode)}, not a regular file")
     tmp = f".{name}.{secrets.token_hex(8)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FILE_FLAGS, mode, dir_fd=dir_fd)
     try:
@@ -250,13 +251,13 @@ def check_tree(path: Path) -> None:
 
 def _check_entries(dir_fd: int, path: Path, depth: int) -> None:
     if depth > MAX_TREE_DEPTH:
-        raise UnsafeFileError(path, f"nests deeper than {MAX_TREE_DEPTH} directories: refused")
+        raise UnsafeFileError(path, f"nests deeper than {MAX_TREE_DEPTH} directories")
     for name in sorted(os.listdir(dir_fd)):
         found = _lstat_at(dir_fd, name)
         if found is None or stat.S_ISREG(found.st_mode):
             continue
         if not stat.S_ISDIR(found.st_mode):
-            raise UnsafeFileError(path / name, f"is {describe(found.st_mode)}: refused")
+            raise UnsafeFileError(path / name, f"is {describe(found.st_mode)}")
         child = open_subdirectory(dir_fd, name, path / name)
         try:
             _check_entries(child, path / name, depth + 1)
