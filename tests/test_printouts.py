@@ -166,7 +166,7 @@ def voter_slip(chosen: str = NAMES[0], mode: Mode = Mode.OFFICIAL) -> Slip:
 def all_printouts(mode: Mode, paper: Paper) -> dict[str, Callable[[], Image.Image]]:
     """Every kind of printout, ready to render."""
     names = contest_names(1, 6)
-    checkpoint = Checkpoint(origin(ELECTION_ID, PRECINCT, TERMINAL), 5, "ab" * 32)
+    checkpoint = Checkpoint(origin(ELECTION_ID, PRECINCT, TERMINAL), 5, "ab" * 32, "open")
     software = hashlib.sha256(b"tamga 0.1.0").hexdigest()
     printout, _key = protocol_printout(mode=mode)
     return {
@@ -305,7 +305,7 @@ def test_a_missing_font_is_a_clear_error() -> None:
 
 
 def test_a_zero_report_of_a_box_with_ballots_is_refused() -> None:
-    checkpoint = Checkpoint(origin(ELECTION_ID, PRECINCT, TERMINAL), 5, "ab" * 32)
+    checkpoint = Checkpoint(origin(ELECTION_ID, PRECINCT, TERMINAL), 5, "ab" * 32, "open")
     report = ZeroReport(header(), "ef" * 32, contest_names(1, 6), 1, checkpoint, NOW)
     with pytest.raises(PrintoutError, match="holds 1 ballots"):
         zero_report(report, english)

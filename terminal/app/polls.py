@@ -43,8 +43,8 @@ from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records
+from terminal.tally.event_log import CHECKPOINT_REASONS, Checkpoint, Event, EventLog, origin
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
-from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
 from terminal.trust.chair import ChairVerifier
@@ -421,6 +421,7 @@ class Polls:
             origin(self.election.id, self.precinct.code, self.identity.terminal_id),
             len(self.log.events),
             self.log.head,
+            reason,
         )
         body = cp.to_bytes()
         self.storage.replace(f"checkpoint-{reason}.txt", body)
@@ -572,7 +573,7 @@ class Polls:
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
         close = Checkpoint.from_bytes(
-            self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt"
+            self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt", "close"
         )
         protocol = Protocol(
             election=election.id,
@@ -622,7 +623,7 @@ class Polls:
         for name in ("protocol.json", "ballots.commitment.json"):
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")
-        for reason in bundle_format.CHECKPOINT_REASONS:
+        for reason in CHECKPOINT_REASONS:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")

@@ -554,7 +554,7 @@ class Station:
         if kind == "zero-report":
             assert polls.box is not None
             checkpoint = Checkpoint.from_bytes(
-                polls.checkpoint_bytes("open"), "checkpoint-open.txt"
+                polls.checkpoint_bytes("open"), "checkpoint-open.txt", "open"
             )
             return printouts.zero_report(
                 printouts.ZeroReport(

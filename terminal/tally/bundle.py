@@ -30,7 +30,14 @@ from terminal.ballot.package import ELECTION_CAP, ELECTION_FILE, Package, Packag
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
-from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
+from terminal.tally.event_log import (
+    CHECKPOINT_REASONS,
+    Checkpoint,
+    Log,
+    LogError,
+    origin,
+    read_log,
+)
 from terminal.tally.protocol import Protocol
 from terminal.tally.sealing import RECORD_SIZE, SealError, check_record
 from terminal.trust import files as safe_files
@@ -44,7 +51,6 @@ EVENTS = "events.jsonl"
 BALLOTS = "ballots.bin"
 COMMITMENT = "ballots.commitment.json"
 TERMINAL_KEY = "terminal.pub.pem"
-CHECKPOINT_REASONS = ("open", "close", "export")
 # Size caps of the format (size_cap): a file above its cap is refused before it is read.
 MANIFEST_CAP = 1 << 20  # a few hundred names with their hashes
 SMALL_FILE_CAP = 4096  # a checkpoint, the commitment, a PEM public key
@@ -380,7 +386,7 @@ def verify_bundle(
         name = checkpoint_name(reason)
         try:
             checkpoint = Checkpoint.from_bytes(
-                _signed(bundle, name, key, files), f"{bundle}/{name}"
+                _signed(bundle, name, key, files), f"{bundle}/{name}", reason
             )
         except LogError as exc:
             raise BundleError(str(exc)) from exc
