@@ -17,9 +17,6 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-
 from host_tools.collect import db
 from host_tools.results.units import Database
 from terminal.ballot.election import localized
@@ -73,6 +70,11 @@ def _table(
 
 def _turnout_svg(hours: Sequence[tuple[str, int]], title: str) -> str:
     """A bar chart of ballots cast per local hour, as SVG markup (text as paths)."""
+    # Imported here: matplotlib takes a second to import, and every host command (collect
+    # most of all, in each of its workers) would pay it otherwise.
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9, 3.2))
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
