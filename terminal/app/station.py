@@ -31,7 +31,9 @@ from terminal.idscan.findings import Problem
 from terminal.idscan.pin import mask
 from terminal.idscan.register import Voter
 from terminal.idscan.scans import classify
+from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
+from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -493,8 +495,13 @@ class Station:
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
-        assert self.collector is not None
-        result = self.collector.add(data)
+        collector = self.collector
+        assert collector is not None
+        result: ShareProblem | Count | None = collector.take(data)
+        if result is None and collector.complete:
+            result = count_with_shares(collector, self.polls.count_box)
+            if isinstance(result, ShareProblem):
+                collector.refused(result)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
@@ -503,12 +510,7 @@ class Station:
             self.lines = (self._w("Card accepted."),)
             return
         self.collector = None
-        key = bytearray(result)
-        try:
-            self.polls.count_and_sign(bytes(key))
-        finally:
-            # The key exists only for the count: overwrite our copy as soon as it is done.
-            key[:] = bytes(len(key))
+        self.polls.count_and_sign(result)
         self._run_print(self._publish, View.COUNTED)
 
     def _publish(self) -> PrinterProblem | None:
