@@ -121,6 +121,10 @@ SHARE_TEXT = {
     ShareProblem.DUPLICATE: N_("That key-share card was already scanned."),
     ShareProblem.FOREIGN_SET: N_("That key-share card is from another set of cards."),
     ShareProblem.WRONG_KEY: N_("These cards do not open this precinct's ballot box."),
+    ShareProblem.NOT_REGISTERED: N_(
+        "That key-share card is not one of this precinct's cards. The cards already "
+        "scanned are kept."
+    ),
 }
 
 
@@ -493,18 +497,37 @@ class Station:
 
     def _start_shares(self) -> None:
         precinct = self.polls.precinct
-        self.collector = ShareCollector(self.polls.election.id, precinct.code, precinct.sealing_key)
+        self.collector = ShareCollector(
+            self.polls.election.id, precinct.code, precinct.sealing_key, precinct.share_cards
+        )
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
         assert self.collector is not None
         result = self.collector.add(data)
+        member, count = self.collector.last_member, len(self.collector.registered)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
+            if member is not None:
+                named = self._w("Key-share card {member} of {count}:")
+                self.lines = (named.format(member=member, count=count), *self.lines)
             return
         if result is None:
-            self.lines = (self._w("Card accepted."),)
+            if member is None:
+                self.lines = (self._w("Card accepted."),)
+            else:
+                accepted = self._w(
+                    "Key-share card {member} of {count} accepted: {have} of {needed}."
+                )
+                self.lines = (
+                    accepted.format(
+                        member=member,
+                        count=count,
+                        have=len(self.collector.shares),
+                        needed=self.collector.needed,
+                    ),
+                )
             return
         self.collector = None
         key = bytearray(result)
