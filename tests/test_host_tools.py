@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import random
@@ -25,7 +26,10 @@ from terminal.ballot.election import Choice, Contest, ContestKind, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
+from terminal.jsonfmt import canonical_json
+from terminal.tally.bundle import write_bundle
 from terminal.tally.count import CountError
+from terminal.tally.event_log import record_line
 from terminal.tally.protocol import ContestResult
 from terminal.tally.sealing import RECORD_SIZE
 from terminal.trust import chair
@@ -893,3 +897,68 @@ def test_a_malformed_pin_is_refused_with_what_to_give(
             ["verify", "--commission-key", fingerprint, "--config", "x.toml", "--package", "p", "b"]
         )
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --- a forger holding a terminal's key ----------------------------------------------------------
+
+
+def resigned(bundle: Path, directory: Path, signer: SigningKey, **changes: bytes) -> Path:
+    """`bundle` with some files replaced, their signatures and the manifest made again with
+    the terminal's key: what a thief of that key can do without touching the log."""
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    files = {name: (bundle / name).read_bytes() for name in manifest["files"]}
+    for name, data in changes.items():
+        files[name] = data
+        if name + ".sig" in files:
+            files[name + ".sig"] = signer.sign(data)
+    ids = {key: manifest[key] for key in ("election", "precinct", "terminal")}
+    write_bundle(directory, files, signer, ids)
+    return directory
+
+
+def test_a_protocol_re_signed_with_moved_votes_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the moved votes verified with exit 0: every count still adds up. The log the
+    export checkpoint signs names the hash of the protocol signed at the count."""
+    protocol = json.loads((bundles.p1 / "protocol.json").read_bytes())
+    mayor = protocol["contests"]["mayor"]["votes"]
+    mayor["asanov"], mayor["bekova"] = mayor["asanov"] - 1, mayor["bekova"] + 1
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "forged", key, **{"protocol.json": canonical_json(protocol)}
+    )
+    for command in ("verify", "tally"):
+        code, out, err = run(
+            capsys, command, *pin(tiny), "--package", str(tiny.package), str(forged)
+        )
+        assert code == 1 and "OK" not in out, command
+        assert (
+            f"FAIL {forged}/protocol.json: is not the protocol the terminal logged signing" in err
+        )
+
+
+def test_records_past_the_export_checkpoint_are_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the last record of the exported log was pinned by the manifest alone."""
+    events = (bundles.p1 / "events.jsonl").read_bytes()
+    lines = events.splitlines()
+    last = json.loads(lines[-1])
+    extra = record_line(
+        last["seq"] + 1,
+        last["time"],
+        last["clock"],
+        "bundle_exported",
+        {},
+        hashlib.sha256(lines[-1]).hexdigest(),
+    )
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "longer", key, **{"events.jsonl": events + extra + b"\n"}
+    )
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(forged))
+    assert code == 1
+    count = len(lines)
+    expected = f"holds {count + 1} records, the signed export checkpoint covers {count}"
+    assert f"{forged}/events.jsonl: {expected}" in err

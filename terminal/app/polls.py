@@ -600,6 +600,9 @@ class Polls:
     def export(self, target: Path) -> None:
         """Write the results bundle to the export medium (again, whenever asked)."""
         assert self.state is PollsState.COUNTED and self.box is not None
+        # The log as the export checkpoint pins it, every record: the checkpoint_signed
+        # record that follows is in the next export.
+        events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
         for name in ("protocol.json", "ballots.commitment.json"):
@@ -609,7 +612,7 @@ class Polls:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")
-        files[bundle_format.EVENTS] = self.storage.read(EVENTS_FILE)
+        files[bundle_format.EVENTS] = events
         files[bundle_format.BALLOTS] = compact(self.box.records())
         files[bundle_format.TERMINAL_KEY] = self.identity.key.public.pem()
         ids = {
