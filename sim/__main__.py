@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from sim.day import REPO, Day, DayFailed
+from sim import outdir
+from sim.day import REPO, Day, DayFailed, read_choices
 
 
 def _day(args: argparse.Namespace) -> int:
-    out: Path = args.out.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out: Path = args.out.absolute()
+    try:
+        if args.choices:
+            read_choices(args.choices)  # a bad file stops the run before anything is made
+        outdir.fresh(out)
+    except (DayFailed, outdir.ForeignDirectory) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     day = Day(
         args.voters, args.seed, out, args.choices, args.power_cuts, args.roles, args.paper_rows
     )
@@ -30,8 +34,9 @@ def _day(args: argparse.Namespace) -> int:
         [str(out / "bundle-identify")] if args.roles == "split" else []
     )
     host = [sys.executable, "-m", "host_tools"]
+    pinned = ["--commission-key", day.commission_fingerprint, "--package", str(package)]
     verify = subprocess.run(
-        [*host, "verify", "--package", str(package), *bundles],
+        [*host, "verify", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -41,7 +46,7 @@ def _day(args: argparse.Namespace) -> int:
         print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
         return 1
     tally = subprocess.run(
-        [*host, "tally", "--package", str(package), "--json", *bundles],
+        [*host, "tally", *pinned, "--json", *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -51,7 +56,7 @@ def _day(args: argparse.Namespace) -> int:
     totals = json.loads(tally.stdout)["contests"]
     expected = day.expected_totals()
     table = subprocess.run(
-        [*host, "tally", "--package", str(package), *bundles],
+        [*host, "tally", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,

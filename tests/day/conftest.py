@@ -13,6 +13,7 @@ import pytest
 
 from terminal.hal.device_key import KeyFileDeviceKey
 from terminal.trust.sealed_store import DeviceSealer
+from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parents[2]
 CHOICES = ["cand-1", "cand-2", "cand-3", "cand-4", "cand-5", "cand-6", "against-all"]
@@ -31,6 +32,12 @@ class DayRun:
     @property
     def bundle(self) -> Path:
         return self.out / "bundle"
+
+    def pinned_package(self) -> list[str]:
+        """`--commission-key FINGERPRINT --package DIR` for a host command, the fingerprint of
+        the key the commission's office made (not the package's copy)."""
+        key = VerifyKey.load(self.out / "office" / "commission.pub.pem")
+        return ["--commission-key", key.fingerprint(), "--package", str(self.package)]
 
 
 def device_of(run: Path) -> DeviceSealer:
