@@ -232,6 +232,7 @@ def build_election(
                 register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
+                share_cards=tuple(card.digest() for card in cards),
                 number=p.number or p.code,
                 territory=p.territory,
                 premises=p.premises,
