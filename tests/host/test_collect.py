@@ -350,8 +350,8 @@ def test_sigkill_at_random_points_never_leaves_a_partial_bundle(
         if database.exists():
             assert sqlite_cli(database, "PRAGMA integrity_check") == "ok"
             assert sqlite_cli(database, "PRAGMA foreign_key_check") == ""
-    # The kills fell at different points: before any bundle, and between bundles.
-    assert len(seen) > kills // 4, seen
+    # Some kills fell in the middle of a collect, between (or inside) bundles.
+    assert any(0 < n < len(paths) for n in seen), seen
     finished = subprocess.run(
         [*command, *map(str, paths)], cwd=REPO, env=env, capture_output=True, text=True
     )
