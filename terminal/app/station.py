@@ -22,6 +22,7 @@ from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import Fonts, Screen, render
 from terminal.app.software import software_hash
 from terminal.app.view import View
+from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
@@ -582,7 +583,7 @@ class Station:
             selections = data["selections"]
             language = data["language"]
             assert isinstance(selections, dict) and isinstance(language, str)
-            return render_slip(election, language, selections, paper)
+            return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
             return printouts.protocol(
@@ -632,6 +633,7 @@ def fatal_screen(reason: str, message: str, gettext: Gettext) -> Screen:
 
 def render_slip(
     election: Election,
+    precinct: str,
     language: str,
     selections: dict[str, tuple[str, ...]],
     paper: printouts.Paper,
@@ -647,5 +649,6 @@ def render_slip(
             )
             for c in election.contests
         ),
+        slip_code.encode(election, precinct, selections),
     )
     return printouts.slip(slip, translator(language), paper)
