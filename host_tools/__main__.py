@@ -1,7 +1,8 @@
 """Command line of the host tools: `python -m host_tools verify|tally|recount ...`.
 
 Exit status: 0 when everything verifies (and, for a recount, matches), 1 when a bundle
-or key-share card fails, 2 when the election package itself cannot be used.
+or key-share card fails, 2 when the election package itself cannot be used: missing,
+altered, or not signed by the commission key pinned with --commission-key or --config.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import recount, render_recount, render_totals, sum_protocols, totals_json
 from host_tools.verify import (
     BundleResult,
@@ -23,11 +25,11 @@ from host_tools.verify import (
 )
 from host_tools.voterlist import add_voterlist_parser, run_voterlist
 from terminal.ballot.election import Mode
-from terminal.ballot.package import Package, PackageError, load_package
+from terminal.ballot.package import Package
 from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
 from terminal.tally.count import CountError
 
-EXIT_OK, EXIT_FAILED, EXIT_PACKAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m host_tools", description="Tamga host tools for commissions and auditors."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    package_help = "the signed election package directory (its commission.pub.pem is trusted)"
+    package_help = "the signed election package directory (signed by the pinned commission key)"
 
     verify = commands.add_parser("verify", help="verify results bundles against the package")
     verify.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(verify)
     verify.add_argument(
         "--shares",
         type=Path,
@@ -51,11 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 
     tally = commands.add_parser("tally", help="verify, then total the signed protocols")
     tally.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(tally)
     tally.add_argument("--json", action="store_true", help="print the totals as JSON")
     tally.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
 
     again = commands.add_parser("recount", help="decrypt every ballot and compare the protocol")
     again.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(again)
     again.add_argument(
         "--shares",
         type=Path,
@@ -92,8 +97,7 @@ def _package_header(package: Package) -> str:
     election = package.election
     lines = [
         f"Package {package.directory}: election {election.id}, {election.mode.value}",
-        f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()}",
-        "  (compare it with the one the commission published before trusting any result)",
+        f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()} (pinned)",
     ]
     if election.mode is Mode.TEST:
         lines.insert(0, "*** TEST ELECTION: test results, never official ***")
@@ -198,10 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Voter lists come before any package: they are what a register is made from.
         return run_voterlist(args)
     try:
-        package = load_package(args.package)
-    except PackageError as exc:
-        print(f"error: election package: {exc}", file=sys.stderr)
-        return EXIT_PACKAGE
+        package = pinned_package(args)
+    except SystemExit as stop:
+        return int(stop.code or EXIT_PACKAGE)
     commands = {"verify": _verify, "tally": _tally, "recount": _recount}
     return commands[args.command](package, args)
 

@@ -79,11 +79,34 @@ def localized(names: dict[str, str], language: str) -> str:
     return next(iter(names.values()))
 
 
+class ContestKind(Enum):
+    """How a voter marks a contest (the ballot and the count follow it)."""
+
+    ONE_OF = "one_of"  # one candidate of n: president, akim
+    UP_TO_K = "up_to_k"  # up to k candidates of n: multi-member councils
+    PARTY_LIST = "party_list"  # one party list: Mazhilis, maslikhat, proportional councils
+    REFERENDUM = "referendum"  # yes or no to one question
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party standing with a list; `logo` names an image file inside the package."""
+
+    names: dict[str, str]
+    number: int  # the party's number drawn by lot, printed on the ballot
+    logo: str | None = None
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str
     names: dict[str, str]
-    against_all: bool = False
+    against_all: bool = False  # exclusive: marked alone or not at all
+    party: Party | None = None  # a party list's party (or a candidate's nominating party)
+    ballot_number: int | None = None  # the choice's number on the ballot, where the law has one
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -95,6 +118,8 @@ class Contest:
     titles: dict[str, str]
     choices: tuple[Choice, ...]
     max_selections: int = 1
+    kind: ContestKind = ContestKind.ONE_OF
+    blank_allowed: bool = False  # may the voter leave this contest without a mark?
 
     def title(self, language: str) -> str:
         return localized(self.titles, language)
@@ -274,28 +299,82 @@ def _parse_offset(text: str) -> dt.timedelta:
     return -offset if text.startswith("-") else offset
 
 
+def _optional(f: Fields, key: str) -> bool:
+    """Fields added after tamga-election/1 was first written: absent means the old default,
+    null is their written "none"."""
+    return key in f.value and f.value[key] is not None
+
+
+def _party_from_fields(p: Fields) -> Party:
+    logo = p.str("logo") if _optional(p, "logo") else None
+    if logo is not None and not ID_PATTERN.fullmatch(logo):
+        raise FormatError(f"{p.where}: logo {logo!r} must be a plain file name in the package")
+    return Party(names=_names(p, "names"), number=p.int("number", 1), logo=logo)
+
+
+def _choice_from_fields(ch: Fields) -> Choice:
+    return Choice(
+        id=check_id(ch.str("id"), ch.where),
+        names=_names(ch, "names"),
+        against_all=ch.bool("against_all"),
+        party=_party_from_fields(ch.obj("party")) if _optional(ch, "party") else None,
+        ballot_number=ch.int("ballot_number", 1) if _optional(ch, "ballot_number") else None,
+    )
+
+
+def _contest_from_fields(c: Fields) -> Contest:
+    choices = tuple(_choice_from_fields(ch) for ch in c.objects("choices"))
+    if len(choices) < 1:
+        raise FormatError(f"{c.where}: a contest needs at least one choice")
+    _unique([ch.id for ch in choices], f"{c.where}.choices")
+    max_sel = c.int("max_selections", 1)
+    # Packages written before contest kinds: one mark is one of n, more is up to k.
+    if "kind" in c.value:
+        kind = _enum(c, "kind", ContestKind)
+    else:
+        kind = ContestKind.ONE_OF if max_sel == 1 else ContestKind.UP_TO_K
+    contest = Contest(
+        id=check_id(c.str("id"), c.where),
+        titles=_names(c, "titles"),
+        choices=choices,
+        max_selections=max_sel,
+        kind=kind,
+        blank_allowed=c.bool("blank_allowed") if "blank_allowed" in c.value else False,
+    )
+    check_contest(contest, c.where)
+    return contest
+
+
+def check_contest(contest: Contest, where: str) -> None:
+    """The rules a contest of each kind keeps; host tools check a definition with them too."""
+    kind, choices = contest.kind, contest.choices
+    against = [ch for ch in choices if ch.against_all]
+    candidates = len(choices) - len(against)
+    if len(against) > 1:
+        raise FormatError(f"{where}: a contest has at most one against-all choice")
+    if candidates < 1:
+        raise FormatError(f"{where}: a contest needs a choice that is not against all")
+    if contest.max_selections > candidates:
+        raise FormatError(f"{where}: max_selections exceeds the number of choices")
+    if kind is not ContestKind.UP_TO_K and contest.max_selections != 1:
+        raise FormatError(f"{where}: a {kind.value} contest has max_selections 1")
+    if kind is ContestKind.REFERENDUM and (len(choices) != 2 or against):
+        raise FormatError(f"{where}: a referendum has two answers (yes, no) and no against-all")
+    if kind is ContestKind.PARTY_LIST:
+        missing = [ch.id for ch in choices if not ch.against_all and ch.party is None]
+        if missing:
+            raise FormatError(f"{where}: choices {missing} of a party list name no party")
+        _unique([str(ch.party.number) for ch in choices if ch.party], f"{where}: party number")
+    _unique(
+        [str(ch.ballot_number) for ch in choices if ch.ballot_number is not None],
+        f"{where}: ballot_number",
+    )
+
+
 def _election_from_fields(f: Fields) -> Election:
     if f.str("format") != FORMAT:
         raise FormatError(f"{f.where}: format must be {FORMAT!r}")
-    contests = []
-    for c in f.objects("contests"):
-        choices = tuple(
-            Choice(
-                id=check_id(ch.str("id"), ch.where),
-                names=_names(ch, "names"),
-                against_all=ch.bool("against_all"),
-            )
-            for ch in c.objects("choices")
-        )
-        if len(choices) < 1:
-            raise FormatError(f"{c.where}: a contest needs at least one choice")
-        _unique([ch.id for ch in choices], f"{c.where}.choices")
-        max_sel = c.int("max_selections", 1)
-        if max_sel > len(choices):
-            raise FormatError(f"{c.where}: max_selections exceeds the number of choices")
-        contests.append(
-            Contest(check_id(c.str("id"), c.where), _names(c, "titles"), choices, max_sel)
-        )
+    contests = [_contest_from_fields(c) for c in f.objects("contests")]
     _unique([c.id for c in contests], f"{f.where}.contests")
     territories = _territories(f)
     districts = {t.id for t in territories if t.kind is TerritoryKind.DISTRICT}
@@ -509,11 +588,10 @@ def _base_to_dict(e: Election) -> dict[str, Any]:
             {
                 "id": c.id,
                 "titles": c.titles,
+                "kind": c.kind.value,
                 "max_selections": c.max_selections,
-                "choices": [
-                    {"id": ch.id, "names": ch.names, "against_all": ch.against_all}
-                    for ch in c.choices
-                ],
+                "blank_allowed": c.blank_allowed,
+                "choices": [_choice_to_dict(ch) for ch in c.choices],
             }
             for c in e.contests
         ],
@@ -536,4 +614,17 @@ def _base_to_dict(e: Election) -> dict[str, Any]:
             "countries": list(e.identification.countries),
             "ballot_code_minutes": e.identification.ballot_code_minutes,
         },
+    }
+
+
+def _choice_to_dict(ch: Choice) -> dict[str, Any]:
+    party = ch.party
+    return {
+        "id": ch.id,
+        "names": ch.names,
+        "against_all": ch.against_all,
+        "party": None
+        if party is None
+        else {"names": party.names, "number": party.number, "logo": party.logo},
+        "ballot_number": ch.ballot_number,
     }

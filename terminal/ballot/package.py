@@ -160,6 +160,16 @@ class Package:
             raise PackageError(str(exc)) from exc
 
 
+def read_commission_key(directory: Path) -> VerifyKey:
+    """The package's own copy of the commission key (to be compared with a pinned one)."""
+    if not (directory / ELECTION_FILE).exists():
+        raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
+    try:
+        return VerifyKey.load(directory / COMMISSION_KEY_FILE)
+    except SignatureError as exc:
+        raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
+
+
 def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -> Package:
     """Verify and read a package.
 
@@ -167,12 +177,7 @@ def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -
     other key is refused even if it carries that key. An auditor may pass None to trust the
     package's own commission.pub.pem, having compared its fingerprint by other means.
     """
-    if not (directory / ELECTION_FILE).exists():
-        raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
-    try:
-        commission = VerifyKey.load(directory / COMMISSION_KEY_FILE)
-    except SignatureError as exc:
-        raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
+    commission = read_commission_key(directory)
     if trusted_commission is not None and commission.raw() != trusted_commission.raw():
         raise PackageError(
             "package is signed by another commission key than the one this terminal trusts"
