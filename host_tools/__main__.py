@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
-from host_tools.tally import recount, render_recount, render_totals, sum_protocols, totals_json
+from host_tools.tally import (
+    TEST_BANNER,
+    recount,
+    render_recount,
+    render_totals,
+    sum_protocols,
+    totals_json,
+)
 from host_tools.verify import (
     BundleResult,
     ShareCardError,
@@ -100,7 +107,7 @@ def _package_header(package: Package) -> str:
         f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()} (pinned)",
     ]
     if election.mode is Mode.TEST:
-        lines.insert(0, "*** TEST ELECTION: test results, never official ***")
+        lines.insert(0, TEST_BANNER)
     return "\n".join(lines)
 
 
@@ -153,7 +160,7 @@ def _tally(package: Package, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     totals = sum_protocols(package.election, counted_bundles(results))
     if args.json:
-        print(json.dumps(totals_json(totals), ensure_ascii=False, indent=2))
+        print(json.dumps(totals_json(package.election, totals), ensure_ascii=False, indent=2))
     else:
         print()
         print(render_totals(package.election, totals), end="")
@@ -186,10 +193,12 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
             continue
         print()
         print(render_recount(package.election, result), end="")
-        if not result.matches:
+        if result.matches:
+            print(f"OK precinct {precinct}: the recount equals the signed protocol")
+        else:
             print(
-                f"FAIL {bundle.path}/{PROTOCOL}: the recount of the decrypted ballots differs "
-                "from the signed protocol",
+                f"FAIL precinct {precinct}: {bundle.path}/{PROTOCOL}: the recount of the "
+                "decrypted ballots differs from the signed protocol",
                 file=sys.stderr,
             )
             status = EXIT_FAILED

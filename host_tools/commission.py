@@ -221,7 +221,7 @@ def build_election(
         sealing_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
-        keys = pkg.PrecinctKeys.generate()
+        keys = pkg.PrecinctKeys.generate(verifier)
         register_files[p.code] = pkg.encrypt_register(register, keys.register_key)
         built.append(
             Precinct(
@@ -232,7 +232,7 @@ def build_election(
                 register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
-                chair=verifier,
+                share_cards=tuple(card.digest() for card in cards),
                 number=p.number or p.code,
                 territory=p.territory,
                 premises=p.premises,

@@ -17,8 +17,9 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
-# Two 32-byte keys sealed to a terminal: ephemeral key (32) + keys (64) + tag (16).
-SEALED_SECRETS_SIZE = 32 + 64 + 16
+# Sealed to a terminal: ephemeral key (32) + two 32-byte keys and the chair's PIN verifier
+# (64 + 60) + tag (16).
+SEALED_SECRETS_SIZE = 32 + 64 + 60 + 16
 # The voter-list rules (KZ CEC 11/196, item 15.1): at most three thousand voters a precinct.
 MAX_VOTERS_ON_LIST = 3000
 
@@ -129,17 +130,6 @@ class Contest:
 
 
 @dataclass(frozen=True)
-class ChairVerifier:
-    """What the terminal needs to check the chair's card and PIN (see trust/chair.py)."""
-
-    salt: bytes
-    digest: bytes
-    n: int
-    r: int
-    p: int
-
-
-@dataclass(frozen=True)
 class Territory:
     """A region or a district (territorial) commission of the election's hierarchy."""
 
@@ -164,7 +154,6 @@ class Precinct:
     register_sha256: str
     voters: int  # entries of the register file the terminals check documents against
     ballot_slots: int
-    chair: ChairVerifier
     number: str  # the precinct's number in the registry (packages from before it: the code)
     territory: str | None = None  # the district's id; None when the election lists none
     premises: dict[str, str] = field(default_factory=dict)  # the voting premises by language
@@ -173,6 +162,9 @@ class Precinct:
     new: bool = False
     abolished: bool = False
     voters_on_list: int = 0  # as the registry states it, at most MAX_VOTERS_ON_LIST
+    # SHA-256 of each key-share card, member 1 first (trust/shares.py): a card not listed is
+    # refused alone, by its number, and never spoils the good cards already scanned.
+    share_cards: tuple[str, ...] = ()
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -380,7 +372,6 @@ def _election_from_fields(f: Fields) -> Election:
     districts = {t.id for t in territories if t.kind is TerritoryKind.DISTRICT}
     precincts = []
     for p in f.objects("precincts"):
-        chair = p.obj("chair")
         code = check_id(p.str("code"), p.where)
         voters = p.int("voters")
         precincts.append(
@@ -392,14 +383,8 @@ def _election_from_fields(f: Fields) -> Election:
                 register_sha256=p.hex("register_sha256", 32).hex(),
                 voters=voters,
                 ballot_slots=p.int("ballot_slots", 1),
-                chair=ChairVerifier(
-                    salt=chair.hex("salt", 16),
-                    digest=chair.hex("digest", 32),
-                    n=chair.int("n", 2),
-                    r=chair.int("r", 1),
-                    p=chair.int("p", 1),
-                ),
                 **_registry_entry(p, code, voters, districts, bool(territories)),
+                share_cards=_share_cards(p),
             )
         )
         if precincts[-1].ballot_slots < precincts[-1].voters:
@@ -544,6 +529,16 @@ def _territory_to_dict(t: Territory) -> dict[str, Any]:
     return value
 
 
+def _share_cards(p: Fields) -> tuple[str, ...]:
+    if "share_cards" not in p.value:  # packages from before the cards were listed
+        return ()
+    cards = p.list("share_cards")
+    if not all(isinstance(c, str) and re.fullmatch("[0-9a-f]{64}", c) for c in cards):
+        raise FormatError(f"{p.where}.share_cards: each must be a SHA-256 in lower-case hex")
+    _unique(cards, f"{p.where}.share_cards")
+    return tuple(cards)
+
+
 def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     value: dict[str, Any] = {
         "code": p.code,
@@ -553,13 +548,6 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
         "register_sha256": p.register_sha256,
         "voters": p.voters,
         "ballot_slots": p.ballot_slots,
-        "chair": {
-            "salt": p.chair.salt.hex(),
-            "digest": p.chair.digest.hex(),
-            "n": p.chair.n,
-            "r": p.chair.r,
-            "p": p.chair.p,
-        },
         "number": p.number,
         "premises": p.premises,
         "address": p.address,
@@ -570,6 +558,8 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     }
     if p.territory is not None:
         value["territory"] = p.territory
+    if p.share_cards:
+        value["share_cards"] = list(p.share_cards)
     return value
 
 
