@@ -109,11 +109,16 @@ def plan(kind: str, day: dt.date, called: dt.date | None = None) -> list[Row]:
             relation = "from"
         else:
             relation = ""
-        uses_called = any(r and r["from"] == "called" for r in (start_rule, end_rule))
-        if relation and uses_called and called is None:
+        missing_start = start_rule is not None and start is None
+        missing_end = end_rule is not None and end is None
+        if relation and missing_end:
             note = "counted from the day the election is called: give --called YYYY-MM-DD"
             start = end = None
             relation = ""
+        elif relation and missing_start:
+            # The deadline is still known: only the beginning waits for --called.
+            note = "begins counted from the day the election is called (give --called)"
+            relation = "by"
         rows.append(
             Row(item["number"], item["what"], tuple(item["text"]), start, end, relation, note)
         )
@@ -138,9 +143,7 @@ def render_table(rows: list[Row], kind: str, day: dt.date) -> str:
 
 
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-    )
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _fold(line: str) -> list[str]:

@@ -26,9 +26,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from host_tools.commission import ElectionSpec
 from terminal.ballot.election import (
@@ -46,6 +44,9 @@ from terminal.ballot.election import (
     check_contest,
 )
 from terminal.jsonfmt import FormatError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 FORMAT = "tamga-definition/1"
 SCHEMA_FILE = Path(__file__).with_name("definition.schema.json")
@@ -265,6 +266,10 @@ def load_definition(path: Path) -> Definition:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise DefinitionError([f"{place}: not valid TOML: {message}"]) from exc
     places = _Places(path, text)
+    # Imported here: the host tools' other commands run where jsonschema is not installed
+    # (the terminal's own environment runs their tests).
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

@@ -27,6 +27,7 @@ import random
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -197,6 +198,8 @@ def create(
     """`election create`: check the definition, read the registers, write DIR."""
     definition = load_definition(definition_path)
     registers = read_registers(definition, seed)
+    if commission_key is None and len(passphrase) < MIN_PASSPHRASE:
+        raise OfficeError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
     if commission_key is not None:
         key = load_commission_key(commission_key, passphrase)
     else:
@@ -209,26 +212,29 @@ def create(
     keys: dict[str, dict[str, str]] = {}
     counts: dict[str, int] = {}
     for code, register in registers.items():
-        precinct_keys = pkg.PrecinctKeys.generate()
+        # The chair's verifier joins these keys at `election keys`, when the card is made.
+        register_key, code_key = os.urandom(32), os.urandom(32)
         write_public_file(
-            directory / pkg.register_path(code),
-            pkg.encrypt_register(register, precinct_keys.register_key),
+            directory / pkg.register_path(code), pkg.encrypt_register(register, register_key)
         )
-        keys[code] = {
-            "register_key": precinct_keys.register_key.hex(),
-            "code_key": precinct_keys.code_key.hex(),
-        }
+        keys[code] = {"register_key": register_key.hex(), "code_key": code_key.hex()}
         counts[code] = len(register.voters)
     write_public_file(directory / COUNTS_FILE, canonical_json(counts))
-    sealed = envelope.encrypt(
-        _keys_at_rest_key(key, definition.spec.id), canonical_json(keys), KEYS_AT_REST
-    )
-    write_private_file(directory / PRECINCT_KEYS_FILE, sealed)
+    _write_key_file(directory, key, definition.spec.id, keys)
     return definition
 
 
 def commission_key_path(directory: Path, given: Path | None) -> Path:
     return given if given is not None else directory / COMMISSION_PRIVATE
+
+
+def require_directory(directory: Path) -> None:
+    """Stop unless `directory` was made by `election create`."""
+    if not (directory / DEFINITION_FILE).is_file():
+        raise OfficeError(
+            f"{directory}: not an election directory (no {DEFINITION_FILE}); "
+            "make one with `election create`"
+        )
 
 
 def _definition(directory: Path) -> Definition:
@@ -240,24 +246,52 @@ def _definition(directory: Path) -> Definition:
     return load_definition(directory / DEFINITION_FILE)
 
 
+def _read_key_file(directory: Path, key: SigningKey, election_id: str) -> dict[str, Any]:
+    path = directory / PRECINCT_KEYS_FILE
+    try:
+        plain = envelope.decrypt(
+            _keys_at_rest_key(key, election_id), path.read_bytes(), KEYS_AT_REST
+        )
+    except OSError as exc:
+        raise OfficeError(f"{path}: {exc.strerror}") from exc
+    except envelope.EnvelopeError as exc:
+        raise OfficeError(
+            f"{path}: does not open with this commission key (the key this directory was "
+            "created with?)"
+        ) from exc
+    value: dict[str, Any] = json.loads(plain)
+    return value
+
+
+def _write_key_file(
+    directory: Path, key: SigningKey, election_id: str, value: dict[str, Any]
+) -> None:
+    sealed = envelope.encrypt(
+        _keys_at_rest_key(key, election_id), canonical_json(value), KEYS_AT_REST
+    )
+    write_private_file(directory / PRECINCT_KEYS_FILE, sealed)
+
+
 def _precinct_keys(
     directory: Path, key: SigningKey, election_id: str
 ) -> dict[str, pkg.PrecinctKeys]:
-    try:
-        data = (directory / PRECINCT_KEYS_FILE).read_bytes()
-        plain = envelope.decrypt(_keys_at_rest_key(key, election_id), data, KEYS_AT_REST)
-    except OSError as exc:
-        raise OfficeError(f"{directory / PRECINCT_KEYS_FILE}: {exc.strerror}") from exc
-    except envelope.EnvelopeError as exc:
-        raise OfficeError(
-            f"{directory / PRECINCT_KEYS_FILE}: does not open with this commission key "
-            "(the key this directory was created with?)"
-        ) from exc
-    value = json.loads(plain)
+    """Each precinct's keys as they are sealed to its terminals (after `election keys`)."""
     return {
-        code: pkg.PrecinctKeys(bytes.fromhex(v["register_key"]), bytes.fromhex(v["code_key"]))
-        for code, v in value.items()
+        code: pkg.PrecinctKeys(
+            bytes.fromhex(v["register_key"]),
+            bytes.fromhex(v["code_key"]),
+            chair.ChairVerifier.from_bytes(bytes.fromhex(v["chair"])),
+        )
+        for code, v in _read_key_file(directory, key, election_id).items()
     }
+
+
+def _check_commission(directory: Path, key: SigningKey) -> None:
+    if key.public.raw() != VerifyKey.load(directory / COMMISSION_PUBLIC).raw():
+        raise OfficeError(
+            f"this is not the commission key of {directory} (its public half is "
+            f"{directory / COMMISSION_PUBLIC})"
+        )
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -276,7 +310,7 @@ def _pdf(png: bytes) -> bytes:
     return out.getvalue()
 
 
-def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
+def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
     """`election keys`: each precinct's sealing key, split at once into its share cards,
     and the chair's card and PIN letter; election.json gets the public halves. Returns
     the files written (all 0600, in `cards_dir`)."""
@@ -293,8 +327,10 @@ def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
         )
     if cards_dir.exists() and any(cards_dir.iterdir()):
         raise OfficeError(f"{cards_dir}: not empty; name an empty directory for the cards")
+    _check_commission(directory, key)
     counts = load_object((directory / COUNTS_FILE).read_bytes(), str(directory / COUNTS_FILE))
     spec = definition.spec
+    secrets = _read_key_file(directory, key, spec.id)
     precincts = []
     cards: list[tuple[str, bytes]] = []
     for p in definition.precincts:
@@ -302,6 +338,7 @@ def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
             spec.id, p.code, definition.threshold, definition.members
         )
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
+        secrets[p.code]["chair"] = verifier.to_bytes().hex()
         register = (directory / pkg.register_path(p.code)).read_bytes()
         voters = counts.int(p.code)
         precincts.append(
@@ -313,7 +350,7 @@ def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
                 register_sha256=pkg.sha256_hex(register),
                 voters=voters,
                 ballot_slots=commission.ballot_slots(voters),
-                chair=verifier,
+                share_cards=tuple(share.digest() for share in shares),
                 number=p.number,
                 territory=p.district,
                 premises=p.premises,
@@ -330,7 +367,9 @@ def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
             png = commission.share_card_png(
                 election_so_far, share, member, definition.threshold, definition.members
             )
-            cards += [(f"{stem}.png", png), (f"{stem}.pdf", _pdf(png))]
+            # The .txt is what `verify --shares` and `recount --shares` read.
+            payload = share.payload().encode() + b"\n"
+            cards += [(f"{stem}.png", png), (f"{stem}.pdf", _pdf(png)), (f"{stem}.txt", payload)]
         png = commission.chair_card_png(election_so_far, chair_card)
         stem = commission.chair_card_name(p.code)
         cards += [(f"{stem}.png", png), (f"{stem}.pdf", _pdf(png))]
@@ -346,6 +385,7 @@ def make_keys(directory: Path, cards_dir: Path) -> list[Path]:
     for name, data in cards:
         write_private_file(cards_dir / name, data)
         written.append(cards_dir / name)
+    _write_key_file(directory, key, spec.id, secrets)
     # election.json last: its presence says the cards were written.
     write_public_file(directory / ELECTION_FILE, _checked(election).to_json())
     return written
@@ -426,8 +466,7 @@ def register_terminals(
     the precinct's keys are sealed to it and its public key joins the directory."""
     definition = _definition(directory)
     election = load_draft(directory)
-    if key.public.raw() != VerifyKey.load(directory / COMMISSION_PUBLIC).raw():
-        raise OfficeError("this is not the commission key of the election directory")
+    _check_commission(directory, key)
     plans = {t.id: (p.code, t) for p in definition.precincts for t in p.terminals}
     keys = _precinct_keys(directory, key, election.id)
     entries = list(election.terminals)
@@ -466,8 +505,7 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     """`election sign`: write DIR/package/ signed with the commission key, and read it back
     as a terminal will (pinned to this key)."""
     election = load_draft(directory)
-    if key.public.raw() != VerifyKey.load(directory / COMMISSION_PUBLIC).raw():
-        raise OfficeError("this is not the commission key of the election directory")
+    _check_commission(directory, key)
     missing = [p.code for p in election.precincts if not election_terminals(election, p.code)]
     if missing:
         raise OfficeError(
