@@ -41,6 +41,7 @@ from sim.printer import PrintedPage, SimulatedPrinter
 from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
 from terminal.app.station import render_slip
+from terminal.ballot import selection
 from terminal.ballot.election import Election, Mode, Role
 from terminal.idscan.register import Register
 from terminal.trust.signing import VerifyKey
@@ -311,7 +312,8 @@ class Day:
         self.voters = voters
         self.out = out
         self.power_cuts = power_cuts
-        self.scripted = _read_choices(choices) if choices else []
+        self.choices_file = choices
+        self.scripted = read_choices(choices) if choices else []
         self.outcomes = [VoterOutcome(i) for i in range(voters)]
         self.printouts = Printouts(out / "printouts")
         self.actions = 0
@@ -371,6 +373,7 @@ class Day:
         )
         commission.write_commission_outputs(self.out, created, key)
         self.election: Election = created.election
+        check_choices(self.election, self.scripted, self.choices_file)
         secrets = created.secrets[PRECINCT]
         self.chair_card = secrets.chair_card.payload()
         self.chair_pin = secrets.chair_pin
@@ -675,9 +678,15 @@ def _same(printed: Image.Image, expected: Image.Image) -> bool:
     return top.convert("1").tobytes() == expected.convert("1").tobytes() and not _has_ink(rest)
 
 
-def _read_choices(path: Path) -> list[dict[str, list[str]]]:
+def read_choices(path: Path) -> list[dict[str, list[str]]]:
+    """The scripted choices, line i for voter i; DayFailed naming the line when one is not
+    a JSON object of contest ids to lists of choice ids."""
     lines = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DayFailed(f"--choices {path}: cannot read it ({exc})") from exc
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             value = json.loads(line)
         except ValueError as exc:
@@ -688,3 +697,26 @@ def _read_choices(path: Path) -> list[dict[str, list[str]]]:
             raise DayFailed(f'{path} line {number}: expected {{"contest": ["choice"]}}')
         lines.append(value)
     return lines
+
+
+def check_choices(
+    election: Election, scripted: list[dict[str, list[str]]], path: Path | None
+) -> None:
+    """Every scripted line must be a ballot the terminal would accept: each contest of the
+    election given, each a valid selection by the contest's rules; DayFailed naming the
+    line and contest otherwise, before any voter votes."""
+    contests = {c.id: c for c in election.contests}
+    for number, line in enumerate(scripted, 1):
+        where = f"--choices {path} line {number}"
+        unknown = sorted(set(line) - set(contests))
+        if unknown:
+            raise DayFailed(f"{where}: contest {unknown[0]!r} is not in the election")
+        for contest in election.contests:
+            if contest.id not in line:
+                raise DayFailed(f"{where}: contest {contest.id!r} is not given")
+            wrong = selection.problem(contest, tuple(line[contest.id]))
+            if wrong is not None:
+                raise DayFailed(
+                    f"{where}: contest {contest.id!r}: {wrong.value.replace('_', ' ')} "
+                    f"{line[contest.id]}"
+                )

@@ -29,6 +29,7 @@ from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
 from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
 from terminal.idscan.eligibility import Decision, Outcome, decide
+from terminal.idscan.icao import ELECTION_NATIONALITY
 from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
@@ -450,6 +451,7 @@ class Polls:
             self.election.date,
             marks.issued,
             self.void_credits > 0,
+            ELECTION_NATIONALITY[self.election.country],
         )
         if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
             self.log.append("voter_refused", reason=outcome.decision.value)

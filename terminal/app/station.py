@@ -69,6 +69,7 @@ FATAL_TEXT = {
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
+    Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
     Decision.DOCUMENT_EXPIRED: N_("The document has expired."),
