@@ -31,7 +31,9 @@ from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.register import Voter
 from terminal.idscan.scans import classify
+from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
+from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -483,9 +485,15 @@ class Station:
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
-        assert self.collector is not None
-        result = self.collector.add(data)
-        member, count = self.collector.last_member, len(self.collector.registered)
+        collector = self.collector
+        assert collector is not None
+        # The key is rebuilt only in the key process, where the box is counted with it.
+        result: ShareProblem | Count | None = collector.take(data)
+        if result is None and collector.complete:
+            result = count_with_shares(collector, self.polls.count_box)
+            if isinstance(result, ShareProblem):
+                collector.refused(result)
+        member, count = collector.last_member, len(collector.registered)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
@@ -504,18 +512,13 @@ class Station:
                     accepted.format(
                         member=member,
                         count=count,
-                        have=len(self.collector.shares),
-                        needed=self.collector.needed,
+                        have=len(collector.shares),
+                        needed=collector.needed,
                     ),
                 )
             return
         self.collector = None
-        key = bytearray(result)
-        try:
-            self.polls.count_and_sign(bytes(key))
-        finally:
-            # The key exists only for the count: overwrite our copy as soon as it is done.
-            key[:] = bytes(len(key))
+        self.polls.count_and_sign(result)
         self._run_print(self._publish, View.COUNTED)
 
     def _publish(self) -> PrinterProblem | None:
