@@ -30,7 +30,9 @@ from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.scans import classify
+from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
+from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -56,6 +58,7 @@ FATAL_TEXT = {
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
+    Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
     Decision.DOCUMENT_EXPIRED: N_("The document has expired."),
@@ -87,6 +90,10 @@ SHARE_TEXT = {
     ShareProblem.DUPLICATE: N_("That key-share card was already scanned."),
     ShareProblem.FOREIGN_SET: N_("That key-share card is from another set of cards."),
     ShareProblem.WRONG_KEY: N_("These cards do not open this precinct's ballot box."),
+    ShareProblem.NOT_REGISTERED: N_(
+        "That key-share card is not one of this precinct's cards. The cards already "
+        "scanned are kept."
+    ),
 }
 
 
@@ -486,26 +493,46 @@ class Station:
 
     def _start_shares(self) -> None:
         precinct = self.polls.precinct
-        self.collector = ShareCollector(self.polls.election.id, precinct.code, precinct.sealing_key)
+        self.collector = ShareCollector(
+            self.polls.election.id, precinct.code, precinct.sealing_key, precinct.share_cards
+        )
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
-        assert self.collector is not None
-        result = self.collector.add(data)
+        collector = self.collector
+        assert collector is not None
+        # The key is rebuilt only in the key process, where the box is counted with it.
+        result: ShareProblem | Count | None = collector.take(data)
+        if result is None and collector.complete:
+            result = count_with_shares(collector, self.polls.count_box)
+            if isinstance(result, ShareProblem):
+                collector.refused(result)
+        member, count = collector.last_member, len(collector.registered)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
+            if member is not None:
+                named = self._w("Key-share card {member} of {count}:")
+                self.lines = (named.format(member=member, count=count), *self.lines)
             return
         if result is None:
-            self.lines = (self._w("Card accepted."),)
+            if member is None:
+                self.lines = (self._w("Card accepted."),)
+            else:
+                accepted = self._w(
+                    "Key-share card {member} of {count} accepted: {have} of {needed}."
+                )
+                self.lines = (
+                    accepted.format(
+                        member=member,
+                        count=count,
+                        have=len(collector.shares),
+                        needed=collector.needed,
+                    ),
+                )
             return
         self.collector = None
-        key = bytearray(result)
-        try:
-            self.polls.count_and_sign(bytes(key))
-        finally:
-            # The key exists only for the count: overwrite our copy as soon as it is done.
-            key[:] = bytes(len(key))
+        self.polls.count_and_sign(result)
         self._run_print(self._publish, View.COUNTED)
 
     def _publish(self) -> PrinterProblem | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from host_tools.voterlist_read import VoterFile, VoterRecord
+from host_tools.voterlist.read import VoterFile, VoterRecord
 from terminal.idscan.iin import IinError, parse_iin
 from terminal.idscan.pin import PinError, parse_pin
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from host_tools.voterlist_check import (
+from host_tools.voterlist.check import (
     DEFAULT_DOCUMENT_VALIDITY_YEARS,
     DOCUMENT_AGE,
     LIST_CATEGORIES,

@@ -8,8 +8,8 @@ Exit status: 0 when nothing is flagged, 1 when something is, 2 when an input can
 The report names records by file and row and prints their IIN/PIN, so that commission staff
 can find them; it goes to standard output only, and nothing is logged anywhere else.
 
-Reading is in voterlist_read, the checks in voterlist_check, synthetic lists for tests and
-benchmarks in voterlist_synth; this module is the command line and the rendering.
+Reading is in read.py, the checks in check.py, synthetic lists for tests and benchmarks in
+synth.py; this module is the command line and the rendering.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from host_tools.voterlist_check import (
+from host_tools.voterlist.check import (
     DEFAULT_DOCUMENT_VALIDITY_YEARS,
     LIST_CATEGORIES,
     PRECINCT_LIMIT,
@@ -33,8 +33,8 @@ from host_tools.voterlist_check import (
     check_lists,
     parse_date,
 )
-from host_tools.voterlist_read import VoterFile, VoterListError, read_number_list, read_voter_list
-from host_tools.voterlist_synth import SyntheticList, synthetic_list
+from host_tools.voterlist.read import VoterFile, VoterListError, read_number_list, read_voter_list
+from host_tools.voterlist.synth import SyntheticList, synthetic_list
 
 __all__ = [
     "Category",
@@ -279,14 +279,11 @@ def render_report(report: Report, limit: int = DEFAULT_LIMIT) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m host_tools.voterlist check ...`, until the host tools' main has it."""
+    """`voterlist check ...` on its own (the tests call it; `python -m host_tools` wires
+    the same parser through add_voterlist_parser)."""
     parser = argparse.ArgumentParser(
-        prog="python -m host_tools.voterlist", description=__doc__.split("\n\n")[0]
+        prog="python -m host_tools voterlist", description=__doc__.split("\n\n")[0]
     )
     actions = parser.add_subparsers(dest="voterlist_command", required=True)
     _add_check_parser(actions)
     return run_voterlist(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,9 @@
-"""The chair's PIN cannot be searched offline, and the lockout cannot be reset.
+"""The commission members' credentials at the terminal: the chair card and PIN, the share cards.
 
 Attacks of issue 11 reproduced: (1) the scrypt verifier of the chair's PIN used to lie in
 clear in the public election.json, so a photographed chair card plus 10^6 guesses gave the
-PIN; (2) one scan of a foreign chair card between wrong PINs reset the lockout count.
+PIN; (2) one scan of a foreign chair card between wrong PINs reset the lockout count;
+(3) one bad share card scanned first made every good card after it "foreign".
 """
 
 from __future__ import annotations
@@ -127,3 +128,43 @@ def test_the_lockout_survives_a_restart_and_ends_after_its_time(
         again.on_tap(f"digit-{digit}")
     again.on_tap("ok")
     assert [e.kind for e in restarted.polls.log.events][-1] != "chair_auth_failed"
+
+
+def test_a_foreign_share_card_is_named_and_refused_alone_at_the_terminal(
+    world: World, tmp_path: Path
+) -> None:
+    """The close: a card the package does not list is refused alone, the good ones stay."""
+    from host_tools import commission
+    from sim import synthetic
+    from terminal.trust.shares import ShareProblem
+
+    station, _ = _station(world, tmp_path)
+    station._start_shares()
+    assert station.collector is not None
+    station._share(world.share_cards[1])
+    assert station.lines == ("Key-share card 2 of 3 accepted: 1 of 2.",)
+    register = synthetic.make_register(
+        "7001", 3, world.election.date, __import__("random").Random(1)
+    )
+    spec = commission.ElectionSpec(
+        id=world.election.id,
+        names=world.election.names,
+        date=world.election.date,
+        timezone=world.election.timezone,
+        polls_open=world.election.polls_open,
+        polls_close=world.election.polls_close,
+        mode=world.election.mode,
+        country=world.election.country,
+        contests=world.election.contests,
+    )
+    other = commission.build_election(
+        spec, [commission.PrecinctSpec("7001", world.election.precincts[0].names, register)], 2, 3
+    )
+    station._share(other.secrets["7001"].share_cards[0].payload())
+    assert station.lines[0].startswith("That key-share card is not one of this precinct's cards")
+    assert [e.data for e in station.polls.log.of_kind("share_refused")][-1] == {
+        "problem": ShareProblem.NOT_REGISTERED.value
+    }
+    station._share(world.share_cards[1])
+    assert station.lines[0] == "Key-share card 2 of 3:"
+    assert len(station.collector.shares) == 1  # the good card is still held
