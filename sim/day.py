@@ -56,6 +56,22 @@ LANGUAGES = ("ky", "ru", "kk", "en")
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
 
 
+# The simulated boards' device key (board_configs/sim*.toml), in each terminal's run
+# directory beside, never inside, its data directory.
+SIM_DEVICE_KEY = "device.key"
+
+
+def make_device_key(path: Path) -> None:
+    """What a factory does for a board without OTP: 32 random bytes on a medium of their own."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, os.urandom(32))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class DayFailed(Exception):
     """The day did not go as a polling station expects; the message says where."""
 
@@ -120,10 +136,13 @@ class SimTerminal:
         return self.root / "data"
 
     def provision(self, commission_key: Path) -> TerminalRegistration:
+        make_device_key(self.root / SIM_DEVICE_KEY)
         subprocess.run(
-            [sys.executable, "-m", "terminal", "provision", "--data", str(self.data),
-             "--id", self.terminal_id, "--commission-key", str(commission_key)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "terminal", "provision", "--board", str(self.board),
+             "--data", "data", "--id", self.terminal_id,
+             "--commission-key", str(commission_key.resolve())],
+            check=True, cwd=self.root, stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )  # fmt: skip
         encryption = (self.data / "terminal.enc.pub.pem").read_bytes()
         return TerminalRegistration(
