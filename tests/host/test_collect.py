@@ -355,7 +355,8 @@ def test_sigkill_at_random_points_never_leaves_a_partial_bundle(
     finished = subprocess.run(
         [*command, *map(str, paths)], cwd=REPO, env=env, capture_output=True, text=True
     )
-    assert finished.returncode == 1  # the conflicting bundles
+    # 1 when this run met a conflicting bundle; 0 when killed runs had already stored them all.
+    assert finished.returncode in (0, 1), finished.stderr
     statuses = dict(
         line.split("|")
         for line in sqlite_cli(
