@@ -101,4 +101,3 @@ def is_test(election: Election) -> bool:
 
 def expected_path_for(deck: Path) -> Path:
     return deck.with_name(deck.name.removesuffix(".jsonl") + ".expected.json")
-
