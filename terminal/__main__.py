@@ -1,7 +1,8 @@
 """Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
 or provision it: `python -m terminal provision --board BOARD.toml --data DIR --id ID
 --commission-key PEM` (the board config names the device key the private keys are sealed
-under)."""
+under), or, after a finished TEST day, reset it for the official package: `python -m terminal
+reset-test --board BOARD.toml --election TEST_ID` (terminal/app/test_reset.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from terminal.app.polls import InconsistentStores, Polls
 from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
+from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import (
@@ -144,6 +146,8 @@ def _run(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "provision":
         return _provision(argv[1:])
+    if argv and argv[0] == "reset-test":
+        return reset_command(argv[1:])
     return _run(argv)
 
 
