@@ -623,7 +623,7 @@ class Day:
 
     def _expected_slip(self, outcome: VoterOutcome) -> Image.Image:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
-        return render_slip(self.election, outcome.language, selections, Paper(384))
+        return render_slip(self.election, PRECINCT, outcome.language, selections, Paper(384))
 
     def _expect_slip(self, outcome: VoterOutcome) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel

@@ -13,7 +13,7 @@ from pathlib import Path
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
-from terminal.app.screens import Fonts, render
+from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
 from terminal.ballot.election import Role
@@ -100,6 +100,7 @@ def _run(argv: list[str]) -> int:
         print(f"devices of {args.board}: {exc}", file=sys.stderr)
         return 2
     language = board.terminal.language
+    style = Style(board.display.width / board.display.width_mm)
 
     def stop(reason: str, exc: Exception, code: int) -> int:
         print(f"terminal stopped ({reason}): {exc}", file=sys.stderr)
@@ -108,6 +109,7 @@ def _run(argv: list[str]) -> int:
             devices.display.width,
             devices.display.height,
             fonts,
+            style,
         )
         devices.display.show(frame)
         return code
@@ -140,6 +142,7 @@ def _run(argv: list[str]) -> int:
         language,
         board.storage.export,
         devices.gpio,
+        px_per_mm=style.px_per_mm,
     )
     try:
         station.start(args.package)

@@ -96,6 +96,8 @@ def test_a_full_real_board_loads() -> None:
             "device": "/dev/fb0",
             "width": 800,
             "height": 480,
+            "width_mm": 154.2,
+            "height_mm": 85.9,
             "rotation": 180,
         },
         "touch": {
@@ -261,10 +263,12 @@ def test_unreadable_and_invalid_files_are_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "replacement", "error"),
     [
-        ("display", {"driver": "framebuffer", "device": "dev/fb0", "width": 8, "height": 8},
+        ("display", {"driver": "framebuffer", "device": "dev/fb0", "width": 8, "height": 8,
+                     "width_mm": 20, "height_mm": 20},
          FileNotFoundError),
         # A device that is no framebuffer (here a regular file) is refused at its ioctls.
-        ("display", {"driver": "framebuffer", "device": "plain", "width": 8, "height": 8},
+        ("display", {"driver": "framebuffer", "device": "plain", "width": 8, "height": 8,
+                     "width_mm": 20, "height_mm": 20},
          FramebufferError),
         ("touch", {"driver": "evdev", "device": "dev/input/event0"}, FileNotFoundError),
         ("scanner", {"driver": "evdev", "device": "dev/input/event1"}, FileNotFoundError),

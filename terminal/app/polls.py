@@ -502,10 +502,11 @@ class Polls:
         self.log.append("ballot_issued", reissue=False)
         return None
 
-    def cancel(self) -> None:
-        """The poll worker cancels a ballot before it is cast: void, re-issuable."""
+    def cancel(self, reason: str = "cancelled") -> None:
+        """A ballot given up before it is cast (the poll worker cancels it, or the voter
+        left it untouched: "timed_out"): void, re-issuable."""
         assert self.session_open()
-        self.log.append("ballot_void", reason="cancelled")
+        self.log.append("ballot_void", reason=reason)
 
     def cast(
         self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]

@@ -131,6 +131,10 @@ class DisplayConfig:
     path: Path  # the framebuffer device, or the simulated panel's socket
     width: int
     height: int
+    # The active area's size as drawn (width x height, after rotation), from the panel's
+    # data sheet: the screens keep tap targets and text at a physical size with it.
+    width_mm: float
+    height_mm: float
     rotation: int  # degrees clockwise the panel is mounted; 0 for the simulated panel
     tty: Path | None  # the console sharing the framebuffer, kept quiet; None for the socket
 
@@ -428,6 +432,15 @@ class _Section:
             raise self.error(key, f"must be {expected}, not {value!r}")
         return value
 
+    def millimetres(self, key: str) -> float:
+        """A panel's side: 10 mm to 1 m covers every display a terminal could have."""
+        value = self._take(key)
+        if value is None:
+            raise self.error(key, "missing")
+        if type(value) not in (int, float) or not 10 <= value <= 1000:  # type: ignore[operator]
+            raise self.error(key, f"must be a length in mm from 10 to 1000, not {value!r}")
+        return float(value)  # type: ignore[arg-type]
+
     def optional_string(self, key: str) -> str | None:
         return self.string(key) if self.has(key) else None
 
@@ -479,6 +492,8 @@ def _display(section: _Section) -> DisplayConfig:
         path=section.path("socket" if socket else "device"),
         width=section.integer("width", range(1, MAX_SCREEN_SIDE + 1)),
         height=section.integer("height", range(1, MAX_SCREEN_SIDE + 1)),
+        width_mm=section.millimetres("width_mm"),
+        height_mm=section.millimetres("height_mm"),
         # The simulated panel shows the picture as drawn: it has no mounting to undo.
         rotation=0 if socket else section.integer("rotation", ROTATIONS, default=0),
         tty=None if socket else section.path("tty", DEFAULT_CONSOLE),
