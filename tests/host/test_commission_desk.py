@@ -17,9 +17,12 @@ from host_tools.pinning import load_pinned_package
 from host_tools.verify import rebuild_keys
 from terminal.app.identity import load_identity, provision
 from terminal.ballot.election import TerritoryKind
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import VerifyKey
 
 PHRASE = "correct horse battery staple"
+# The terminals' device key (on a Pi: OTP memory); the host never sees it.
+DEVICE = DeviceSealer(bytes(range(32)))
 DEFINITION = """\
 format = "tamga-definition/1"
 id = "KG-20270411-TEST"
@@ -122,7 +125,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     terminals = {}
     for terminal in ("T-1", "T-2"):
         terminals[terminal] = root / terminal
-        provision(terminals[terminal], terminal, (election / "commission.pub.pem").read_bytes())
+        pem = (election / "commission.pub.pem").read_bytes()
+        provision(terminals[terminal], terminal, pem, DEVICE)
     assert run("terminals", "register", "--election", election, *terminals.values(), *common) == 0
     assert run("election", "sign", "--election", election, *common) == 0
     fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
@@ -144,7 +148,7 @@ def test_the_package_is_what_a_terminal_accepts(desk: Desk) -> None:
         ("201", "D-2", True),
     ]
     for terminal, data in desk.terminals.items():
-        identity = load_identity(data)
+        identity = load_identity(data, DEVICE)
         entry = election.terminal(terminal)
         assert entry is not None
         keys = package.keys(terminal, identity.decryption)
@@ -267,7 +271,7 @@ def test_bad_steps_are_refused_with_a_message_and_change_nothing(
     refused(cli("terminals", "register", "--election", el, desk.terminals["T-1"], *phrase),
             "registered already")  # fmt: skip
     stranger = tmp_path / "T-9"
-    provision(stranger, "T-9", (el / "commission.pub.pem").read_bytes())
+    provision(stranger, "T-9", (el / "commission.pub.pem").read_bytes(), DEVICE)
     refused(cli("terminals", "register", "--election", el, stranger, *phrase), "not planned")
     refused(cli("terminals", "register", "--election", el, tmp_path, *phrase),
             "not a provisioned terminal")  # fmt: skip
