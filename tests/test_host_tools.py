@@ -37,7 +37,7 @@ from terminal.tally.protocol import ContestResult
 from terminal.tally.sealing import RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
-from terminal.trust.shares import ShareCollector, public_key_of
+from terminal.trust.shares import ShareCollector, ShareProblem, public_key_of
 from terminal.trust.signing import SigningKey
 from tests.bundle_factory import export_again, make_bundle
 
@@ -219,8 +219,11 @@ def test_any_two_of_three_cards_rebuild_the_sealing_key(tiny: Office) -> None:
     package = load_package(tiny.package)
     for precinct in package.election.precincts:
         for a, b in itertools.combinations((1, 2, 3), 2):
-            collector = ShareCollector(ELECTION_ID, precinct.code, precinct.sealing_key)
+            collector = ShareCollector(
+                ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+            )
             assert collector.add(tiny.card(precinct.code, a).read_text()) is None
+            assert collector.last_member == a
             key = collector.add(tiny.card(precinct.code, b).read_text())
             assert isinstance(key, bytes)
             assert public_key_of(key) == precinct.sealing_key
@@ -240,7 +243,7 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     one = tiny.card("P1", 1)
     assert "too few good cards: 1 given, 2 needed" in card_problems(tiny, [one])
     message = card_problems(tiny, [one, one])
-    assert f"{one}: precinct P1: duplicate" in message and "too few" in message
+    assert f"{one}: precinct P1: card 1 of 3: duplicate" in message and "too few" in message
 
     prefix, _, mnemonic = one.read_text().strip().rpartition(":")
     words = mnemonic.split()
@@ -251,14 +254,16 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     damaged.write_text(f"{prefix}:{' '.join(words)}\n")
     assert f"{damaged}: precinct P1: damaged" in card_problems(tiny, [damaged, tiny.card("P1", 2)])
 
-    # Another key split for the same election id and precinct (e.g. a reissued set).
+    # Another key split for the same election id and precinct (e.g. a reissued set): not a
+    # card the package lists, refused alone and by name.
     other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
     foreign = tmp_path / "foreign.txt"
     foreign.write_text(other[0].payload())
-    assert f"{foreign}: precinct P1: from a foreign set" in card_problems(tiny, [one, foreign])
+    message = card_problems(tiny, [one, foreign])
+    assert f"{foreign}: precinct P1: not one of the cards the package lists" in message
     foreign_2 = tmp_path / "foreign-2.txt"
     foreign_2.write_text(other[1].payload())
-    assert "wrong key" in card_problems(tiny, [foreign, foreign_2])
+    assert "wrong key" not in card_problems(tiny, [foreign, foreign_2])
 
     elsewhere = office.build_election(spec("kz-2025-other"), PRECINCTS[:1], 2, 3)
     alien = tmp_path / "alien.txt"
@@ -270,6 +275,24 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     junk = tmp_path / "junk.txt"
     junk.write_text("hello")
     assert f"{junk}: not a Tamga key-share card" in card_problems(tiny, [junk])
+
+
+def test_a_bad_card_scanned_first_spoils_none_of_the_good_ones(tiny: Office) -> None:
+    """Issue 11: a foreign card scanned first used to set the card set, so every real card
+    after it was refused as foreign (or all were dropped as a wrong key)."""
+    package = load_package(tiny.package)
+    precinct = package.election.precinct("P1")
+    assert precinct is not None
+    other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
+    collector = ShareCollector(
+        ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+    )
+    assert collector.add(other[0].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(other[1].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(tiny.card("P1", 3).read_text()) is None
+    assert collector.add(other[2].payload()) is ShareProblem.NOT_REGISTERED
+    key = collector.add(tiny.card("P1", 2).read_text())
+    assert isinstance(key, bytes) and public_key_of(key) == precinct.sealing_key
 
 
 def test_secret_files_are_private_and_the_key_is_nowhere(tiny: Office) -> None:

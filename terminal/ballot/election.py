@@ -162,6 +162,9 @@ class Precinct:
     new: bool = False
     abolished: bool = False
     voters_on_list: int = 0  # as the registry states it, at most MAX_VOTERS_ON_LIST
+    # SHA-256 of each key-share card, member 1 first (trust/shares.py): a card not listed is
+    # refused alone, by its number, and never spoils the good cards already scanned.
+    share_cards: tuple[str, ...] = ()
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -381,6 +384,7 @@ def _election_from_fields(f: Fields) -> Election:
                 voters=voters,
                 ballot_slots=p.int("ballot_slots", 1),
                 **_registry_entry(p, code, voters, districts, bool(territories)),
+                share_cards=_share_cards(p),
             )
         )
         if precincts[-1].ballot_slots < precincts[-1].voters:
@@ -525,6 +529,16 @@ def _territory_to_dict(t: Territory) -> dict[str, Any]:
     return value
 
 
+def _share_cards(p: Fields) -> tuple[str, ...]:
+    if "share_cards" not in p.value:  # packages from before the cards were listed
+        return ()
+    cards = p.list("share_cards")
+    if not all(isinstance(c, str) and re.fullmatch("[0-9a-f]{64}", c) for c in cards):
+        raise FormatError(f"{p.where}.share_cards: each must be a SHA-256 in lower-case hex")
+    _unique(cards, f"{p.where}.share_cards")
+    return tuple(cards)
+
+
 def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     value: dict[str, Any] = {
         "code": p.code,
@@ -544,6 +558,8 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     }
     if p.territory is not None:
         value["territory"] = p.territory
+    if p.share_cards:
+        value["share_cards"] = list(p.share_cards)
     return value
 
 
