@@ -1093,3 +1093,79 @@ def test_a_package_holding_links_or_fifos_is_refused(
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{package}/{name}: is a " in result.stderr and "refused" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- each signed artifact says what it is -------------------------------------------------------
+
+
+def closing_as_export(bundle: Path, directory: Path, signer: SigningKey) -> Path:
+    """`bundle` with its closing checkpoint (and its valid signature) in place of the export
+    one, the manifest signed again: every signature verifies, only the kind is wrong."""
+    close = (bundle / "checkpoints" / "close.txt").read_bytes()
+    forged = resigned(bundle, directory, signer, **{"checkpoints/export.txt": close})
+    assert (forged / "checkpoints" / "export.txt.sig").read_bytes() == signer.sign(close)
+    return forged
+
+
+def test_a_closing_checkpoint_presented_as_the_export_one_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = closing_as_export(bundles.p1, tmp_path / "forged", tiny.terminals["T-1001"])
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(forged))
+    assert code == 1
+    assert f"{forged}/checkpoints/export.txt: is the close checkpoint, not the export one" in err
+
+
+VERIFY_BUNDLE = Path(__file__).resolve().parent.parent / "scripts" / "verify-bundle.sh"
+
+
+def by_hand(bundle: Path, key: Path) -> subprocess.CompletedProcess[str]:
+    """docs/verify-by-hand.md, section 2: stock tools only."""
+    return subprocess.run(
+        ["sh", str(VERIFY_BUNDLE), str(bundle), str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_documented_commands_verify_a_bundle_and_refuse_forgeries(
+    tiny: Office, bundles: Bundles, tmp_path: Path
+) -> None:
+    key = tiny.package / "terminals" / "T-1001.pub.pem"
+    result = by_hand(bundles.p1, key)
+    assert result.returncode == 0, result.stderr
+    assert "ballots: 4 sealed ballot records, as committed and counted" in result.stdout
+    signer = tiny.terminals["T-1001"]
+
+    protocol = json.loads((bundles.p1 / "protocol.json").read_bytes())
+    mayor = protocol["contests"]["mayor"]["votes"]
+    mayor["asanov"], mayor["bekova"] = mayor["asanov"] - 1, mayor["bekova"] + 1
+    moved = resigned(
+        bundles.p1, tmp_path / "moved", signer, **{"protocol.json": canonical_json(protocol)}
+    )
+    events = (bundles.p1 / "events.jsonl").read_bytes()
+    last = events.splitlines()[-1]
+    extra = record_line(
+        json.loads(last)["seq"] + 1, "2025-11-30T20:00:00.000000Z", "manual", "bundle_exported", {},
+        hashlib.sha256(last).hexdigest(),
+    )  # fmt: skip
+    longer = resigned(
+        bundles.p1, tmp_path / "longer", signer, **{"events.jsonl": events + extra + b"\n"}
+    )
+    linked = shutil.copytree(bundles.p1, tmp_path / "linked")
+    (linked / "terminal.pub.pem").unlink()
+    (linked / "terminal.pub.pem").symlink_to(key)
+    forgeries = {
+        moved: "protocol.json: not the protocol the log records signing",
+        longer: "the export checkpoint covers",
+        closing_as_export(
+            bundles.p1, tmp_path / "kind", signer
+        ): "checkpoints/export.txt: not the export checkpoint",
+        linked: "links, pipes or device files: ./terminal.pub.pem",
+    }
+    for bundle, problem in forgeries.items():
+        result = by_hand(bundle, key)
+        assert result.returncode == 1, (bundle, result.stdout)
+        assert problem in result.stderr, (bundle, result.stderr)
