@@ -16,9 +16,10 @@ from typing import Any
 from terminal.ballot.election import Election, Mode, localized
 from terminal.ballot.package import Package
 from terminal.tally.ballot_box import split_records
-from terminal.tally.bundle import BALLOTS, VerifiedBundle
+from terminal.tally.bundle import BALLOTS, VerifiedBundle, size_cap
 from terminal.tally.count import Count, CountError, count_records
 from terminal.tally.protocol import LINES
+from terminal.trust.files import read_file
 
 LINE_LABELS = {
     "voters_on_register": "Избирателей в списке / Voters on the register",
@@ -146,8 +147,11 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
     or if ballots.bin is no longer the file that was verified."""
     protocol = bundle.protocol
     path = bundle.path / BALLOTS
+    precinct = package.election.precinct(protocol.precinct)
+    if precinct is None:
+        raise CountError(f"precinct {protocol.precinct} is not in the package")
     try:
-        exported = path.read_bytes()
+        exported = read_file(path, size_cap(BALLOTS, precinct))
     except OSError as exc:
         raise CountError(f"cannot read it again ({exc.strerror})") from exc
     if hashlib.sha256(exported).hexdigest() != bundle.ballots_sha256:

@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import pytest
 
 from terminal.app.i18n import translator
+from terminal.app.pages.chair import counted
 from terminal.app.pages.desk import MIRROR_REFUSED, idle
+from terminal.app.station import STICK_REFUSED, Station
 from terminal.ballot.election import Role
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageWarning
@@ -50,7 +52,7 @@ def _run_to_count(terminal: Terminal, people: People) -> None:
         terminal.attend(people, people.attempts[people.next])
         people.next += 1
     polls.close_polls()
-    assert polls.count_and_sign(terminal.world.private_key) is None
+    assert polls.count_and_sign(polls.count_box(terminal.world.private_key)) is None
 
 
 def _planted(kind: str, target: Path, link_to: Path) -> None:
@@ -165,3 +167,25 @@ def test_the_poll_worker_sees_why_the_mirror_is_refused(language: str) -> None:
     assert refused in screen.lines
     if language != "en":
         assert translator(language)(MIRROR_REFUSED) != MIRROR_REFUSED
+
+
+@pytest.mark.parametrize("language", ["ky", "ru", "kk", "en"])
+def test_the_chair_sees_why_the_export_stick_is_refused(language: str, tmp_path: Path) -> None:
+    """Station._export on a refused stick: the counted screen says so, and which entry."""
+    refusal = UnsafeFileError(tmp_path / "bundle" / "x", "is a symbolic link")
+
+    def refuse(target: Path) -> None:
+        raise refusal
+
+    station = SimpleNamespace(
+        _w=translator(language),
+        polls=SimpleNamespace(export=refuse, package=None),
+        export_dir=tmp_path / "bundle",
+        lines=(),
+    )
+    assert Station._export(station) is False  # type: ignore[arg-type]
+    screen = counted(station)  # type: ignore[arg-type]
+    assert translator(language)(STICK_REFUSED) in screen.lines
+    assert f"{tmp_path / 'bundle' / 'x'}: is a symbolic link: refused" in screen.lines
+    if language != "en":
+        assert translator(language)(STICK_REFUSED) != STICK_REFUSED
