@@ -75,39 +75,28 @@ class DataDir:
 
     def __init__(self, root: Path, create: bool = True) -> None:
         self.root = root
-        self._dir = files.open_directory(root, files.PRIVATE_DIR_MODE if create else None)
+        # Walked (and made) now, so that a missing or linked directory is refused at once;
+        # then again for each open: only the stores' own descriptors stay open.
+        os.close(files.open_directory(root, files.PRIVATE_DIR_MODE if create else None))
         self._fds: dict[str, int] = {}
-
-    def _root(self) -> int:
-        """The directory's descriptor, opened again after close() (it stays usable)."""
-        if self._dir < 0:
-            self._dir = files.open_directory(self.root)
-        return self._dir
-
-    def _parent(self, name: str, create: bool) -> tuple[int, str]:
-        """A descriptor of the directory holding store `name` (the caller closes it unless
-        it is the root's) and the store's file name in it."""
-        *parents, leaf = name.split("/")
-        fd = self._root()
-        walked = self.root
-        for part in parents:
-            walked = walked / part
-            child = files.open_subdirectory(
-                fd, part, walked, files.PRIVATE_DIR_MODE if create else None
-            )
-            if fd != self._dir:
-                os.close(fd)
-            fd = child
-        return fd, leaf
 
     @contextlib.contextmanager
     def _in_parent(self, name: str, create: bool = False) -> Iterator[tuple[int, str]]:
-        fd, leaf = self._parent(name, create)
+        """A descriptor of the directory holding store `name`, reached without following
+        links, and the store's file name in it."""
+        *parents, leaf = name.split("/")
+        fd = files.open_directory(self.root)
         try:
+            walked = self.root
+            for part in parents:
+                walked = walked / part
+                mode = files.PRIVATE_DIR_MODE if create else None
+                child = files.open_subdirectory(fd, part, walked, mode)
+                os.close(fd)
+                fd = child
             yield fd, leaf
         finally:
-            if fd != self._dir:
-                os.close(fd)
+            os.close(fd)
 
     def _fd(self, name: str) -> int:
         fd = self._fds.get(name)
@@ -147,7 +136,8 @@ class DataDir:
             for offset in range(0, size, len(chunk) or 1):
                 self.pwrite(name, offset, chunk[: size - offset])
             os.fsync(fd)
-            os.fsync(self._root())
+            with self._in_parent(name) as (parent, _):
+                os.fsync(parent)
         except OSError as exc:
             raise StorageError(exc.errno, f"cannot create {name}: {exc.strerror}") from exc
 
@@ -191,6 +181,3 @@ class DataDir:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()
-        if self._dir >= 0:
-            os.close(self._dir)
-            self._dir = -1
