@@ -6,6 +6,7 @@ BOOKWORM := .venv-bookworm
 STAMP := $(VENV)/.installed
 BOOKWORM_STAMP := $(BOOKWORM)/.installed
 LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.po))
+HOST_LOCALES := $(patsubst %.po,%.mo,$(wildcard host_tools/locale/*/LC_MESSAGES/tamga-host.po))
 
 .PHONY: demo test test-current test-bookworm lint system locales clean bench fuzz torture qemu-test
 
@@ -29,7 +30,10 @@ $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $(STAMP)
 	$(VENV)/bin/pybabel compile --domain tamga -i $< -o $@
 
-locales: $(LOCALES)
+host_tools/locale/%/LC_MESSAGES/tamga-host.mo: host_tools/locale/%/LC_MESSAGES/tamga-host.po $(STAMP)
+	$(VENV)/bin/pybabel compile --domain tamga-host -i $< -o $@
+
+locales: $(LOCALES) $(HOST_LOCALES)
 
 demo: $(STAMP) locales
 	$(PY) -m sim day --voters 300 --seed 1 --out runs/demo
