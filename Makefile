@@ -1,4 +1,4 @@
-# Tamga: `make demo` runs a simulated polling day; `make test` runs the whole test suite.
+# Tamga: `make demo` runs a simulated election of several precincts; `make test` runs the whole test suite.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,7 +32,7 @@ terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $
 locales: $(LOCALES)
 
 demo: $(STAMP) locales
-	$(PY) -m sim day --voters 300 --seed 1 --out runs/demo
+	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --seed 1 --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
