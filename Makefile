@@ -1,4 +1,4 @@
-# Tamga: `make demo` runs a simulated polling day; `make test` runs the whole test suite.
+# Tamga: `make demo` runs a simulated election of several precincts; `make test` runs the whole test suite.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -36,7 +36,7 @@ host_tools/locale/%/LC_MESSAGES/tamga-host.mo: host_tools/locale/%/LC_MESSAGES/t
 locales: $(LOCALES) $(HOST_LOCALES)
 
 demo: $(STAMP) locales
-	$(PY) -m sim day --voters 300 --seed 1 --out runs/demo
+	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --seed 1 --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
