@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from host_tools.audit.paper_command import add_audit_parser
+from host_tools.desk import DESK_COMMANDS, run_desk_command
 from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
@@ -83,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     add_audit_parser(commands)
     # Each workflow folder adds the commands it owns.
     add_election_commands(commands)
+    for desk in DESK_COMMANDS.values():
+        desk.add_parser(commands)
     return parser
 
 
@@ -92,7 +95,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bundle a directory."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "voterlist" or hasattr(args, "run"):
+    if args.command == "voterlist" or args.command in DESK_COMMANDS or hasattr(args, "run"):
         return args
     if getattr(args, "shares", None):
         args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
@@ -196,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_voterlist(args)
     if hasattr(args, "run"):  # the commands of a workflow folder (host_tools/election/)
         return run_election_command(args)
+    if args.command in DESK_COMMANDS:
+        return run_desk_command(DESK_COMMANDS[args.command], args)
     try:
         package = pinned_package(args)
     except SystemExit as stop:
