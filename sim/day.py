@@ -339,6 +339,8 @@ class Day:
         office.mkdir(parents=True, exist_ok=True)
         key = commission.create_commission_key(office / "commission.key.pem")
         key.public.save(office / "commission.pub.pem")
+        # What the commission publishes; the host tools are pinned to it.
+        self.commission_fingerprint = key.public.fingerprint()
         registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
         eligible = synthetic.make_register(PRECINCT, self.voters, today, self.rng).voters
@@ -357,7 +359,12 @@ class Day:
         )
         created = commission.build_election(
             spec,
-            [PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, self.register)],
+            # The minors are on the register only to be refused: not voters on the list.
+            [
+                PrecinctSpec(
+                    PRECINCT, synthetic.PRECINCT_NAMES, self.register, voters_on_list=self.voters
+                )
+            ],
             threshold=2,
             share_count=3,
             terminals=registrations,

@@ -41,6 +41,7 @@ from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
+from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
 
 
@@ -204,6 +205,12 @@ class Polls:
         checked = self.log.of_kind("ballot_box_checked")
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
             self.log.append("ballot_box_checked", filled=filled, damaged=damaged)
+
+    def chair_verifier(self) -> ChairVerifier:
+        """The chair's PIN verifier, which only this precinct's terminals can open."""
+        if self.keys is None:
+            raise RuntimeError("the precinct's keys are not open: no package installed")
+        return self.keys.chair
 
     def _open_stores(self, create: bool) -> None:
         """The precinct's keys and register (in memory) and the stores this role keeps:
@@ -593,6 +600,9 @@ class Polls:
     def export(self, target: Path) -> None:
         """Write the results bundle to the export medium (again, whenever asked)."""
         assert self.state is PollsState.COUNTED and self.box is not None
+        # The log as the export checkpoint pins it, every record: the checkpoint_signed
+        # record that follows is in the next export.
+        events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
         for name in ("protocol.json", "ballots.commitment.json"):
@@ -602,7 +612,7 @@ class Polls:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")
-        files[bundle_format.EVENTS] = self.storage.read(EVENTS_FILE)
+        files[bundle_format.EVENTS] = events
         files[bundle_format.BALLOTS] = compact(self.box.records())
         files[bundle_format.TERMINAL_KEY] = self.identity.key.public.pem()
         ids = {
