@@ -1,5 +1,6 @@
 """Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
-or provision it: `python -m terminal provision --data DIR --id ID --commission-key PEM`."""
+or provision it: `python -m terminal provision --data DIR --id ID --commission-key PEM`,
+and pair it with its enclosure controller: `python -m terminal provision-enclosure --data DIR`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from terminal.app.enclosure_pairing import provision_pairing
+from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
@@ -15,7 +18,14 @@ from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
-from terminal.hal.board import BoardConfigError, load_board, open_devices
+from terminal.hal.board import (
+    BoardConfigError,
+    EnclosureDriver,
+    SealAuthority,
+    load_board,
+    open_devices,
+    open_enclosure,
+)
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
@@ -33,6 +43,19 @@ def _provision(argv: list[str]) -> int:
     public = provision(args.data, args.id, args.commission_key.read_bytes())
     print(f"terminal {args.id} provisioned; register {args.data / 'terminal.pub.pem'}")
     print(f"key fingerprint {public.fingerprint()}")
+    return 0
+
+
+def _provision_enclosure(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal provision-enclosure")
+    parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
+    args = parser.parse_args(argv)
+    try:
+        path = provision_pairing(args.data)
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"pairing key made: copy it to the controller: mpremote fs cp {path} :pairing.key")
     return 0
 
 
@@ -81,6 +104,14 @@ def _run(argv: list[str]) -> int:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:
         return stop("storage_failed", exc, 3)
+    try:
+        enclosure = open_enclosure(board.enclosure, last_counter(log))
+    except OSError as exc:  # EnclosureError, or the serial port's SerialException
+        print(f"enclosure controller of {args.board}: {exc}", file=sys.stderr)
+        return 2
+    watch = None
+    if board.enclosure.driver is not EnclosureDriver.NONE:
+        watch = EnclosureWatch(enclosure, log, board.enclosure.seal is SealAuthority.ENCLOSURE)
     station: Station
     polls = Polls(
         identity,
@@ -100,6 +131,7 @@ def _run(argv: list[str]) -> int:
         language,
         board.storage.export,
         devices.gpio,
+        watch,
     )
     try:
         station.start(args.package)
@@ -120,6 +152,8 @@ def _run(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "provision":
         return _provision(argv[1:])
+    if argv and argv[0] == "provision-enclosure":
+        return _provision_enclosure(argv[1:])
     return _run(argv)
 
 

@@ -95,8 +95,10 @@ class Controller:
 
     def present(self, now):
         """Whether a Pi is connected: an authentic frame of this session came lately."""
-        return self._session is not None and self._last_rx is not None and (
-            time.ticks_diff(now, self._last_rx) < PI_TIMEOUT_MS
+        return (
+            self._session is not None
+            and self._last_rx is not None
+            and (time.ticks_diff(now, self._last_rx) < PI_TIMEOUT_MS)
         )
 
     def may_sleep(self):
@@ -170,7 +172,9 @@ class Controller:
         nonce = self.board.random(frame.NONCE)
         key = frame.session_key(self.pairing_key, pi_nonce, nonce)
         payload = nonce + pi_nonce + struct.pack(">II", self.store.boots, self.store.counter)
-        self.board.uart_write(frame.encode(self._pairing, frame.FROM_CONTROLLER, frame.WELCOME, 0, payload))
+        self.board.uart_write(
+            frame.encode(self._pairing, frame.FROM_CONTROLLER, frame.WELCOME, 0, payload)
+        )
         self._session = frame.Hmac(key)
         self._seq_out = 0
         self._seq_in = 0
@@ -205,10 +209,15 @@ class Controller:
         if self._pairing is None:
             return
         if not self.present(now):
-            if self._last_announce is None or time.ticks_diff(now, self._last_announce) >= ANNOUNCE_MS:
+            if (
+                self._last_announce is None
+                or time.ticks_diff(now, self._last_announce) >= ANNOUNCE_MS
+            ):
                 self._last_announce = now
                 payload = struct.pack(">I", self.store.boots)
-                self.board.uart_write(frame.encode(self._pairing, frame.FROM_CONTROLLER, frame.ANNOUNCE, 0, payload))
+                self.board.uart_write(
+                    frame.encode(self._pairing, frame.FROM_CONTROLLER, frame.ANNOUNCE, 0, payload)
+                )
             return
         if time.ticks_diff(now, self._last_event_sent) < EVENT_GAP_MS:
             return

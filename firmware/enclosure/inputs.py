@@ -59,7 +59,6 @@ class SlipSensor:
             events.append("jam")
         return events
 
-
     def settled(self):
         return self._beam.settled()
 

@@ -52,9 +52,11 @@ class Store:
                 data = handle.read()
         except OSError:
             return  # a fresh controller
-        if len(data) < 25 or data[:4] != MAGIC or frame.crc32(data[:-4]) != struct.unpack(
-            ">I", data[-4:]
-        )[0]:
+        if (
+            len(data) < 25
+            or data[:4] != MAGIC
+            or frame.crc32(data[:-4]) != struct.unpack(">I", data[-4:])[0]
+        ):
             self.damaged = True
             return
         self.counter, self.slips, self.tamper_off, self.boots = struct.unpack(">IIII", data[4:20])

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from terminal.hal.clock import Clock, SystemClock
+from terminal.hal.enclosure import Enclosure, NoEnclosure
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Printer, Scanner, Touch
 from terminal.hal.rotation import ROTATIONS
@@ -39,6 +40,8 @@ DEFAULT_CONSOLE = Path("/dev/tty1")
 AUTO = "auto"
 # What scanners and thermal printers ship set to.
 DEFAULT_BAUDRATE = 9600
+# The controller's UART (firmware/enclosure/board.py).
+DEFAULT_ENCLOSURE_BAUDRATE = 115200
 _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -92,6 +95,18 @@ class PrinterDriver(StrEnum):
 class GpioDriver(StrEnum):
     NONE = "none"  # no seal switch, no status LED
     CHARDEV = "chardev"  # lines of a GPIO chip through the kernel's character device
+
+
+class EnclosureDriver(StrEnum):
+    NONE = "none"  # no enclosure controller
+    SERIAL = "serial"  # an RP2040 controller on a UART (firmware/enclosure/)
+
+
+class SealAuthority(StrEnum):
+    """Whose seal switch is the seal, where the board has both."""
+
+    ENCLOSURE = "enclosure"  # the controller's (it watches while the Pi is off too)
+    GPIO = "gpio"  # the Pi's own [gpio] seal_line
 
 
 class ClockSource(StrEnum):
@@ -176,6 +191,15 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class EnclosureConfig:
+    driver: EnclosureDriver
+    port: Path | None = None  # the UART: /dev/serial0 is the header's GPIO14/15
+    baudrate: int = DEFAULT_ENCLOSURE_BAUDRATE
+    pairing_key: Path | None = None  # set at provisioning (python -m terminal provision)
+    seal: SealAuthority = SealAuthority.ENCLOSURE
+
+
+@dataclass(frozen=True)
 class ClockConfig:
     source: ClockSource
 
@@ -198,6 +222,7 @@ class BoardConfig:
     clock: ClockConfig
     fonts: FontsConfig
     gpio: GpioConfig
+    enclosure: EnclosureConfig = EnclosureConfig(EnclosureDriver.NONE)
 
 
 @dataclass(frozen=True)
@@ -225,7 +250,7 @@ def load_board(path: Path) -> BoardConfig:
 def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     """Check parsed TOML; `source` names it in errors. Raises BoardConfigError."""
     required = ("terminal", "display", "touch", "scanner", "printer", "storage", "clock")
-    unknown = sorted(set(data) - {*required, "fonts", "gpio"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -242,6 +267,10 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         clock=_clock(_Section(source, "clock", data["clock"])),
         fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
         gpio=_gpio(_Section(source, "gpio", data.get("gpio", {}))),
+        enclosure=_enclosure(
+            _Section(source, "enclosure", data.get("enclosure", {})),
+            _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
+        ),
     )
 
 
@@ -574,6 +603,42 @@ def _gpio(section: _Section) -> GpioConfig:
         raise section.error("led_line", "must be another line than seal_line")
     section.finish(driver)
     return config
+
+
+def _enclosure(section: _Section, gpio_seal: bool) -> EnclosureConfig:
+    driver = section.choice("driver", EnclosureDriver, default=EnclosureDriver.NONE)
+    if driver is EnclosureDriver.NONE:
+        section.finish(driver)
+        return EnclosureConfig(driver)
+    # With two seal switches, the file must say which one is the seal: a guess either way
+    # would hide one of them on election day.
+    if gpio_seal and not section.has("seal"):
+        raise section.error(
+            "seal", 'missing: [gpio] has a seal_line too; say "enclosure" or "gpio"'
+        )
+    config = EnclosureConfig(
+        driver,
+        port=section.path("port"),
+        baudrate=section.integer("baudrate", _BAUDRATES, default=DEFAULT_ENCLOSURE_BAUDRATE),
+        pairing_key=section.path("pairing_key"),
+        seal=section.choice("seal", SealAuthority, default=SealAuthority.ENCLOSURE),
+    )
+    if config.seal is SealAuthority.GPIO and not gpio_seal:
+        raise section.error("seal", 'is "gpio", but [gpio] has no seal_line')
+    section.finish(driver)
+    return config
+
+
+def open_enclosure(config: EnclosureConfig, logged: int) -> Enclosure:
+    """The enclosure controller's driver; `logged` is its last event number in the event
+    log. Raises EnclosureError for an unreadable pairing key, OSError for the port."""
+    if config.driver is EnclosureDriver.NONE:
+        return NoEnclosure()
+    from terminal.hal.enclosure import SerialEnclosure, read_pairing_key
+
+    assert config.port is not None and config.pairing_key is not None
+    key = read_pairing_key(config.pairing_key)
+    return SerialEnclosure.open(str(config.port), config.baudrate, key, logged)
 
 
 def _clock(section: _Section) -> ClockConfig:

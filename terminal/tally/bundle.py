@@ -29,7 +29,7 @@ from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
-from terminal.tally.protocol import Protocol
+from terminal.tally.protocol import SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import SealError, check_record
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
@@ -186,6 +186,21 @@ def _count_kinds(log: Log, end: int) -> Counter[str]:
         if data.get("reissue") is False:
             kinds[f"{kind}/first"] += count
     return kinds
+
+
+def _slips_while_open(log: Log, end: int) -> int:
+    """The slips the enclosure controller counted while the polls were open, as the
+    terminal counts them (terminal/app/enclosure_watch.py: slips_counted)."""
+    count, open_ = 0, False
+    for shape in log.shapes[:end]:
+        kind = log.meanings[shape][1]
+        if kind == "polls_opened":
+            open_ = True
+        elif kind == "polls_closed":
+            open_ = False
+        elif open_ and kind in ("enclosure_slip", "enclosure_slip_while_off"):
+            count += 1
+    return count
 
 
 def _check_protocol_logged(bundle: Path, log: Log, closed_at: int, protocol: bytes) -> None:
@@ -347,6 +362,8 @@ def verify_bundle(
         ("coupons_void", kinds["coupon_void"]),
         ("codes_refused", kinds["ballot_code_refused"]),
     ]
+    if SLIPS_COUNTED in lines:
+        checks.append((SLIPS_COUNTED, _slips_while_open(log, close.size)))
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")
