@@ -17,7 +17,15 @@ def _day(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    day = Day(
+    kind = Day
+    if args.enclosure:
+        if args.roles != "combined":
+            print("--enclosure runs with --roles combined", file=sys.stderr)
+            return 2
+        from sim.enclosure import EnclosureDay
+
+        kind = EnclosureDay
+    day = kind(
         args.voters, args.seed, out, args.choices, args.power_cuts, args.roles, args.paper_rows
     )
     try:
@@ -96,6 +104,12 @@ def main(argv: list[str]) -> int:
         type=int,
         help="paper rolls of this many dot rows (8 a millimetre): the printers run out and "
         "the poll worker reloads them",
+    )
+    day.add_argument(
+        "--enclosure",
+        action="store_true",
+        help="with an enclosure controller (its MicroPython firmware, under Node): slips "
+        "dropped into the box are counted, the seal is opened mid-day, the line attacked",
     )
     args = parser.parse_args(argv)
     if args.voters < 1:

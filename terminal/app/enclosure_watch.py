@@ -1,6 +1,6 @@
 """What the station does with the enclosure controller: every event it tells is logged
 (with the controller's own number), what needs the poll worker stays on their screen, the
-lights follow the polls, and the slips it counted are the results protocol's line.
+lights follow the polls (the protocol's lines of it: tally/enclosure_lines.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from terminal.hal.enclosure_protocol import ControllerEvent
 from terminal.tally.event_log import EventLog
 
 REFUSAL_RECORD_S = 10.0  # at most one refusal record per side and reason this often
-SLIP_KINDS = ("enclosure_slip", "enclosure_slip_while_off")
 
 _LOGGED = {
     ControllerEvent.SEAL_OPENED: "enclosure_seal_opened",
@@ -41,19 +40,6 @@ def last_counter(log: EventLog) -> int:
         if event.kind == "enclosure_events_missing":
             return int(event.data["last"])
     return 0
-
-
-def slips_counted(log: EventLog) -> int:
-    """Slips counted into the ballot box between the opening and the closing of the polls."""
-    count, open_ = 0, False
-    for event in log.events:
-        if event.kind == "polls_opened":
-            open_ = True
-        elif event.kind == "polls_closed":
-            open_ = False
-        elif open_ and event.kind in SLIP_KINDS:
-            count += 1
-    return count
 
 
 @dataclass

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from terminal.app.enclosure_watch import slips_counted
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Mode, Precinct, Role
@@ -38,9 +37,10 @@ from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import count_records
+from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
-from terminal.tally.protocol import SLIPS_COUNTED, ContestResult, Protocol
+from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
 from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
@@ -581,7 +581,7 @@ class Polls:
                 "coupons_issued": self.count_events("coupon_issued"),
                 "coupons_void": self.count_events("coupon_void"),
                 "codes_refused": self.count_events("ballot_code_refused"),
-                **self._slips_line(),
+                **protocol_lines(self.log),
             },
             contests={
                 c.id: ContestResult(counted.votes[c.id], counted.blank[c.id])
@@ -595,12 +595,6 @@ class Polls:
         self.storage.replace("protocol.json.sig", self.identity.key.sign(protocol))
         self.log.append("protocol_signed", protocol_sha256=hashlib.sha256(protocol).hexdigest())
         return self.print_document("protocol", {})
-
-    def _slips_line(self) -> dict[str, int]:
-        """The slips the enclosure controller counted, on a terminal that has one."""
-        if not self.log.of_kind("enclosure_connected"):
-            return {}
-        return {SLIPS_COUNTED: slips_counted(self.log)}
 
     def protocol(self) -> tuple[bytes, bytes]:
         return self.storage.read("protocol.json"), self.storage.read("protocol.json.sig")

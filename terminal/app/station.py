@@ -234,7 +234,8 @@ class Station:
             self.seal = seal
         else:
             changed |= self._check_gpio_seal()
-        if changed:
+        # Only the waiting screen shows the enclosure; others show it when next drawn.
+        if changed and self.view is View.IDLE:
             self.show()
         lit = self.polls.state is PollsState.OPEN
         if lit != self.led:

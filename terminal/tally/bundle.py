@@ -28,8 +28,9 @@ from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
+from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
-from terminal.tally.protocol import SLIPS_COUNTED, Protocol
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import SealError, check_record
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
@@ -186,21 +187,6 @@ def _count_kinds(log: Log, end: int) -> Counter[str]:
         if data.get("reissue") is False:
             kinds[f"{kind}/first"] += count
     return kinds
-
-
-def _slips_while_open(log: Log, end: int) -> int:
-    """The slips the enclosure controller counted while the polls were open, as the
-    terminal counts them (terminal/app/enclosure_watch.py: slips_counted)."""
-    count, open_ = 0, False
-    for shape in log.shapes[:end]:
-        kind = log.meanings[shape][1]
-        if kind == "polls_opened":
-            open_ = True
-        elif kind == "polls_closed":
-            open_ = False
-        elif open_ and kind in ("enclosure_slip", "enclosure_slip_while_off"):
-            count += 1
-    return count
 
 
 def _check_protocol_logged(bundle: Path, log: Log, closed_at: int, protocol: bytes) -> None:
@@ -362,8 +348,10 @@ def verify_bundle(
         ("coupons_void", kinds["coupon_void"]),
         ("codes_refused", kinds["ballot_code_refused"]),
     ]
-    if SLIPS_COUNTED in lines:
-        checks.append((SLIPS_COUNTED, _slips_while_open(log, close.size)))
+    if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
+        kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
+        checks.append((SLIPS_COUNTED, while_open(kinds_in_order, SLIP_KINDS)))
+        checks.append((ENCLOSURE_OPENINGS, while_open(kinds_in_order, OPENING_KINDS)))
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")

@@ -40,9 +40,11 @@ LINES = (
     "codes_refused",
 )
 # Only on a terminal with an enclosure controller: the paper slips its slot sensor counted
-# into the ballot box while the polls were open, beside the ballots cast.
+# into the ballot box while the polls were open, beside the ballots cast, and how often its
+# seal or the box's lid was opened then (or found opened while the terminal was off).
 SLIPS_COUNTED = "slips_counted"
-OPTIONAL_LINES = (SLIPS_COUNTED,)
+ENCLOSURE_OPENINGS = "enclosure_openings"
+OPTIONAL_LINES = (SLIPS_COUNTED, ENCLOSURE_OPENINGS)
 
 
 @dataclass(frozen=True)
