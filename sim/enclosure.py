@@ -141,6 +141,7 @@ class EnclosureDay(Day):
         self.controller: SimulatedController | None = None
         self.slips_dropped = 0
         self.screens: dict[str, Path] = {}
+        self.stuffed = 0  # slips pushed into the box by whoever opens the seal
 
     def terminal_provisioned(self, terminal: SimTerminal) -> None:
         subprocess.run(
@@ -175,6 +176,9 @@ class EnclosureDay(Day):
         before = booth.panel.frame_count
         controller.set("seal", 1)
         self._new_idle(before, "seal-open")
+        for _ in range(self.stuffed):
+            controller.drop_slip()
+            time.sleep(SETTLE_S)
         before = booth.panel.frame_count
         controller.set("seal", 0)
         self._new_idle(before, "seal-closed")
