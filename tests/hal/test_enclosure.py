@@ -110,7 +110,7 @@ def connected(logged: int = 0) -> tuple[hal.SerialEnclosure, Controller, Clock]:
 
 
 def test_enclosure_session_then_status_and_lights() -> None:
-    driver, controller, clock = connected()
+    driver, controller, _clock = connected()
     controller.status(flags=wire.STATUS_LID_CLOSED, slips=5, counter=9)
     assert driver.poll() == []
     assert driver.status == hal.Status(False, True, False, 5, 9, 0)
@@ -152,7 +152,7 @@ def test_enclosure_missing_events_are_a_gap() -> None:
 
 
 def test_enclosure_replayed_forged_and_garbled_frames_are_refused() -> None:
-    driver, controller, clock = connected()
+    driver, controller, _clock = connected()
     first = controller.status(slips=1)
     second = controller.status(slips=2)
     assert driver.poll() == []
@@ -200,7 +200,7 @@ def test_enclosure_lost_then_new_session_and_counter_back() -> None:
 
 
 def test_enclosure_announce_restarts_the_session() -> None:
-    driver, controller, clock = connected()
+    driver, controller, _clock = connected()
     first_session = controller.session
     controller.push(
         wire.encode(PAIRING, wire.FROM_CONTROLLER, FrameType.ANNOUNCE, 0, struct.pack(">I", 2))
@@ -212,7 +212,7 @@ def test_enclosure_announce_restarts_the_session() -> None:
 
 
 def test_enclosure_keys_reach_the_key_source() -> None:
-    driver, controller, clock = connected()
+    driver, controller, _clock = connected()
     controller.send(FrameType.KEY, bytes((4, 1)))
     controller.send(FrameType.KEY, bytes((4, 0)))
     controller.send(FrameType.KEY, bytes((99, 1)))  # no such key
