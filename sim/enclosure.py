@@ -70,6 +70,8 @@ class SimulatedController:
     def command(self, line: str) -> None:
         assert self.process.stdin is not None
         with self._lock:
+            if self._stop.is_set():
+                return  # stopping: the line is dead
             self.process.stdin.write(line.encode() + b"\n")
             self.process.stdin.flush()
 
@@ -113,9 +115,10 @@ class SimulatedController:
         self.channel.write(data)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+        with self._lock:
+            self._stop.set()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

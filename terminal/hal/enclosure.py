@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -205,6 +206,7 @@ class SerialEnclosure:
         self._waiting: dict[int, tuple[Event, float]] = {}  # came early, by counter
         self._session: bytes | None = None
         self._nonce = b""
+        self._earlier_nonces: deque[bytes] = deque(maxlen=4)
         self._hello_at: float | None = None
         self._seq_out = 0
         self._seq_in = 0
@@ -265,6 +267,8 @@ class SerialEnclosure:
     # --- the line ---------------------------------------------------------------------
 
     def _hello(self, now: float) -> None:
+        if self._nonce:
+            self._earlier_nonces.append(self._nonce)
         self._nonce = self._random(wire.NONCE)
         self._hello_at = now
         self._line.write(wire.encode(self._pairing, wire.FROM_PI, FrameType.HELLO, 0, self._nonce))
@@ -317,7 +321,10 @@ class SerialEnclosure:
         payload = frame.payload
         if len(payload) != 2 * wire.NONCE + wire.WELCOME_TAIL.size or frame.seq != 0:
             return [Refused("terminal", Refusal.MALFORMED, 1)]
-        if self._session is not None or payload[wire.NONCE : 2 * wire.NONCE] != self._nonce:
+        echoed = payload[wire.NONCE : 2 * wire.NONCE]
+        if self._session is None and echoed in self._earlier_nonces:
+            return []  # the late answer to a HELLO sent again since: the next one counts
+        if self._session is not None or echoed != self._nonce:
             # Not the answer to the HELLO outstanding: an old WELCOME played again.
             return [Refused("terminal", Refusal.REPLAY, 1)]
         boots, counter = wire.WELCOME_TAIL.unpack(payload[2 * wire.NONCE :])
