@@ -152,7 +152,7 @@ def _validated(election: Election) -> Election:
     return parsed
 
 
-def _new_precinct_key(
+def new_precinct_key(
     election: str, code: str, threshold: int, count: int
 ) -> tuple[bytes, tuple[ShareCard, ...]]:
     """A fresh sealing key's public half and its share cards; the private half is dropped."""
@@ -218,7 +218,7 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, cards = _new_precinct_key(spec.id, p.code, threshold, share_count)
+        sealing_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
         keys = pkg.PrecinctKeys.generate(verifier)

@@ -30,6 +30,8 @@ RUNNER = FIRMWARE / "run.mjs"
 SLIP_IN_BEAM_S = 0.03  # a falling slip blocks the beam some 10-40 ms
 SETTLE_S = 0.1  # longer than any debounce of the firmware (30 ms)
 WAIT_S = 20.0
+# The plain copy of the pairing key that provisioning writes for the controller's flash.
+CONTROLLER_COPY = "controller-pairing.key"
 
 
 def node() -> str:
@@ -148,14 +150,14 @@ class EnclosureDay(Day):
 
     def terminal_provisioned(self, terminal: SimTerminal) -> None:
         subprocess.run(
-            [sys.executable, "-m", "terminal", "provision-enclosure",
-             "--data", str(terminal.data)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "terminal", "provision-enclosure", "--board",
+             str(terminal.board), "--data", "data", "--out", CONTROLLER_COPY],
+            check=True, cwd=terminal.root, stdout=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )  # fmt: skip
 
     def devices_started(self, terminal: SimTerminal) -> None:
-        key = (terminal.data / "enclosure.key").read_bytes()
+        key = (terminal.root / CONTROLLER_COPY).read_bytes()
         self.controller = SimulatedController(terminal.root / "dev", key)
 
     def devices_stopped(self, terminal: SimTerminal) -> None:

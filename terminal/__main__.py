@@ -1,6 +1,10 @@
 """Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
-or provision it: `python -m terminal provision --data DIR --id ID --commission-key PEM`,
-and pair it with its enclosure controller: `python -m terminal provision-enclosure --data DIR`."""
+or provision it: `python -m terminal provision --board BOARD.toml --data DIR --id ID
+--commission-key PEM` (the board config names the device key the private keys are sealed
+under), or give the data partition's LUKS2 key to cryptsetup on its standard input:
+`python -m terminal data-key --board BOARD.toml | cryptsetup open --key-file - ...`.,
+and pair it with its enclosure controller:
+`python -m terminal provision-enclosure --board BOARD.toml --data DIR --out FILE`."""
 
 from __future__ import annotations
 
@@ -8,54 +12,96 @@ import argparse
 import sys
 from pathlib import Path
 
-from terminal.app.enclosure_pairing import provision_pairing
+from terminal.app.enclosure_pairing import PairingError, load_pairing, provision_pairing
 from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
-from terminal.app.screens import Fonts, render
+from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import (
+    BoardConfig,
     BoardConfigError,
     EnclosureDriver,
     SealAuthority,
     load_board,
+    open_device_key,
     open_devices,
     open_enclosure,
 )
+from terminal.hal.device_key import DeviceKeyError
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
 from terminal.tally.event_log import EventLog, LogError
+from terminal.tally.key_process import harden_process
 from terminal.tally.sealing import SealError
+from terminal.trust.sealed_store import DeviceSealer, Purpose, SealedError
+
+
+def _sealer(board: BoardConfig) -> DeviceSealer:
+    """The device key of the board, read once at start (raises DeviceKeyError)."""
+    return DeviceSealer(open_device_key(board.device_key).read())
 
 
 def _provision(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal provision")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
     parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
     parser.add_argument("--id", required=True, help="the terminal's id, e.g. T-0001")
     parser.add_argument("--commission-key", type=Path, required=True, help="commission.pub.pem")
     args = parser.parse_args(argv)
-    public = provision(args.data, args.id, args.commission_key.read_bytes())
+    try:
+        device = _sealer(load_board(args.board))
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
+    public = provision(args.data, args.id, args.commission_key.read_bytes(), device)
     print(f"terminal {args.id} provisioned; register {args.data / 'terminal.pub.pem'}")
     print(f"key fingerprint {public.fingerprint()}")
     return 0
 
 
+def _data_key(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal data-key")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
+    args = parser.parse_args(argv)
+    if sys.stdout.isatty():
+        print("data-key writes a secret: pipe it to cryptsetup, not to a screen", file=sys.stderr)
+        return 2
+    try:
+        device = _sealer(load_board(args.board))
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(device.wrapping_key(Purpose.DATA_PARTITION))
+    sys.stdout.buffer.flush()
+    return 0
+
+
 def _provision_enclosure(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal provision-enclosure")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
     parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="the plain copy for the controller's flash"
+    )
     args = parser.parse_args(argv)
     try:
-        path = provision_pairing(args.data)
+        device = _sealer(load_board(args.board))
+        provision_pairing(args.data, device, args.out)
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
     except FileExistsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"pairing key made: copy it to the controller: mpremote fs cp {path} :pairing.key")
+    print("pairing key made; put it into the controller, then destroy the copy:")
+    print(f"  mpremote fs cp {args.out} :pairing.key && shred -u {args.out}")
     return 0
 
 
@@ -72,8 +118,14 @@ def _run(argv: list[str]) -> int:
         return 2
     data = args.data or board.storage.data
     try:
-        identity = load_identity(data)
-    except NotProvisioned as exc:
+        device = _sealer(board)
+        identity = load_identity(data, device)
+        pairing = (
+            load_pairing(board.enclosure.pairing_key, device)
+            if board.enclosure.pairing_key is not None
+            else b""
+        )
+    except (NotProvisioned, DeviceKeyError, PairingError) as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
@@ -83,6 +135,7 @@ def _run(argv: list[str]) -> int:
         print(f"devices of {args.board}: {exc}", file=sys.stderr)
         return 2
     language = board.terminal.language
+    style = Style(board.display.width / board.display.width_mm)
 
     def stop(reason: str, exc: Exception, code: int) -> int:
         print(f"terminal stopped ({reason}): {exc}", file=sys.stderr)
@@ -91,6 +144,7 @@ def _run(argv: list[str]) -> int:
             devices.display.width,
             devices.display.height,
             fonts,
+            style,
         )
         devices.display.show(frame)
         return code
@@ -105,8 +159,8 @@ def _run(argv: list[str]) -> int:
     except StorageError as exc:
         return stop("storage_failed", exc, 3)
     try:
-        enclosure = open_enclosure(board.enclosure, last_counter(log))
-    except OSError as exc:  # EnclosureError, or the serial port's SerialException
+        enclosure = open_enclosure(board.enclosure, last_counter(log), pairing)
+    except OSError as exc:  # the serial port's SerialException
         print(f"enclosure controller of {args.board}: {exc}", file=sys.stderr)
         return 2
     watch = None
@@ -131,13 +185,14 @@ def _run(argv: list[str]) -> int:
         language,
         board.storage.export,
         devices.gpio,
-        watch,
+        px_per_mm=style.px_per_mm,
+        enclosure_watch=watch,
     )
     try:
         station.start(args.package)
     except (PackageError, PermissionError) as exc:
         return stop("package_refused", exc, 2)
-    except (InconsistentStores, MarksError, CodesError, LogError, SealError) as exc:
+    except (InconsistentStores, MarksError, CodesError, LogError, SealError, SealedError) as exc:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:
         return stop("storage_failed", exc, 3)
@@ -154,6 +209,9 @@ def main(argv: list[str]) -> int:
         return _provision(argv[1:])
     if argv and argv[0] == "provision-enclosure":
         return _provision_enclosure(argv[1:])
+    if argv and argv[0] == "data-key":
+        return _data_key(argv[1:])
+    harden_process()
     return _run(argv)
 
 

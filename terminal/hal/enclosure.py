@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Protocol
 
 from terminal.hal import enclosure_protocol as wire
@@ -169,20 +168,6 @@ class Line(Protocol):
     def write(self, data: bytes, /) -> int | None: ...
 
     def close(self) -> None: ...
-
-
-class EnclosureError(OSError):
-    """The pairing key or the serial port cannot be had; the message says which."""
-
-
-def read_pairing_key(path: Path) -> bytes:
-    try:
-        key = path.read_bytes()
-    except OSError as exc:
-        raise EnclosureError(f"{path}: cannot read the pairing key: {exc.strerror}") from exc
-    if len(key) != wire.PAIRING_KEY_BYTES:
-        raise EnclosureError(f"{path}: a pairing key is {wire.PAIRING_KEY_BYTES} bytes")
-    return key
 
 
 class SerialEnclosure:

@@ -91,7 +91,24 @@ class ShareCollector:
         never comes to: an unlisted card is refused alone as NOT_REGISTERED), the raw private
         key once enough cards are in and it matches the precinct's public key, or None
         while more cards are needed. `last_member` then names the card by its number.
+        (The terminal rebuilds the key only in its key process: it calls take() here, then
+        combine() there, and refused() here if that refuses.)
         """
+        problem = self.take(payload)
+        if problem is not None or not self.complete:
+            return problem
+        secret = self.combine()
+        if isinstance(secret, ShareProblem):
+            self.refused(secret)
+        return secret
+
+    @property
+    def complete(self) -> bool:
+        """Enough cards are held to rebuild the key."""
+        return bool(self.shares) and len(self.shares) >= self.needed
+
+    def take(self, payload: str) -> ShareProblem | None:
+        """Check one scanned card against those held and keep it, or say why not."""
         self.last_member = None
         card = parse_card(payload)
         if card is None:
@@ -115,19 +132,27 @@ class ShareCollector:
             if any(s.index == share.index for s in self.shares):
                 return ShareProblem.DUPLICATE
         self.shares.append(share)
-        if len(self.shares) < share.member_threshold:
-            return None
+        return None
+
+    def combine(self) -> bytes | ShareProblem:
+        """The key the cards held rebuild, if it is the precinct's; changes nothing (it may
+        run in a child process whose changes would be lost)."""
         try:
             secret: bytes = shamir_mnemonic.combine_mnemonics([s.mnemonic() for s in self.shares])
         except shamir_mnemonic.MnemonicError:
-            self.shares.pop()
             return ShareProblem.FOREIGN_SET
         if len(secret) != 32 or public_key_of(secret) != self.public_key:
-            # Every card held is of this one set (checked above), and the set opens another
-            # key: drop them all, or the right cards scanned next would be foreign to them.
-            self.shares.clear()
             return ShareProblem.WRONG_KEY
         return secret
+
+    def refused(self, problem: ShareProblem) -> None:
+        """Forget what combine() refused: the last card (it does not fit the others), or,
+        for WRONG_KEY, every card: all are of one set (take() checked), and the set opens
+        another key, so the right cards scanned next would be foreign to them."""
+        if problem is ShareProblem.WRONG_KEY:
+            self.shares.clear()
+        else:
+            self.shares.pop()
 
     def reset(self) -> None:
         self.shares.clear()

@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from terminal.app.enclosure_pairing import PAIRING_FILE, provision_pairing
+from terminal.app.enclosure_pairing import (
+    PAIRING_FILE,
+    PairingError,
+    load_pairing,
+    provision_pairing,
+)
 from terminal.hal import enclosure as hal
 from terminal.hal import enclosure_protocol as wire
 from terminal.hal.board import BoardConfigError, parse_board_config
 from terminal.hal.enclosure_protocol import ControllerEvent, FrameType, Refusal
+from terminal.trust.sealed_store import DeviceSealer
 
 PAIRING = bytes(range(32))
 
@@ -226,28 +232,41 @@ def test_enclosure_keys_reach_the_key_source() -> None:
     assert source.keys() == []
 
 
-def test_enclosure_pairing_key_made_once(tmp_path: Path) -> None:
-    path = provision_pairing(tmp_path)
-    assert path == tmp_path / PAIRING_FILE
-    assert len(path.read_bytes()) == 32 and path.stat().st_mode & 0o077 == 0
+def test_enclosure_pairing_key_sealed_under_the_device_key(tmp_path: Path) -> None:
+    device = DeviceSealer(bytes(range(32)))
+    copy = tmp_path / "controller-pairing.key"
+    path = provision_pairing(tmp_path / "data", device, copy)
+    assert path == tmp_path / "data" / PAIRING_FILE
+    key = copy.read_bytes()
+    assert len(key) == 32 and copy.stat().st_mode & 0o077 == 0
+    assert key not in path.read_bytes()  # sealed on the card, not in the clear
+    assert load_pairing(path, device) == key
     with pytest.raises(FileExistsError):
-        provision_pairing(tmp_path)
-    assert hal.read_pairing_key(path) == path.read_bytes()
-    (tmp_path / "short").write_bytes(b"x")
-    with pytest.raises(hal.EnclosureError, match="32 bytes"):
-        hal.read_pairing_key(tmp_path / "short")
+        provision_pairing(tmp_path / "data", device, tmp_path / "other")
+    with pytest.raises(PairingError, match="does not open"):
+        load_pairing(path, DeviceSealer(bytes(32)))  # the card in another terminal
+    with pytest.raises(PairingError, match="cannot read"):
+        load_pairing(tmp_path / "missing", device)
 
 
 # --- the board file's [enclosure] -------------------------------------------------------
 
 BASE = {
     "terminal": {"role": "combined"},
-    "display": {"driver": "socket", "socket": "d", "width": 800, "height": 480},
+    "display": {
+        "driver": "socket",
+        "socket": "d",
+        "width": 800,
+        "height": 480,
+        "width_mm": 154.2,
+        "height_mm": 85.9,
+    },
     "touch": {"driver": "socket", "socket": "t"},
     "scanner": {"driver": "serial", "port": "s", "suffix": "LF"},
     "printer": {"driver": "serial", "port": "p", "width_dots": 384},
     "storage": {"data": "data", "export": "bundle"},
     "clock": {"source": "system"},
+    "device_key": {"source": "file", "path": "/boot/device.key"},
 }
 SERIAL = {"driver": "serial", "port": "/dev/serial0", "pairing_key": "/var/lib/tamga/enclosure.key"}
 GPIO_SEAL = {"driver": "chardev", "chip": "pinctrl-rp1", "seal_line": 5}
