@@ -2,9 +2,11 @@
 or provision it: `python -m terminal provision --board BOARD.toml --data DIR --id ID
 --commission-key PEM` (the board config names the device key the private keys are sealed
 under), or give the data partition's LUKS2 key to cryptsetup on its standard input:
-`python -m terminal data-key --board BOARD.toml | cryptsetup open --key-file - ...`.,
-and pair it with its enclosure controller:
-`python -m terminal provision-enclosure --board BOARD.toml --data DIR --out FILE`."""
+`python -m terminal data-key --board BOARD.toml | cryptsetup open --key-file - ...`, or,
+after a finished TEST day, reset it for the official package: `python -m terminal
+reset-test --board BOARD.toml --election TEST_ID` (terminal/app/test_reset.py), or pair
+it with its enclosure controller: `python -m terminal provision-enclosure --board BOARD.toml
+--data DIR --out FILE`."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from terminal.app.polls import InconsistentStores, Polls
 from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
+from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import (
@@ -212,6 +215,8 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "data-key":
         return _data_key(argv[1:])
     harden_process()
+    if argv and argv[0] == "reset-test":  # it opens the device key too
+        return reset_command(argv[1:])
     return _run(argv)
 
 
