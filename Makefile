@@ -1,4 +1,4 @@
-# Tamga: `make demo` runs a simulated polling day; `make test` runs the whole test suite.
+# Tamga: `make demo` runs a simulated election of several precincts; `make test` runs the whole test suite.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,6 +6,7 @@ BOOKWORM := .venv-bookworm
 STAMP := $(VENV)/.installed
 BOOKWORM_STAMP := $(BOOKWORM)/.installed
 LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.po))
+HOST_LOCALES := $(patsubst %.po,%.mo,$(wildcard host_tools/locale/*/LC_MESSAGES/tamga-host.po))
 
 .PHONY: demo test test-current test-bookworm lint system locales clean bench fuzz torture qemu-test
 
@@ -29,10 +30,13 @@ $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $(STAMP)
 	$(VENV)/bin/pybabel compile --domain tamga -i $< -o $@
 
-locales: $(LOCALES)
+host_tools/locale/%/LC_MESSAGES/tamga-host.mo: host_tools/locale/%/LC_MESSAGES/tamga-host.po $(STAMP)
+	$(VENV)/bin/pybabel compile --domain tamga-host -i $< -o $@
+
+locales: $(LOCALES) $(HOST_LOCALES)
 
 demo: $(STAMP) locales
-	$(PY) -m sim day --voters 300 --seed 1 --out runs/demo
+	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --seed 1 --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
-"""`python -m sim day`: a whole simulated polling day, ending in verified, tallied results."""
+"""`python -m sim day`: a whole simulated polling day, ending in verified, tallied results;
+`python -m sim election`: a whole election of many precincts (sim/election.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from sim import boards, definitions, outdir
 from sim.day import REPO, Day, DayFailed, read_choices
+from sim.election import add_parser as add_election_parser
+from sim.election import election_main
 
 
 def _day(args: argparse.Namespace) -> int:
@@ -135,7 +138,10 @@ def main(argv: list[str]) -> int:
         metavar="WxH",
         help="simulated terminals with the panel of the board config of this size (480x320)",
     )
+    add_election_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "election":
+        return election_main(args)
     if args.voters < 1:
         parser.error("--voters must be at least 1")
     return _day(args)

@@ -151,7 +151,8 @@ class SimTerminal:
         )  # fmt: skip
         encryption = (self.data / "terminal.enc.pub.pem").read_bytes()
         return TerminalRegistration(
-            self.terminal_id, PRECINCT, self.role, VerifyKey.load(self.data / "terminal.pub.pem"),
+            self.terminal_id, self.day.precinct, self.role,
+            VerifyKey.load(self.data / "terminal.pub.pem"),
             load_encryption_public(encryption, "terminal.enc.pub.pem"),
         )  # fmt: skip
 
@@ -176,7 +177,7 @@ class SimTerminal:
     def start(self, first: bool = False) -> None:
         command = [sys.executable, "-m", "terminal", "--board", str(self.board), "--data", "data"]
         if first:
-            command += ["--package", str(self.day.out / "package")]
+            command += ["--package", str(self.day.package_dir)]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         log = (self.root / "terminal.stderr").open("ab")
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=log)
@@ -353,6 +354,9 @@ class Day:
         self.paper_reloads = 0
         self.voters = voters
         self.out = out
+        # sim/election.py runs a day per precinct of one election: its precinct and package.
+        self.precinct = PRECINCT
+        self.package_dir = out / "package"
         self.power_cuts = power_cuts
         self.choices_file = choices
         self.scripted = read_choices(choices) if choices else []
@@ -461,7 +465,7 @@ class Day:
                 pages.remove(slips[0])
         if current is not None and terminal.role is Role.IDENTIFY and current.coupon is None:
             for image in pages:
-                code = _decode_qr(image)
+                code = decode_qr(image)
                 if code is not None:
                     current.coupon = code
                     pages.remove(image)
@@ -613,7 +617,7 @@ class Day:
             return False
         self.desk.screen("coupon")
         name, image = self.desk.take_page("coupon")
-        code = _decode_qr(image)
+        code = decode_qr(image)
         if code is None:
             raise DayFailed(f"printout {name}: the coupon's QR code does not decode")
         self.outcomes[index].coupon = code
@@ -652,7 +656,7 @@ class Day:
 
     def _expected_slip(self, outcome: VoterOutcome) -> Image.Image:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
-        return render_slip(self.election, PRECINCT, outcome.language, selections, Paper(384))
+        return render_slip(self.election, self.precinct, outcome.language, selections, Paper(384))
 
     def _expect_slip(self, outcome: VoterOutcome) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel
@@ -706,7 +710,7 @@ class Day:
         return totals
 
 
-def _decode_qr(image: Image.Image) -> str | None:
+def decode_qr(image: Image.Image) -> str | None:
     """Read a printed QR code with zbarimg, as the voter's coupon is read at the booth."""
     with tempfile.NamedTemporaryFile(suffix=".png") as handle:
         image.save(handle.name)
