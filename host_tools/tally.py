@@ -84,7 +84,8 @@ def totals_json(election: Election, totals: Totals) -> dict[str, Any]:
         "election": election.id,
         "mode": election.mode.value,
         **marked,
-        "contests": totals.votes,
+        "contests": totals.votes,  # real choice ids only
+        "blank": totals.blank,  # ballots with no mark in the contest (void ones: "lines")
         "precincts": list(totals.precincts),
         "lines": totals.lines,
         "bundles": totals.bundles,
