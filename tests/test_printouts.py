@@ -42,7 +42,14 @@ from terminal.app.printouts import (
 from terminal.ballot import slip_code
 from terminal.ballot.election import Mode
 from terminal.tally.event_log import Checkpoint, origin
-from terminal.tally.protocol import LINES, ContestResult, Protocol, join_qr_parts, qr_parts
+from terminal.tally.protocol import (
+    LINES,
+    OPTIONAL_LINES,
+    ContestResult,
+    Protocol,
+    join_qr_parts,
+    qr_parts,
+)
 from terminal.trust.signing import SigningKey
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +281,7 @@ def test_fixed_headings_go_through_gettext() -> None:
 
 
 def test_every_protocol_line_has_a_printed_label() -> None:
-    assert set(printouts._line_labels(english)) == set(LINES)
+    assert set(printouts._line_labels(english)) == {*LINES, *OPTIONAL_LINES}
 
 
 @pytest.mark.parametrize("font", [printouts.DEJAVU_SANS, printouts.DEJAVU_SANS_BOLD])
