@@ -100,7 +100,6 @@ class Refusals(unittest.TestCase):
         self.assertEqual([f.seq for f in got], [1, 2])
         self.assertEqual(decoder.garbled, 0)
 
-
     def test_fuzzed_line_changes_nothing(self):
         rig = Rig()
         rig.hello()
