@@ -51,7 +51,7 @@ def test_firmware_tests_pass_on_micropython() -> None:
         FIRMWARE / "tests" / "test_firmware.py", FIRMWARE, FIRMWARE / "fake", FIRMWARE / "tests"
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "firmware tests: 20 run, 0 failed, 0 errors" in run.stdout
+    assert "firmware tests: 21 run, 0 failed, 0 errors" in run.stdout
     assert "MicroPython" not in run.stderr  # no traceback
 
 
@@ -75,7 +75,7 @@ def test_firmware_bytecode_for_armv6m_runs_the_same_tests(tmp_path: Path) -> Non
         FIRMWARE / "tests" / "test_firmware.py", compiled, FIRMWARE / "fake", FIRMWARE / "tests"
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "firmware tests: 20 run, 0 failed, 0 errors" in run.stdout
+    assert "firmware tests: 21 run, 0 failed, 0 errors" in run.stdout
 
 
 def test_firmware_runner_maps_exceptions_to_exit_codes(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ HELLO_RETRY_S = 1.0  # no WELCOME by then: a new HELLO (the controller may be wa
 STATE_EVERY_S = 1.0  # the lights and the acknowledgement, and the Pi's sign of life
 LOST_AFTER_S = 3.0  # no authentic frame for this long: the controller is gone
 GAP_WAIT_S = 5.0  # an event missing this long after a later one came is not coming
+KEYS_KEPT = 64  # key changes nobody has read yet: older ones are dropped, not hoarded
 
 
 class Key(Enum):
@@ -299,6 +300,7 @@ class SerialEnclosure:
                 return self._event(Event(counter, ControllerEvent(kind), value), now)
         if frame.kind == FrameType.KEY and len(frame.payload) == 2 and frame.payload[0] < len(KEYS):
             self._keys.append(KeyEvent(KEYS[frame.payload[0]], frame.payload[1] == 1))
+            del self._keys[:-KEYS_KEPT]
             return []
         return [Refused("terminal", Refusal.MALFORMED, 1)]
 

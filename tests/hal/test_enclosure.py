@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from terminal.app.enclosure_pairing import (
     PAIRING_FILE,
@@ -350,3 +352,23 @@ def _poll_until(driver: hal.SerialEnclosure, done: object, timeout: float = 15) 
             return found
         time.sleep(0.02)
     raise AssertionError(f"nothing came: {found}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=120), max_size=8))
+def test_enclosure_fuzzed_line_changes_nothing(chunks: list[bytes]) -> None:
+    """Whatever arrives on the line without the keys is refused: no event, no status, no
+    key, no exception; and the session still works afterwards."""
+    driver, controller, _clock = connected(logged=0)
+    for chunk in chunks:
+        controller.line.to_pi = chunk
+        for notice in driver.poll():
+            assert isinstance(notice, hal.Refused)
+    assert driver.status is None and driver.keys() == []
+    # A frame with a MAGIC-shaped prefix left in the buffer may swallow the next bytes; a
+    # clean frame after a pause of junk gets through.
+    controller.line.to_pi = b"\x00" * 200
+    driver.poll()
+    controller.status(slips=7)
+    driver.poll()
+    assert driver.status is not None and driver.status.slips == 7

@@ -100,6 +100,33 @@ class Refusals(unittest.TestCase):
         self.assertEqual([f.seq for f in got], [1, 2])
         self.assertEqual(decoder.garbled, 0)
 
+    def test_fuzzed_line_changes_nothing(self):
+        rig = Rig()
+        rig.hello()
+        rig.state()
+        rig.run(50)
+        before = (rig.controller.store.counter, list(rig.controller.store.pending))
+        valid = rig.state_frame()
+        for round in range(200):
+            junk = machine.urandom(1 + round % 90)
+            if round % 7 == 0:  # a real frame's head with junk after it
+                junk = valid[: 2 + round % 40] + junk
+            if round % 11 == 0:  # a real frame with one byte changed
+                spoiled = bytearray(valid)
+                spoiled[round % len(spoiled)] ^= 1 + round % 255
+                junk = bytes(spoiled)
+            rig.send(junk)
+            sent = rig.run(5)
+            self.assertEqual([f.kind for f in sent if f.kind != frame.STATUS], [])
+        after = (rig.controller.store.counter, list(rig.controller.store.pending))
+        self.assertEqual(after, before)
+        self.assertEqual(machine.outputs[board.LED_POLLS_OPEN], 0)  # no STATE got through
+        rig.send(bytes(200))  # junk long enough to flush a half frame
+        rig.run(10)
+        rig.state(lights=controller.LIGHT_POLLS_OPEN)
+        rig.run(20)
+        self.assertEqual(machine.outputs[board.LED_POLLS_OPEN], 1)
+
 
 class Inputs(unittest.TestCase):
     def live(self):
