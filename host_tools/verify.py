@@ -26,6 +26,7 @@ from terminal.tally.bundle import (
     reconcile,
     verify_bundle,
 )
+from terminal.tally.protocol import SLIPS_COUNTED
 from terminal.trust.shares import ShareCollector, ShareProblem, parse_card
 
 
@@ -124,6 +125,12 @@ class BundleResult:
         text += f"{self.bundle.ballots} ballots"
         if self.bundle.recount is not None:
             text += ", recount matches the protocol"
+        slips = p.lines.get(SLIPS_COUNTED)
+        if slips is not None:
+            cast = p.lines["ballots_cast"]
+            text += f", {slips} paper slips counted in the ballot box"
+            if slips != cast:
+                text += f" (DIFFERENCE: {slips - cast:+d} against {cast} ballots cast)"
         if self.reexport:
             text += f" (another export of the same results as {self.same_as}: counted once)"
         elif self.same_as is not None:

@@ -33,7 +33,15 @@ def _day(args: argparse.Namespace) -> int:
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    day = Day(
+    kind = Day
+    if args.enclosure:
+        if args.roles != "combined":
+            print("--enclosure runs with --roles combined", file=sys.stderr)
+            return 2
+        from sim.enclosure import EnclosureDay
+
+        kind = EnclosureDay
+    day = kind(
         args.voters,
         args.seed,
         out,
@@ -137,6 +145,12 @@ def main(argv: list[str]) -> int:
         "--screen",
         metavar="WxH",
         help="simulated terminals with the panel of the board config of this size (480x320)",
+    )
+    day.add_argument(
+        "--enclosure",
+        action="store_true",
+        help="with an enclosure controller (its MicroPython firmware, under Node): slips "
+        "dropped into the box are counted, the seal is opened mid-day, the line attacked",
     )
     add_election_parser(commands)
     args = parser.parse_args(argv)

@@ -173,6 +173,7 @@ class SimTerminal:
         self.scanner_slave = scanner_slave
         self.panel = SimulatedPanel(dev)
         self.panel.save_distinct(screens)
+        self.day.devices_started(self)
 
     def start(self, first: bool = False) -> None:
         command = [sys.executable, "-m", "terminal", "--board", str(self.board), "--data", "data"]
@@ -194,6 +195,7 @@ class SimTerminal:
             self.process.wait(timeout=10)
         self.panel.close()
         self.printer.close()
+        self.day.devices_stopped(self)
         os.close(self.scanner_master)
         os.close(self.scanner_slave)
 
@@ -335,6 +337,8 @@ class SimTerminal:
 
 
 class Day:
+    board = "sim.toml"  # the combined terminal's board file
+
     def __init__(
         self,
         voters: int,
@@ -368,7 +372,7 @@ class Day:
         self.timings: dict[str, float] = {}
         self.current: VoterOutcome | None = None
         if roles == "combined":
-            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, "sim.toml")
+            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, self.board)
             self.desk = self.booth
         elif roles == "split":
             self.booth = SimTerminal(self, "T-1234-02", Role.VOTE, out, "sim-vote.toml")
@@ -390,6 +394,8 @@ class Day:
         # What the commission publishes; the host tools are pinned to it.
         self.commission_fingerprint = key.public.fingerprint()
         registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
+        for terminal in self.terminals:
+            self.terminal_provisioned(terminal)
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
         eligible = synthetic.make_register(PRECINCT, self.voters, today, self.rng).voters
         minors = synthetic.minors(PRECINCT, max(1, self.voters // 50), today, self.rng)
@@ -428,6 +434,20 @@ class Day:
         self.chair_card = secrets.chair_card.payload()
         self.chair_pin = secrets.chair_pin
         self.share_cards = [card.payload() for card in secrets.share_cards]
+
+    # --- what a day with more devices adds (sim/enclosure.py) -----------------------------
+
+    def terminal_provisioned(self, terminal: SimTerminal) -> None:
+        """After the terminal's provisioning in the commission's workshop."""
+
+    def devices_started(self, terminal: SimTerminal) -> None:
+        """After the terminal's simulated devices are up, before the terminal starts."""
+
+    def devices_stopped(self, terminal: SimTerminal) -> None:
+        """After the terminal and its devices are stopped."""
+
+    def slip_printed(self, outcome: VoterOutcome) -> None:
+        """The voter has taken their printed slip."""
 
     # --- power cuts ------------------------------------------------------------------------
 
@@ -670,6 +690,7 @@ class Day:
                 name = self.printouts.file(page.image, "void")
                 raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
             outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
+            self.slip_printed(outcome)
             return
 
     def close_polls(self, terminal: SimTerminal) -> None:

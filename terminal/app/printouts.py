@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from terminal.app.i18n import N_, translator
 from terminal.ballot.election import Election, Mode, localized
 from terminal.tally.event_log import Checkpoint, origin
-from terminal.tally.protocol import LINES, Protocol, qr_parts
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, SLIPS_COUNTED, Protocol, qr_parts
 
 DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEJAVU_SANS_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -477,6 +477,8 @@ def _line_labels(gettext: Gettext) -> dict[str, str]:
         "coupons_issued": _("Coupons issued"),
         "coupons_void": _("Coupons never printed"),
         "codes_refused": _("Ballot codes refused"),
+        SLIPS_COUNTED: _("Paper slips counted in the ballot box"),
+        ENCLOSURE_OPENINGS: _("Seal or ballot box lid opened"),
     }
 
 
@@ -533,6 +535,30 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     labels = _line_labels(gettext)
     for name in LINES:
         sheet.row(labels[name], str(p.lines[name]))
+        if name == "ballots_cast" and SLIPS_COUNTED in p.lines:
+            sheet.row(labels[SLIPS_COUNTED], str(p.lines[SLIPS_COUNTED]))
+            difference = p.lines[SLIPS_COUNTED] - p.lines["ballots_cast"]
+            if difference:
+                sheet.text(
+                    _(
+                        "DIFFERENCE: the ballot box counted {slips} paper slips for {cast} "
+                        "ballots cast ({difference:+d}). The commission must look into it."
+                    ).format(
+                        slips=p.lines[SLIPS_COUNTED],
+                        cast=p.lines["ballots_cast"],
+                        difference=difference,
+                    ),
+                    bold=True,
+                )
+        if name == "ballots_cast" and p.lines.get(ENCLOSURE_OPENINGS):
+            sheet.row(labels[ENCLOSURE_OPENINGS], str(p.lines[ENCLOSURE_OPENINGS]))
+            sheet.text(
+                _(
+                    "The seal or the ballot box lid was opened while the polls were open: "
+                    "see the event log."
+                ),
+                bold=True,
+            )
     for contest in printout.contests:
         result = p.contests[contest.id]
         sheet.rule()
