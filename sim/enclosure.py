@@ -27,7 +27,7 @@ from terminal.hal import enclosure_protocol as wire
 
 FIRMWARE = REPO / "firmware" / "enclosure"
 RUNNER = FIRMWARE / "run.mjs"
-SLIP_IN_BEAM_S = 0.03  # a falling slip blocks the beam some 10-40 ms
+SLIP_IN_BEAM_MS = 30  # a falling slip blocks the beam some 10-40 ms
 SETTLE_S = 0.1  # longer than any debounce of the firmware (30 ms)
 WAIT_S = 20.0
 # The plain copy of the pairing key that provisioning writes for the controller's flash.
@@ -59,7 +59,9 @@ class SimulatedController:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.sent: list[bytes] = []  # every frame the controller sent the terminal
+        self.received: list[bytes] = []  # every frame the terminal sent the controller
         self._decoder = wire.Decoder()
+        self._pi_decoder = wire.Decoder()
         self.command(f"pair {pairing_key.hex()}")
         self.command("boot power_on")
         self._threads = [
@@ -81,6 +83,7 @@ class SimulatedController:
         while not self._stop.is_set():
             data = self.channel.read(0.05)
             if data:
+                self.received += [frame_bytes(f) for f in self._pi_decoder.feed(data)]
                 self.command(f"rx {data.hex()}")
 
     def _to_terminal(self) -> None:
@@ -102,9 +105,8 @@ class SimulatedController:
 
     def drop_slip(self) -> None:
         """A slip falls through the slot's beam into the box."""
-        self.command("pin slip 0")
-        time.sleep(SLIP_IN_BEAM_S)
-        self.command("pin slip 1")
+        self.command(f"pulse slip 0 {SLIP_IN_BEAM_MS}")
+        time.sleep(SETTLE_S)
 
     def restart(self) -> None:
         """The controller's watchdog fires: it boots again with what its flash kept."""
@@ -115,6 +117,10 @@ class SimulatedController:
     def inject(self, data: bytes) -> None:
         """Bytes onto the line towards the terminal, as a tap on the wire would."""
         self.channel.write(data)
+
+    def inject_to_controller(self, data: bytes) -> None:
+        """Bytes onto the line towards the controller."""
+        self.command(f"rx {data.hex()}")
 
     def stop(self) -> None:
         with self._lock:
@@ -137,7 +143,7 @@ def frame_bytes(frame: wire.Frame) -> bytes:
 class EnclosureDay(Day):
     """A combined terminal with an enclosure controller: every cast slip is dropped into the
     box; half-way through the day the seal is opened and closed again, and a forged frame,
-    a replayed frame and a burst of noise are put on the controller's line."""
+    a replayed frame and a burst of noise are put on the line in each direction."""
 
     board = "sim-enclosure.toml"
 
@@ -196,7 +202,16 @@ class EnclosureDay(Day):
         controller.inject(replayed)
         controller.inject(bytes(forged))
         controller.inject(b"\x00\xa5\x5a\x10garbled line" + os.urandom(40))
-        time.sleep(0.5)
+        # And the same towards the controller, which counts them in its STATUS.
+        from_pi = list(controller.received)
+        if len(from_pi) < 2:
+            raise DayFailed("the terminal has sent fewer than two frames")
+        spoiled = bytearray(from_pi[-1])
+        spoiled[-1] ^= 0x01
+        controller.inject_to_controller(from_pi[-2])
+        controller.inject_to_controller(bytes(spoiled))
+        controller.inject_to_controller(b"\x00\xa5\x5a\x10garbled line" + os.urandom(40))
+        time.sleep(1.5)  # the next STATUS tells the terminal
 
     def _new_idle(self, after: int, name: str) -> None:
         """Wait for the idle screen to be drawn again (with or without the warning)."""

@@ -441,6 +441,17 @@ def test_the_documented_commands_verify_a_printed_protocol(tmp_path: Path) -> No
     assert (tmp_path / "out" / "protocol.json").read_bytes() == printout.protocol.to_json()
 
 
+def _top_of(part: Image.Image, image: Image.Image) -> int:
+    """The row at which `part` (pasted centred, as the sheet does) starts in `image`."""
+    whole, piece = np.asarray(image, dtype=bool), np.asarray(part, dtype=bool)
+    left = (image.width - part.width) // 2
+    for top in range(image.height - part.height, -1, -1):
+        window = whole[top : top + part.height, left : left + part.width]
+        if window[0].tolist() == piece[0].tolist() and np.array_equal(window, piece):
+            return top
+    raise AssertionError("the code is not on the printout")
+
+
 def test_the_documented_commands_reject_a_wrong_key_and_a_missing_part(tmp_path: Path) -> None:
     printout, _key = protocol_printout(contests=3, choices=12)
     image = protocol(printout, english)
@@ -452,9 +463,10 @@ def test_the_documented_commands_reject_a_wrong_key_and_a_missing_part(tmp_path:
     assert result.returncode != 0
     assert "Signature Verified Successfully" not in result.stdout
 
-    # Cut the printout just above the last code's caption: one part is lost.
+    # Cut the printout just above the last code: one part is lost.
     last = qr_code(qr_parts(printout.protocol.to_json(), printout.signature)[-1], image.width)
-    image.crop((0, 0, image.width, image.height - last.height - 100)).save(tmp_path / "cut.png")
+    top = _top_of(last, image)
+    image.crop((0, 0, image.width, top - 1)).save(tmp_path / "cut.png")
     result = _run_verify_script(tmp_path / "cut.png", tmp_path / "other.pub.pem", tmp_path / "out")
     assert result.returncode != 0
     assert "missing" in result.stderr

@@ -7,6 +7,7 @@ screens in the board's language, voter screens in the language the voter chose.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import select
 import time
@@ -582,6 +583,14 @@ class Station:
     def _slip_data(self, session: Session) -> dict[str, object]:
         return {"language": session.language, "selections": dict(session.selections)}
 
+    def _event_time(self, kind: str) -> dt.datetime | None:
+        """When the last event of `kind` was logged, in the polling station's local time."""
+        events = self.polls.log.of_kind(kind)
+        if not events:
+            return None
+        moment = dt.datetime.fromisoformat(events[-1].time.replace("Z", "+00:00"))
+        return moment.astimezone(dt.timezone(self.polls.election.utc_offset))
+
     def render_printout(self, kind: str, data: dict[str, object]) -> Image.Image:
         """Render one printout; called by Polls at the moment it prints."""
         polls, w = self.polls, self._w
@@ -601,6 +610,11 @@ class Station:
             return printouts.setup_report(
                 printouts.SetupReport(header, software_hash(), str(package), now), w, paper
             )
+        # What the commission signs: in the state language and Russian.
+        signed = printouts.commission_languages(election.country)
+        signed_header = dataclasses.replace(
+            header, election_name=printouts.named_in(election.names, signed)
+        )
         if kind == "zero-report":
             assert polls.box is not None
             checkpoint = Checkpoint.from_bytes(
@@ -608,14 +622,14 @@ class Station:
             )
             return printouts.zero_report(
                 printouts.ZeroReport(
-                    header,
+                    signed_header,
                     software_hash(),
-                    printouts.contest_names(election, lang),
+                    printouts.contest_names(election, *signed),
                     polls.box.count,
                     checkpoint,
                     now,
                 ),
-                w,
+                printouts.in_languages(signed),
                 paper,
             )
         if kind == "slip":
@@ -629,11 +643,13 @@ class Station:
                 printouts.ProtocolPrintout(
                     Protocol.from_json(body),
                     signature,
-                    election.name(lang),
-                    printouts.contest_names(election, lang),
+                    signed_header.election_name,
+                    printouts.contest_names(election, *signed),
                     now,
+                    self._event_time("polls_opened"),
+                    self._event_time("polls_closed"),
                 ),
-                w,
+                printouts.in_languages(signed),
                 paper,
             )
         if kind == "coupon":

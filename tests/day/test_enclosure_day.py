@@ -1,8 +1,9 @@
 """The polling day with the enclosure controller's firmware running in MicroPython behind
 a pseudo-terminal (`sim day --enclosure`): the slips counted into the box equal the ballots
 cast; the seal opened mid-day is logged, shown and printed; a forged frame, a replayed one
-and a garbled stream are refused and logged. And a day where someone stuffs a slip while
-the seal is open: the difference is on the protocol and in the host tools' reports."""
+and a garbled stream, in each direction, are refused and logged. And a day where someone
+stuffs a slip while the seal is open: the difference is on the protocol and in the host
+tools' reports."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def test_enclosure_day(tmp_path: Path) -> None:
         if e["kind"] == "enclosure_frame_refused"
     }
     assert {("terminal", "mac"), ("terminal", "replay"), ("terminal", "garbled")} <= refused
+    assert {("controller", "mac"), ("controller", "replay"), ("controller", "garbled")} <= refused
 
     # Shown: the waiting screen with the seal open is not the one after it closed.
     screens = out / "screens"
