@@ -30,6 +30,7 @@ from terminal.ballot.package import ELECTION_CAP, ELECTION_FILE, Package, Packag
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
+from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
 from terminal.tally.event_log import (
     CHECKPOINT_REASONS,
     Checkpoint,
@@ -38,7 +39,7 @@ from terminal.tally.event_log import (
     origin,
     read_log,
 )
-from terminal.tally.protocol import Protocol
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import RECORD_SIZE, SealError, check_record
 from terminal.trust import files as safe_files
 from terminal.trust.files import write_public_file
@@ -459,6 +460,10 @@ def verify_bundle(
         ("coupons_void", kinds["coupon_void"]),
         ("codes_refused", kinds["ballot_code_refused"]),
     ]
+    if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
+        kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
+        checks.append((SLIPS_COUNTED, while_open(kinds_in_order, SLIP_KINDS)))
+        checks.append((ENCLOSURE_OPENINGS, while_open(kinds_in_order, OPENING_KINDS)))
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")
