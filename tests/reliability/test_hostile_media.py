@@ -161,6 +161,7 @@ def test_the_poll_worker_sees_why_the_mirror_is_refused(language: str) -> None:
         ),
         lines=(),
         seal=None,
+        enclosure_watch=None,
     )
     screen = idle(station)  # type: ignore[arg-type]
     assert translator(language)(MIRROR_REFUSED) in screen.lines
