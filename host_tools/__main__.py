@@ -24,8 +24,9 @@ from host_tools.verify import (
 from host_tools.voterlist import add_voterlist_parser, run_voterlist
 from terminal.ballot.election import Mode
 from terminal.ballot.package import Package, PackageError, load_package
-from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
+from terminal.tally.bundle import BALLOTS, PROTOCOL
 from terminal.tally.count import CountError
+from terminal.tally.reconcile import ReconcileError, reconcile
 
 EXIT_OK, EXIT_FAILED, EXIT_PACKAGE = 0, 1, 2
 
@@ -112,8 +113,9 @@ def _report(package: Package, results: Sequence[BundleResult], quiet: bool) -> b
         return False
     try:
         notes = reconcile(counted_bundles(results), package.election)
-    except BundleError as exc:
-        print(f"FAIL {exc}", file=sys.stderr)
+    except ReconcileError as exc:
+        for problem in exc.problems:
+            print(f"FAIL {problem}", file=sys.stderr)
         return False
     for note in notes if not quiet else ():
         print(note)

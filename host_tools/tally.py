@@ -30,6 +30,7 @@ LINE_LABELS = {
     "coupons_issued": "Выдано талонов / Coupons issued",
     "coupons_void": "Талонов не напечатано / Coupons never printed",
     "codes_refused": "Отклонено кодов / Ballot codes refused",
+    "issued_on_bare_number": "Выдано по одному ИИН/ПИН / Issued on a bare IIN/PIN",
 }
 BLANK_LABEL = "Без отметки / No selection"
 

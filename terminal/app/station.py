@@ -49,6 +49,8 @@ class View(Enum):
     VOTER_FOUND = "voter_found"
     REISSUE_OFFER = "reissue_offer"
     REFUSED = "refused"
+    OTHER_TERMINAL = "other_terminal"  # the voter is on another terminal's part of the register
+    WRONG_BOOTH = "wrong_booth"  # the coupon is for another booth
     LANGUAGE = "language"
     BALLOT = "ballot"
     REVIEW = "review"
@@ -89,6 +91,9 @@ FATAL_TEXT = {
 }
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
+    Decision.BARE_NUMBER_REFUSED: N_(
+        "A number alone is not accepted in this election: scan the voter's ID card or passport."
+    ),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
@@ -111,6 +116,7 @@ CODE_TEXT = {
     CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
     CodeProblem.OTHER_PRECINCT: N_("That coupon is for another polling station."),
     CodeProblem.FORGED: N_("That coupon is not genuine."),
+    CodeProblem.OTHER_BOOTH: N_("That coupon is for booth {number} ({booth}). Please go there."),
     CodeProblem.EXPIRED: N_("That coupon has expired. Go back to the identification desk."),
     CodeProblem.USED: N_("That coupon has already been used."),
 }
@@ -387,6 +393,19 @@ class Station:
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
+        if outcome.decision is Decision.OTHER_TERMINAL:
+            assert outcome.position is not None and outcome.voter is not None
+            found = self.polls.terminal_of(outcome.position)
+            number, terminal = found if found else (0, None)
+            self.view = View.OTHER_TERMINAL
+            self.lines = (
+                self._w(
+                    "This voter is on the register of terminal {number} ({terminal}): "
+                    "send them there. They cannot be given a ballot here."
+                ).format(number=number, terminal=terminal.id if terminal else "?"),
+                outcome.voter.full_name(),
+            )
+            return
         self.view = View.REFUSED
         self.lines = (self._w(REFUSALS[outcome.decision]),)
         if outcome.decision is Decision.INVALID_DOCUMENT and document.errors:
@@ -426,11 +445,24 @@ class Station:
         if problem is None:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
+        elif problem is CodeProblem.OTHER_BOOTH:
+            # The voter has not chosen a language yet: the way to their booth in all four.
+            booth = self.polls.refused_booth or ""
+            booths = [b.id for b in self.polls.election.booths(self.polls.precinct.code)]
+            number = booths.index(booth) + 1 if booth in booths else 0
+            self.view = View.WRONG_BOOTH
+            self.lines = tuple(
+                translator(language)(CODE_TEXT[problem]).format(number=number, booth=booth)
+                for language in VOTER_LANGUAGES
+            )
         else:
             self.view, self.lines = View.REFUSED, (self._w(CODE_TEXT[problem]),)
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
+
+    _tap_other_terminal = _tap_refused
+    _tap_wrong_booth = _tap_refused
 
     def _tap_recovered(self, target: str) -> None:
         self.view, self.lines = self._home(), ()
@@ -637,6 +669,14 @@ class Station:
         if v is View.REFUSED:
             return Screen(
                 v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test
+            )
+        if v is View.OTHER_TERMINAL:
+            return Screen(
+                v.value, w("Another terminal"), self.lines, actions=ok, warning=True, test_mode=test
+            )
+        if v is View.WRONG_BOOTH:
+            return Screen(
+                v.value, w("Another booth"), self.lines, actions=ok, warning=True, test_mode=test
             )
         if v is View.LANGUAGE:
             return Screen(
@@ -858,8 +898,8 @@ class Station:
                 paper,
             )
         if kind == "coupon":
-            code = data["code"]
-            assert isinstance(code, str)
+            code, booth, number = data["code"], data["booth"], data["number"]
+            assert isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),
@@ -867,6 +907,8 @@ class Station:
                     election.mode,
                     code,
                     election.identification.ballot_code_minutes,
+                    number,
+                    booth,
                 ),
                 w,
                 paper,

@@ -27,6 +27,7 @@ from terminal.ballot.election import Election, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
+from terminal.tally.code_ledger import CodeLedger, read_ledger
 from terminal.tally.count import CountError, count_records
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
 from terminal.tally.protocol import Protocol
@@ -87,6 +88,7 @@ class VerifiedBundle:
     ballots: int
     ballots_sha256: str
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
+    codes: CodeLedger  # the ballot codes its log shows issued (desk) or used (booth)
 
 
 def _fail(bundle: Path, name: str, message: str) -> BundleError:
@@ -318,7 +320,8 @@ def verify_bundle(
         ("ballots_void", kinds["ballot_void"]),
         ("coupons_issued", kinds["coupon_issued"]),
         ("coupons_void", kinds["coupon_void"]),
-        ("codes_refused", kinds["ballot_code_refused"]),
+        ("codes_refused", kinds["ballot_code_refused"] + kinds["ballot_code_other_booth"]),
+        ("issued_on_bare_number", kinds["issued_on_bare_number"]),
     ]
     for line, value in checks:
         if lines[line] != value:
@@ -327,6 +330,21 @@ def verify_bundle(
         raise _fail(bundle, PROTOCOL, "ballots issued differ from ballots cast plus void")
     if role is Role.IDENTIFY and (lines["ballots_issued"] or records):
         raise _fail(bundle, PROTOCOL, "an identification desk cannot hold ballots")
+    if lines["issued_on_bare_number"] and not election.identification.accept_bare_number:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['issued_on_bare_number']} issued on a bare IIN/PIN, which the election "
+            "does not accept",
+        )
+    part = entry.register_part
+    if part is not None and lines["voters_received_ballot"] > part.stop - part.start:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['voters_received_ballot']} voters received a ballot, the terminal's part "
+            f"of the register has {part.stop - part.start}",
+        )
     if set(protocol.contests) != {c.id for c in election.contests}:
         raise _fail(bundle, PROTOCOL, "contests differ from the election's")
     for contest in election.contests:
@@ -357,48 +375,5 @@ def verify_bundle(
             raise _fail(
                 bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
             )
-    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount)
-
-
-def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:
-    """Check the bundles of each precinct against each other; return notes for people.
-
-    At a precinct with an identification desk and voting booths, no more codes can have
-    been used at the booths than valid coupons were printed at the desk.
-    Raises BundleError naming a protocol when they cannot agree.
-    """
-    notes = []
-    for precinct in election.precincts:
-        desk = [
-            b
-            for b in bundles
-            if _role(b, election) is Role.IDENTIFY and b.protocol.precinct == precinct.code
-        ]
-        booths = [
-            b
-            for b in bundles
-            if _role(b, election) is Role.VOTE and b.protocol.precinct == precinct.code
-        ]
-        if not desk or not booths:
-            continue
-        coupons = sum(
-            b.protocol.lines["coupons_issued"] - b.protocol.lines["coupons_void"] for b in desk
-        )
-        used = sum(b.kinds["ballot_issued/first"] for b in booths)
-        if used > coupons:
-            raise _fail(
-                booths[0].path,
-                PROTOCOL,
-                f"precinct {precinct.code}: {used} ballot "
-                f"codes used at the booths, only {coupons} coupons printed at the desk",
-            )
-        notes.append(
-            f"precinct {precinct.code}: {coupons} coupons printed, {used} codes used "
-            f"at the booths, {coupons - used} coupons not used"
-        )
-    return notes
-
-
-def _role(bundle: VerifiedBundle, election: Election) -> Role | None:
-    entry = election.terminal(bundle.protocol.terminal)
-    return entry.role if entry else None
+    codes = read_ledger(log, close.size)
+    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount, codes)

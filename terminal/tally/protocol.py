@@ -38,6 +38,7 @@ LINES = (
     "coupons_issued",
     "coupons_void",
     "codes_refused",
+    "issued_on_bare_number",
 )
 
 
