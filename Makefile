@@ -12,7 +12,7 @@ LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.p
 system:
 	@scripts/setup-system.sh
 
-$(STAMP): requirements/dev.txt requirements/terminal.txt | system
+$(STAMP): requirements/dev.txt requirements/terminal.txt requirements/host.txt | system
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt
@@ -21,7 +21,9 @@ $(STAMP): requirements/dev.txt requirements/terminal.txt | system
 $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 	$(PYTHON) -m venv $(BOOKWORM)
 	$(BOOKWORM)/bin/python -m pip install -q --upgrade pip
-	$(BOOKWORM)/bin/python -m pip install -q -r requirements/bookworm.txt pytest pytest-xdist hypothesis
+	# PyNaCl on the system libsodium, as Debian's python3-nacl is (the 1.5.0 wheel's is unpatched).
+	SODIUM_INSTALL=system $(BOOKWORM)/bin/python -m pip install -q --no-binary pynacl \
+		-r requirements/bookworm.txt pytest pytest-xdist hypothesis
 	touch $@
 
 terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $(STAMP)

@@ -33,12 +33,14 @@ from terminal.ballot import package as pkg
 from terminal.ballot.election import (
     Contest,
     Election,
+    ElectionKind,
     Identification,
     Mode,
     Precinct,
     RegisterPart,
     Role,
     TerminalEntry,
+    Territory,
     localized,
 )
 from terminal.idscan.register import Register
@@ -77,15 +79,25 @@ class ElectionSpec:
     country: str
     contests: tuple[Contest, ...]
     identification: Identification = field(default_factory=Identification)
+    kind: ElectionKind | None = None
+    territories: tuple[Territory, ...] = ()
 
 
 @dataclass(frozen=True)
 class PrecinctSpec:
-    """One precinct and its voter register."""
+    """One precinct, its voter register and its entry of the precinct registry."""
 
     code: str
     names: dict[str, str]
     register: Register
+    number: str | None = None  # the registry's number; the code when not given
+    territory: str | None = None  # a district of ElectionSpec.territories
+    premises: dict[str, str] = field(default_factory=dict)
+    address: str = ""
+    restricted_access: bool = False
+    new: bool = False
+    abolished: bool = False
+    voters_on_list: int | None = None  # the registry's count; the register's size if not given
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ def _validated(election: Election) -> Election:
     return parsed
 
 
-def _new_precinct_key(
+def new_precinct_key(
     election: str, code: str, threshold: int, count: int
 ) -> tuple[bytes, tuple[ShareCard, ...]]:
     """A fresh sealing key's public half and its share cards; the private half is dropped."""
@@ -234,10 +246,10 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, cards = _new_precinct_key(spec.id, p.code, threshold, share_count)
+        sealing_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
-        keys = pkg.PrecinctKeys.generate()
+        keys = pkg.PrecinctKeys.generate(verifier)
         register_files[p.code] = pkg.encrypt_register(register, keys.register_key)
         built.append(
             Precinct(
@@ -248,7 +260,15 @@ def build_election(
                 register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
-                chair=verifier,
+                share_cards=tuple(card.digest() for card in cards),
+                number=p.number or p.code,
+                territory=p.territory,
+                premises=p.premises,
+                address=p.address,
+                restricted_access=p.restricted_access,
+                new=p.new,
+                abolished=p.abolished,
+                voters_on_list=voters if p.voters_on_list is None else p.voters_on_list,
             )
         )
         secrets[p.code] = PrecinctSecrets(cards, chair_card, pin, keys)
@@ -266,6 +286,8 @@ def build_election(
         precincts=tuple(built),
         terminals=assign_register_parts(entries, built),
         identification=spec.identification,
+        kind=spec.kind,
+        territories=spec.territories,
     )
     return CreatedElection(
         election=_validated(election),

@@ -2,7 +2,8 @@
 # Install the Debian/Ubuntu packages the project needs, only those missing.
 # python3-venv: the virtual environment; zbar-tools: zbarimg decodes printed QR codes in
 # tests; fonts-dejavu-core: Kyrgyz and Kazakh Cyrillic on screens and printouts;
-# openssl and jq: the stock tools every signature and log is checked with; mdbtools below.
+# openssl and jq: the stock tools every signature and log is checked with; mdbtools and
+# libsodium-dev below.
 set -euo pipefail
 need=()
 command -v zbarimg >/dev/null || need+=(zbar-tools)
@@ -12,6 +13,8 @@ command -v jq >/dev/null || need+=(jq)
 command -v mdb-export >/dev/null || need+=(mdbtools)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+# libsodium-dev: the Bookworm test venv builds PyNaCl 1.5.0 on the system libsodium.
+[ -f /usr/include/sodium.h ] || need+=(libsodium-dev)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"
 sudo=""

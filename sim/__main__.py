@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from sim.day import REPO, Day, DayFailed
+from sim import outdir
+from sim.day import REPO, Day, DayFailed, read_choices
 
 
 def _day(args: argparse.Namespace) -> int:
-    out: Path = args.out.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out: Path = args.out.absolute()
+    try:
+        if args.choices:
+            read_choices(args.choices)  # a bad file stops the run before anything is made
+        outdir.fresh(out)
+    except (DayFailed, outdir.ForeignDirectory) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     day = Day(
         args.voters,
         args.seed,
@@ -38,8 +42,9 @@ def _day(args: argparse.Namespace) -> int:
     package = out / "package"
     bundles = [str(place.bundle) for place in day.places]
     host = [sys.executable, "-m", "host_tools"]
+    pinned = ["--commission-key", day.commission_fingerprint, "--package", str(package)]
     verify = subprocess.run(
-        [*host, "verify", "--package", str(package), *bundles],
+        [*host, "verify", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -49,7 +54,7 @@ def _day(args: argparse.Namespace) -> int:
         print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
         return 1
     tally = subprocess.run(
-        [*host, "tally", "--package", str(package), "--json", *bundles],
+        [*host, "tally", *pinned, "--json", *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -59,7 +64,7 @@ def _day(args: argparse.Namespace) -> int:
     totals = json.loads(tally.stdout)["contests"]
     expected = day.expected_totals()
     table = subprocess.run(
-        [*host, "tally", "--package", str(package), *bundles],
+        [*host, "tally", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import random
@@ -21,16 +22,19 @@ from host_tools.__main__ import main
 from host_tools.tally import recount
 from host_tools.verify import ShareCardError, rebuild_keys, verify_bundles
 from terminal.ballot import package as pkg
-from terminal.ballot.election import Choice, Contest, Mode, Role
+from terminal.ballot.election import Choice, Contest, ContestKind, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
+from terminal.jsonfmt import canonical_json
+from terminal.tally.bundle import write_bundle
 from terminal.tally.count import CountError
+from terminal.tally.event_log import record_line
 from terminal.tally.protocol import ContestResult
 from terminal.tally.sealing import RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
-from terminal.trust.shares import ShareCollector, public_key_of
+from terminal.trust.shares import ShareCollector, ShareProblem, public_key_of
 from terminal.trust.signing import SigningKey
 from tests.bundle_factory import export_again, make_bundle
 
@@ -44,12 +48,15 @@ CONTESTS = (
             Choice("bekova", {"ru": "Бекова Б.", "en": "Bekova B."}),
             Choice("against", {"ru": "Против всех", "en": "Against all"}, against_all=True),
         ),
+        blank_allowed=True,
     ),
     Contest(
         "council",
         {"ru": "Городской совет", "en": "City council"},
         tuple(Choice(c, {"en": f"Party {c.upper()}"}) for c in ("a", "b", "c", "d")),
         max_selections=2,
+        kind=ContestKind.UP_TO_K,
+        blank_allowed=True,
     ),
 )
 # Ballots of the combined terminal of P1 and the voting terminal of P2.
@@ -175,6 +182,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def pin(tiny: Office) -> list[str]:
+    """The command-line pin of the tiny election's commission key."""
+    return ["--commission-key", tiny.commission.public.fingerprint()]
+
+
 def files_under(root: Path) -> Iterator[Path]:
     return (p for p in sorted(root.rglob("*")) if p.is_file())
 
@@ -204,8 +216,11 @@ def test_any_two_of_three_cards_rebuild_the_sealing_key(tiny: Office) -> None:
     package = load_package(tiny.package)
     for precinct in package.election.precincts:
         for a, b in itertools.combinations((1, 2, 3), 2):
-            collector = ShareCollector(ELECTION_ID, precinct.code, precinct.sealing_key)
+            collector = ShareCollector(
+                ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+            )
             assert collector.add(tiny.card(precinct.code, a).read_text()) is None
+            assert collector.last_member == a
             key = collector.add(tiny.card(precinct.code, b).read_text())
             assert isinstance(key, bytes)
             assert public_key_of(key) == precinct.sealing_key
@@ -225,7 +240,7 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     one = tiny.card("P1", 1)
     assert "too few good cards: 1 given, 2 needed" in card_problems(tiny, [one])
     message = card_problems(tiny, [one, one])
-    assert f"{one}: precinct P1: duplicate" in message and "too few" in message
+    assert f"{one}: precinct P1: card 1 of 3: duplicate" in message and "too few" in message
 
     prefix, _, mnemonic = one.read_text().strip().rpartition(":")
     words = mnemonic.split()
@@ -236,14 +251,16 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     damaged.write_text(f"{prefix}:{' '.join(words)}\n")
     assert f"{damaged}: precinct P1: damaged" in card_problems(tiny, [damaged, tiny.card("P1", 2)])
 
-    # Another key split for the same election id and precinct (e.g. a reissued set).
+    # Another key split for the same election id and precinct (e.g. a reissued set): not a
+    # card the package lists, refused alone and by name.
     other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
     foreign = tmp_path / "foreign.txt"
     foreign.write_text(other[0].payload())
-    assert f"{foreign}: precinct P1: from a foreign set" in card_problems(tiny, [one, foreign])
+    message = card_problems(tiny, [one, foreign])
+    assert f"{foreign}: precinct P1: not one of the cards the package lists" in message
     foreign_2 = tmp_path / "foreign-2.txt"
     foreign_2.write_text(other[1].payload())
-    assert "wrong key" in card_problems(tiny, [foreign, foreign_2])
+    assert "wrong key" not in card_problems(tiny, [foreign, foreign_2])
 
     elsewhere = office.build_election(spec("kz-2025-other"), PRECINCTS[:1], 2, 3)
     alien = tmp_path / "alien.txt"
@@ -255,6 +272,24 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     junk = tmp_path / "junk.txt"
     junk.write_text("hello")
     assert f"{junk}: not a Tamga key-share card" in card_problems(tiny, [junk])
+
+
+def test_a_bad_card_scanned_first_spoils_none_of_the_good_ones(tiny: Office) -> None:
+    """Issue 11: a foreign card scanned first used to set the card set, so every real card
+    after it was refused as foreign (or all were dropped as a wrong key)."""
+    package = load_package(tiny.package)
+    precinct = package.election.precinct("P1")
+    assert precinct is not None
+    other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
+    collector = ShareCollector(
+        ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+    )
+    assert collector.add(other[0].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(other[1].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(tiny.card("P1", 3).read_text()) is None
+    assert collector.add(other[2].payload()) is ShareProblem.NOT_REGISTERED
+    key = collector.add(tiny.card("P1", 2).read_text())
+    assert isinstance(key, bytes) and public_key_of(key) == precinct.sealing_key
 
 
 def test_secret_files_are_private_and_the_key_is_nowhere(tiny: Office) -> None:
@@ -311,9 +346,7 @@ def test_printed_cards_scan_back_to_their_payloads(tiny: Office) -> None:
     assert scanned == secrets.chair_card
     letter = (tiny.root / office.PIN_LETTERS_DIR / office.pin_letter_name("P2")).read_text()
     assert f"PIN: {secrets.chair_pin}" in letter
-    precinct = tiny.created.election.precinct("P2")
-    assert precinct is not None
-    assert chair.check(scanned, secrets.chair_pin, precinct.chair)
+    assert chair.check(scanned, secrets.chair_pin, secrets.keys.chair)
     assert repr(secrets) == "PrecinctSecrets()"  # nothing secret leaks into logs
 
 
@@ -359,6 +392,8 @@ def test_terminals_registered_later_go_into_the_signed_package(tmp_path: Path) -
 
 
 EXPECTED_TOTALS = {
+    "election": ELECTION_ID,
+    "mode": "official",
     "contests": {
         "mayor": {"asanov": 2, "bekova": 3, "against": 1},
         "council": {"a": 3, "b": 3, "c": 1, "d": 1},
@@ -383,7 +418,9 @@ EXPECTED_TOTALS = {
 def test_verify_passes_and_names_every_bundle(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "verify", "--package", str(tiny.package), *bundles.all())
+    code, out, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert tiny.commission.public.fingerprint() in out
     assert f"OK {bundles.p1}: terminal T-1001, precinct P1, 4 ballots" in out
@@ -396,15 +433,17 @@ def test_verify_with_cards_recounts_every_ballot(
 ) -> None:
     cards = [str(tiny.card(p, m)) for p, m in (("P1", 1), ("P1", 3), ("P2", 2), ("P2", 3))]
     package = str(tiny.package)
-    code, out, err = run(capsys, "verify", "--package", package, "--shares", *cards, *bundles.all())
+    code, out, err = run(
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards, *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert out.count("recount matches the protocol") == 3
     code, _, err = run(
-        capsys, "verify", "--package", package, "--shares", *cards[:2], *bundles.all()
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards[:2], *bundles.all()
     )
     assert code == 1 and "no key-share cards were given for precinct P2" in err
     code, _, err = run(
-        capsys, "verify", "--package", package, "--shares", cards[0], str(bundles.p1)
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", cards[0], str(bundles.p1)
     )
     assert code == 1 and "too few good cards" in err
 
@@ -412,7 +451,9 @@ def test_verify_with_cards_recounts_every_ballot(
 def test_tally_json_sums_every_choice(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all())
+    code, out, err = run(
+        capsys, "tally", *pin(tiny), "--package", str(tiny.package), "--json", *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert json.loads(out) == EXPECTED_TOTALS
 
@@ -420,7 +461,7 @@ def test_tally_json_sums_every_choice(
 def test_tally_text_is_a_readable_table(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "tally", "--package", str(tiny.package), *bundles.all())
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", str(tiny.package), *bundles.all())
     assert code == 0
     assert "Мэр / Mayor" in out and "Против всех / Against all" in out
     bekova = next(line for line in out.splitlines() if "Бекова Б. / Bekova B." in line)
@@ -433,10 +474,19 @@ def test_the_same_bundle_twice_counts_once(
     tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copy = shutil.copytree(bundles.p1, tmp_path / "p1-again")
-    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(copy))
+    code, out, _ = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all(), str(copy)
+    )
     assert code == 0 and f"(the same bundle as {bundles.p1}: counted once)" in out
     code, out, _ = run(
-        capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all(), str(copy)
+        capsys,
+        "tally",
+        *pin(tiny),
+        "--package",
+        str(tiny.package),
+        "--json",
+        *bundles.all(),
+        str(copy),
     )
     assert code == 0 and json.loads(out) == EXPECTED_TOTALS
 
@@ -446,11 +496,20 @@ def test_a_second_export_of_the_same_results_counts_once(
 ) -> None:
     again = export_again(bundles.p1, tmp_path / "p1-export-2", tiny.terminals["T-1001"])
     assert (again / "manifest.json").read_bytes() != (bundles.p1 / "manifest.json").read_bytes()
-    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(again))
+    code, out, _ = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all(), str(again)
+    )
     assert code == 0
     assert f"(another export of the same results as {bundles.p1}: counted once)" in out
     code, out, _ = run(
-        capsys, "tally", "--package", str(tiny.package), "--json", str(again), *bundles.all()
+        capsys,
+        "tally",
+        *pin(tiny),
+        "--package",
+        str(tiny.package),
+        "--json",
+        str(again),
+        *bundles.all(),
     )
     assert code == 0 and json.loads(out) == EXPECTED_TOTALS
 
@@ -462,7 +521,7 @@ def test_two_different_bundles_of_one_terminal_conflict(
     other = make_bundle(tmp_path / "b", tiny.created.election, "P1", "T-1001", key, P1_BALLOTS)
     for command in ("verify", "tally"):
         code, _, err = run(
-            capsys, command, "--package", str(tiny.package), str(bundles.p1), str(other)
+            capsys, command, *pin(tiny), "--package", str(tiny.package), str(bundles.p1), str(other)
         )
         assert code == 1
         assert f"{other}/protocol.json: conflict: terminal T-1001 already has a bundle" in err
@@ -492,10 +551,11 @@ def test_recount_sets_the_ballots_beside_the_protocol(
     cards = [str(tiny.card("P1", 2)), str(tiny.card("P1", 1))]
     package = str(tiny.package)
     code, out, err = run(
-        capsys, "recount", "--package", package, "--shares", *cards, str(bundles.p1)
+        capsys, "recount", *pin(tiny), "--package", package, "--shares", *cards, str(bundles.p1)
     )
     assert (code, err) == (0, "")
     assert "4 ballots decrypted" in out and "differs" not in out
+    assert "OK precinct P1: the recount equals the signed protocol" in out
 
     # A terminal that signs a protocol with two candidates' votes swapped: every count
     # adds up, so only decrypting the ballots shows it.
@@ -512,14 +572,19 @@ def test_recount_sets_the_ballots_beside_the_protocol(
         P1_BALLOTS,
         protocol_changes={"contests": swapped},
     )
-    assert run(capsys, "verify", "--package", package, str(liar))[0] == 0
-    code, out, err = run(capsys, "recount", "--package", package, "--shares", *cards, str(liar))
+    assert run(capsys, "verify", *pin(tiny), "--package", package, str(liar))[0] == 0
+    code, out, err = run(
+        capsys, "recount", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
+    )
     assert code == 1
-    assert f"FAIL {liar}/protocol.json: the recount of the decrypted ballots differs" in err
+    assert f"FAIL precinct P1: {liar}/protocol.json: the recount of the decrypted ballots" in err
+    assert "OK precinct P1" not in out
     asanov = next(line for line in out.splitlines() if "Asanov" in line)
     assert asanov.split()[-4:] == ["1", "2", "<--", "differs"]
-    code, _, err = run(capsys, "verify", "--package", package, "--shares", *cards, str(liar))
-    assert code == 1 and f"{liar}/protocol.json" in err
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
+    )
+    assert code == 1 and f"{liar}/protocol.json: precinct P1: the recount of the decrypted" in err
 
 
 def flips(size: int, rng: random.Random) -> list[int]:
@@ -544,11 +609,13 @@ def test_flipping_any_byte_of_any_file_fails_naming_that_file(
             damaged = bytearray(original)
             damaged[offset] ^= 1 << rng.randrange(8)
             path.write_bytes(bytes(damaged))
-            code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+            code, _, err = run(
+                capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle)
+            )
             assert code == 1, (name, offset)
             assert f"{bundle}/{expected}" in err, (name, offset, err)
         path.write_bytes(original)
-    assert run(capsys, "verify", "--package", str(tiny.package), str(bundle))[0] == 0
+    assert run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))[0] == 0
 
 
 def test_unregistered_terminal_is_refused(
@@ -557,7 +624,7 @@ def test_unregistered_terminal_is_refused(
     stranger = make_bundle(
         tmp_path / "s", tiny.created.election, "P1", "T-6666", SigningKey.generate(), P1_BALLOTS
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stranger))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(stranger))
     assert code == 1
     assert f"{stranger}/manifest.json: made by an unregistered terminal" in err
 
@@ -575,12 +642,21 @@ def test_bundle_of_another_election_is_refused(
     )
     office.write_commission_outputs(tmp_path / "lat", test, tiny.commission)
     bundle = make_bundle(tmp_path / "b", test.election, "P1", "T-1001", key, P1_BALLOTS[:2])
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
     assert code == 1
     assert f"{bundle}/manifest.json: is for election 'kg-2025-lat', not 'kg-2025-local'" in err
     # Against its own package it verifies, and says TEST loudly.
-    code, out, _ = run(capsys, "tally", "--package", str(tmp_path / "lat" / "package"), str(bundle))
-    assert code == 0 and out.startswith("*** TEST ELECTION")
+    lat = str(tmp_path / "lat" / "package")
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, str(bundle))
+    banner = "*** TEST ELECTION / ТЕСТОВЫЕ ВЫБОРЫ: test results, never official ***"
+    assert code == 0 and out.startswith(banner)
+    table = out.split("\n\n", 1)[1]  # the totals without the package header: marked alone
+    assert table.startswith(banner) and table.rstrip().endswith(banner)
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, "--json", str(bundle))
+    totals = json.loads(out)
+    assert code == 0 and (totals["election"], totals["mode"]) == ("kg-2025-lat", "test")
+    assert totals["test"] == banner
+    assert "test" not in EXPECTED_TOTALS  # an official tally carries no banner
 
 
 def test_protocol_that_disagrees_with_the_ballots_is_refused(
@@ -602,7 +678,9 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
     padded = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}
     )
-    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", str(padded))
+    code, out, err = run(
+        capsys, "tally", *pin(tiny), "--package", str(tiny.package), "--json", str(padded)
+    )
     assert code == 1 and out == ""
     assert f"{padded}/protocol.json: line ballots_cast is 5, the bundle shows 4" in err
     # One vote more for asanov than there are ballots.
@@ -619,7 +697,7 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
         P1_BALLOTS,
         protocol_changes={"contests": extra},
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stuffed))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(stuffed))
     assert code == 1
     assert f"{stuffed}/protocol.json: contest mayor has more votes than ballots" in err
 
@@ -631,13 +709,17 @@ def test_test_and_official_never_mix(
     test_protocol = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"mode": "test"}
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_protocol))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(test_protocol)
+    )
     assert code == 1
     assert f"{test_protocol}/protocol.json: is a test protocol in a official election" in err
     test_package = make_bundle(
         tmp_path / "b", election, "P1", "T-1001", key, P1_BALLOTS, loaded_mode=Mode.TEST
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_package))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(test_package)
+    )
     assert code == 1
     assert f"{test_package}/events.jsonl: line 2: the terminal loaded a test package" in err
 
@@ -645,15 +727,240 @@ def test_test_and_official_never_mix(
 def test_a_bad_package_exits_2(
     tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "verify", "--package", str(tmp_path / "none"), str(bundles.p1))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tmp_path / "none"), str(bundles.p1)
+    )
     assert code == 2 and "not an election package" in err
     package = shutil.copytree(tiny.package, tmp_path / "package")
     election = package / "election.json"
     election.write_bytes(election.read_bytes().replace(b'"voters":5', b'"voters":4'))
-    code, _, err = run(capsys, "tally", "--package", str(package), str(bundles.p1))
+    code, _, err = run(capsys, "tally", *pin(tiny), "--package", str(package), str(bundles.p1))
     assert code == 2 and "election.json: signature does not verify" in err
 
 
 def test_bundle_signatures_verify_with_openssl(bundles: Bundles) -> None:
     for sig in bundles.p1.rglob("*.sig"):
         openssl_verify(bundles.p1 / "terminal.pub.pem", sig)
+
+
+# --- the pinned commission key ------------------------------------------------------------------
+
+
+def openssl_fingerprint(public_key: Path) -> str:
+    """The fingerprint as docs/verify-by-hand.md computes it, with the stock tools."""
+    command = f"openssl pkey -pubin -in {public_key} -outform DER | tail -c 32 | sha256sum"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def forged_package(tiny: Office, root: Path) -> Path:
+    """The tiny package with election.json re-signed by another key and that key's PEM in
+    place of commission.pub.pem: every file in it is consistent with the key it carries."""
+    package = shutil.copytree(tiny.package, root / "forged")
+    forger = SigningKey.generate()
+    forger.public.save(package / "commission.pub.pem")
+    election = package / "election.json"
+    (package / "election.json.sig").write_bytes(forger.sign(election.read_bytes()))
+    return package
+
+
+def test_the_pin_is_the_fingerprint_openssl_prints(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed = openssl_fingerprint(tiny.package / "commission.pub.pem")
+    assert printed.split()[0] == tiny.commission.public.fingerprint()
+    package = str(tiny.package)
+    # What sha256sum prints, trailing " -" and newline included, is taken as it is.
+    code, out, err = run(
+        capsys, "verify", "--commission-key", printed, "--package", package, str(bundles.p1)
+    )
+    assert (code, err) == (0, "")
+    assert f"Commission key SHA-256 fingerprint: {printed.split()[0]} (pinned)" in out
+    code, _, _ = run(
+        capsys,
+        "tally",
+        "--commission-key",
+        printed.upper().split()[0],
+        "--package",
+        package,
+        str(bundles.p1),
+    )
+    assert code == 0
+
+
+def test_verify_tally_recount_refuse_to_run_without_a_pin(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card = str(tiny.card("P1", 1))
+    for command in (["verify"], ["tally", "--json"], ["recount", "--shares", card, card]):
+        code, out, err = run(capsys, *command, "--package", str(tiny.package), str(bundles.p1))
+        assert code == 2 and out == "", command
+        assert "no commission key pinned: give --commission-key FINGERPRINT" in err, command
+
+
+def test_a_package_with_a_swapped_commission_key_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before pinning, `verify` trusted the key the package carried: this forgery verified
+    with exit status 0. Pinned to the commission's key, every command stops."""
+    forged = forged_package(tiny, tmp_path)
+    forged_fingerprint = openssl_fingerprint(forged / "commission.pub.pem").split()[0]
+    # The forgery is self-consistent: pinned to the forger's own key it loads.
+    code, _, _ = run(
+        capsys,
+        "verify",
+        "--commission-key",
+        forged_fingerprint,
+        "--package",
+        str(forged),
+        str(bundles.p1),
+    )
+    assert code == 0
+    card = str(tiny.card("P1", 1))
+    for command in (["verify"], ["tally"], ["recount", "--shares", card, card]):
+        code, out, err = run(
+            capsys, *command, *pin(tiny), "--package", str(forged), str(bundles.p1)
+        )
+        assert code == 2 and "OK" not in out, command
+        assert f"the package's commission key has fingerprint {forged_fingerprint}" in err
+        assert f"not the pinned {tiny.commission.public.fingerprint()}" in err
+
+
+def test_the_pin_may_come_from_a_config_file_named_on_the_command_line(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "host.toml"
+    fingerprint = tiny.commission.public.fingerprint()
+    config.write_text(f'# the key the commission published\ncommission_key = "{fingerprint}"\n')
+    package = str(tiny.package)
+    code, _, err = run(
+        capsys, "verify", "--config", str(config), "--package", package, str(bundles.p1)
+    )
+    assert (code, err) == (0, "")
+    code, _, err = run(
+        capsys,
+        "verify",
+        "--config",
+        str(config),
+        "--package",
+        str(forged_package(tiny, tmp_path)),
+        str(bundles.p1),
+    )
+    assert code == 2 and "not the pinned" in err
+    bad_configs = {
+        "missing.toml": None,
+        "empty.toml": "",
+        "short.toml": 'commission_key = "abc123"',
+        "broken.toml": "commission_key = ",
+        "number.toml": "commission_key = 5",
+        "binary.toml": b"\xff\xfe",
+        "huge.toml": "#" * 100_000,
+    }
+    expected = {
+        "missing.toml": "cannot read it",
+        "empty.toml": 'no commission_key = "FINGERPRINT" line',
+        "short.toml": "is not a key fingerprint",
+        "broken.toml": "not a TOML file",
+        "number.toml": 'no commission_key = "FINGERPRINT" line',
+        "binary.toml": "not a TOML file",
+        "huge.toml": "larger than 65536 bytes",
+    }
+    for name, content in bad_configs.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content is not None:
+            path.write_text(content)
+        code, out, err = run(
+            capsys, "verify", "--config", str(path), "--package", package, str(bundles.p1)
+        )
+        assert code == 2 and out == "", name
+        assert f"--config {path}" in err and expected[name] in err, (name, err)
+
+
+def test_a_malformed_pin_is_refused_with_what_to_give(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fingerprint = tiny.commission.public.fingerprint()
+    for bad in ("", "zz", fingerprint[:-1], fingerprint + "0", "sha256:" + fingerprint):
+        code, _, err = run(
+            capsys,
+            "verify",
+            "--commission-key",
+            bad,
+            "--package",
+            str(tiny.package),
+            str(bundles.p1),
+        )
+        assert code == 2, bad
+        assert "is not a key fingerprint: give the 64 hex digits" in err, bad
+    with pytest.raises(SystemExit):  # both at once: argparse says they exclude each other
+        main(
+            ["verify", "--commission-key", fingerprint, "--config", "x.toml", "--package", "p", "b"]
+        )
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --- a forger holding a terminal's key ----------------------------------------------------------
+
+
+def resigned(bundle: Path, directory: Path, signer: SigningKey, **changes: bytes) -> Path:
+    """`bundle` with some files replaced, their signatures and the manifest made again with
+    the terminal's key: what a thief of that key can do without touching the log."""
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    files = {name: (bundle / name).read_bytes() for name in manifest["files"]}
+    for name, data in changes.items():
+        files[name] = data
+        if name + ".sig" in files:
+            files[name + ".sig"] = signer.sign(data)
+    ids = {key: manifest[key] for key in ("election", "precinct", "terminal")}
+    write_bundle(directory, files, signer, ids)
+    return directory
+
+
+def test_a_protocol_re_signed_with_moved_votes_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the moved votes verified with exit 0: every count still adds up. The log the
+    export checkpoint signs names the hash of the protocol signed at the count."""
+    protocol = json.loads((bundles.p1 / "protocol.json").read_bytes())
+    mayor = protocol["contests"]["mayor"]["votes"]
+    mayor["asanov"], mayor["bekova"] = mayor["asanov"] - 1, mayor["bekova"] + 1
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "forged", key, **{"protocol.json": canonical_json(protocol)}
+    )
+    for command in ("verify", "tally"):
+        code, out, err = run(
+            capsys, command, *pin(tiny), "--package", str(tiny.package), str(forged)
+        )
+        assert code == 1 and "OK" not in out, command
+        assert (
+            f"FAIL {forged}/protocol.json: is not the protocol the terminal logged signing" in err
+        )
+
+
+def test_records_past_the_export_checkpoint_are_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the last record of the exported log was pinned by the manifest alone."""
+    events = (bundles.p1 / "events.jsonl").read_bytes()
+    lines = events.splitlines()
+    last = json.loads(lines[-1])
+    extra = record_line(
+        last["seq"] + 1,
+        last["time"],
+        last["clock"],
+        "bundle_exported",
+        {},
+        hashlib.sha256(lines[-1]).hexdigest(),
+    )
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "longer", key, **{"events.jsonl": events + extra + b"\n"}
+    )
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(forged))
+    assert code == 1
+    count = len(lines)
+    expected = f"holds {count + 1} records, the signed export checkpoint covers {count}"
+    assert f"{forged}/events.jsonl: {expected}" in err

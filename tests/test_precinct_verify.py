@@ -59,11 +59,16 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Station:
     office.write_commission_outputs(root, created, commission)
     bundles = root / "bundles"
     bundles.mkdir()
+    (root / "pin.txt").write_text(commission.public.fingerprint())
     return Station(root / office.PACKAGE_DIR, created.election, keys, bundles)
 
 
 def verify(capsys: pytest.CaptureFixture[str], *bundles: Path) -> tuple[int, str, str]:
-    code = main(["verify", "--package", str(bundles[0].parents[1] / "package"), *map(str, bundles)])
+    root = bundles[0].parents[1]
+    pin = (root / "pin.txt").read_text()
+    code = main(
+        ["verify", "--commission-key", pin, "--package", str(root / "package"), *map(str, bundles)]
+    )
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -36,6 +36,7 @@ from terminal.idscan.ballot_codes import (
     new_code,
 )
 from terminal.idscan.eligibility import BARE_NUMBERS, Decision, Outcome, decide
+from terminal.idscan.icao import ELECTION_NATIONALITY
 from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
@@ -43,11 +44,12 @@ from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally.count import count_records
+from terminal.tally.count import Count, count_records
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, seal
+from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
 
 
@@ -220,6 +222,12 @@ class Polls:
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
             self.log.append("ballot_box_checked", filled=filled, damaged=damaged)
 
+    def chair_verifier(self) -> ChairVerifier:
+        """The chair's PIN verifier, which only this precinct's terminals can open."""
+        if self.keys is None:
+            raise RuntimeError("the precinct's keys are not open: no package installed")
+        return self.keys.chair
+
     def _open_stores(self, create: bool) -> None:
         """The precinct's keys and register (in memory) and the stores this role keeps:
         the desk marks voters, the booth records codes, the booth and a combined terminal
@@ -231,7 +239,7 @@ class Polls:
             self.codes = UsedCodes(self.storage, precinct.voters)
         else:
             self.register = self.package.register(precinct.code, self.keys)
-            self.marks = VoterMarks(self.storage, precinct.voters)
+            self.marks = VoterMarks(self.storage, precinct.voters, self.identity.device)
         signer = self.identity.key.public
         if create:
             slots = 0 if role is Role.IDENTIFY else precinct.ballot_slots
@@ -463,6 +471,7 @@ class Polls:
             self.election.date,
             marks.issued,
             self.void_credits > 0,
+            ELECTION_NATIONALITY[self.election.country],
             self.entry.register_part,
         )
         self.identified = None
@@ -580,10 +589,11 @@ class Polls:
         self.log.append("ballot_issued", reissue=False)
         return None
 
-    def cancel(self) -> None:
-        """The poll worker cancels a ballot before it is cast: void, re-issuable."""
+    def cancel(self, reason: str = "cancelled") -> None:
+        """A ballot given up before it is cast (the poll worker cancels it, or the voter
+        left it untouched: "timed_out"): void, re-issuable."""
         assert self.session_open()
-        self.log.append("ballot_void", reason="cancelled")
+        self.log.append("ballot_void", reason=reason)
 
     def cast(
         self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
@@ -624,18 +634,36 @@ class Polls:
         self.log.append("polls_closed")
         self._checkpoint("close")
 
-    def count_and_sign(self, private_key: bytes | None) -> PrinterProblem | None:
-        """closed -> counted: decrypt and count the box, sign the protocol, print it.
+    def count_box(self, private_key: bytes) -> Count:
+        """Decrypt and count the box. Runs where the key is: in the key process at close
+        (terminal/tally/key_process.py), never in the terminal's own process."""
+        assert self.box is not None
+        return count_records(
+            self.box.records(),
+            self.identity.key.public,
+            private_key,
+            self.election,
+            self.precinct.code,
+        )
 
-        The identification desk has no ballots: it signs its protocol without a key.
+    def count_and_sign(self, counted: Count | None) -> PrinterProblem | None:
+        """closed -> counted: record the count of the box, sign the protocol, print it.
+
+        The identification desk has no ballots: it signs its protocol without a count.
         """
         assert self.state is PollsState.CLOSED and self.box is not None
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
-        assert private_key is not None or not records
-        counted = count_records(
-            records, self.identity.key.public, private_key or bytes(32), election, precinct.code
-        )
+        if counted is None:
+            if records:
+                raise InconsistentStores("the box holds ballots: it cannot close without a count")
+            counted = count_records(
+                [], self.identity.key.public, bytes(32), election, precinct.code
+            )
+        if counted.ballots != len(records):
+            raise InconsistentStores(
+                f"{counted.ballots} ballots counted, the box holds {len(records)}"
+            )
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
         commitment = commit(election.id, precinct.code, terminal, exported).to_json()
@@ -682,6 +710,9 @@ class Polls:
     def export(self, target: Path) -> None:
         """Write the results bundle to the export medium (again, whenever asked)."""
         assert self.state is PollsState.COUNTED and self.box is not None
+        # The log as the export checkpoint pins it, every record: the checkpoint_signed
+        # record that follows is in the next export.
+        events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
         for name in ("protocol.json", "ballots.commitment.json"):
@@ -691,7 +722,7 @@ class Polls:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")
-        files[bundle_format.EVENTS] = self.storage.read(EVENTS_FILE)
+        files[bundle_format.EVENTS] = events
         files[bundle_format.BALLOTS] = compact(self.box.records())
         files[bundle_format.TERMINAL_KEY] = self.identity.key.public.pem()
         ids = {

@@ -10,17 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import select
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from PIL import Image
 
-from terminal.app import printouts
-from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
+from terminal.app import ballot_session, pages, printouts
+from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
+from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.screens import Button, Fonts, Screen, render
+from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
 from terminal.app.software import software_hash
+from terminal.app.view import View
+from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
@@ -28,10 +30,10 @@ from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
-from terminal.idscan.pin import mask
-from terminal.idscan.register import Voter
 from terminal.idscan.scans import classify
+from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
+from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -40,44 +42,9 @@ CHAIR_ATTEMPTS = 5
 CHAIR_LOCKOUT = dt.timedelta(minutes=5)
 
 
-class View(Enum):
-    """Every screen the station can show; the value is the screen's name."""
-
-    READY = "ready"
-    CHAIR_PIN = "chair_pin"
-    IDLE = "idle"
-    VOTER_FOUND = "voter_found"
-    REISSUE_OFFER = "reissue_offer"
-    REFUSED = "refused"
-    OTHER_TERMINAL = "other_terminal"  # the voter is on another terminal's part of the register
-    WRONG_BOOTH = "wrong_booth"  # the coupon is for another booth
-    LANGUAGE = "language"
-    BALLOT = "ballot"
-    REVIEW = "review"
-    CAST = "cast"
-    COUPON = "coupon"
-    PRINTER_PROBLEM = "printer_problem"
-    CLOSE_CONFIRM = "close_confirm"
-    SHARES = "shares"
-    COUNTED = "counted"
-    RECOVERED = "recovered"
-
-
 class Purpose(Enum):
     OPEN = "open"
     CLOSE = "close"
-
-
-@dataclass
-class Session:
-    """One voter at the terminal: nothing of it is stored but through Polls."""
-
-    position: int | None  # register position (None at the booth, which knows no voter)
-    voter: Voter | None
-    reissue: bool
-    language: str = "ky"
-    contest: int = 0
-    selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 FATAL_TEXT = {
@@ -95,6 +62,7 @@ REFUSALS = {
         "A number alone is not accepted in this election: scan the voter's ID card or passport."
     ),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
+    Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
     Decision.DOCUMENT_EXPIRED: N_("The document has expired."),
@@ -127,6 +95,10 @@ SHARE_TEXT = {
     ShareProblem.DUPLICATE: N_("That key-share card was already scanned."),
     ShareProblem.FOREIGN_SET: N_("That key-share card is from another set of cards."),
     ShareProblem.WRONG_KEY: N_("These cards do not open this precinct's ballot box."),
+    ShareProblem.NOT_REGISTERED: N_(
+        "That key-share card is not one of this precinct's cards. The cards already "
+        "scanned are kept."
+    ),
 }
 
 
@@ -141,6 +113,7 @@ class Station:
         worker_language: str,
         export_dir: Path,
         gpio: Gpio | None = None,
+        px_per_mm: float = DEFAULT_PX_PER_MM,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -164,6 +137,8 @@ class Station:
         self.frame: Frame | None = None
         self.pressed: str | None = None
         self.recovery = Recovery.NOTHING
+        self.px_per_mm = px_per_mm  # the panel's, from the board config
+        self.idle = IdleTimer(polls.log.clock.now())
 
     # --- text ---------------------------------------------------------------------------
 
@@ -226,6 +201,7 @@ class Station:
         while True:
             watchdog.tick()
             self.check_enclosure()
+            self.check_idle()
             select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
             for scan in self.scanner.read():
                 self.on_scan(scan)
@@ -252,8 +228,19 @@ class Station:
             self.gpio.set_status_led(lit)
             self.led = lit
 
+    def style(self) -> Style:
+        """The panel's density, with the display modes the voter chose for this session."""
+        voter = self.session if self.view in VOTER_VIEWS else None
+        return Style(
+            self.px_per_mm,
+            large_text=voter is not None and voter.large_text,
+            high_contrast=voter is not None and voter.high_contrast,
+        )
+
     def show(self) -> None:
-        self.frame = render(self._screen(), self.display.width, self.display.height, self.fonts)
+        self.frame = render(
+            self._screen(), self.display.width, self.display.height, self.fonts, self.style()
+        )
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -293,6 +280,7 @@ class Station:
 
     def on_tap(self, target: str) -> None:
         handler = getattr(self, f"_tap_{self.view.value}", None)
+        self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
             self.show()
@@ -301,10 +289,6 @@ class Station:
 
     def _chair_card(self, card: chair.ChairCard, purpose: Purpose) -> None:
         election, precinct = self.polls.election, self.polls.precinct
-        if (card.election, card.precinct) != (election.id, precinct.code):
-            self.polls.log.append("chair_auth_failed", reason="other_precinct")
-            self.lines = (self._w("That chair card belongs to another precinct or election."),)
-            return
         locked = self._locked_until()
         if locked is not None:
             self.lines = (
@@ -313,14 +297,22 @@ class Station:
                 ),
             )
             return
+        if (card.election, card.precinct) != (election.id, precinct.code):
+            self.polls.log.append("chair_auth_failed", reason="other_precinct")
+            self.lines = (self._w("That chair card belongs to another precinct or election."),)
+            return
         self.card, self.purpose, self.pin, self.lines = card, purpose, "", ()
         self.view = View.CHAIR_PIN
 
     def _locked_until(self) -> dt.datetime | None:
+        """When the lockout ends, if CHAIR_ATTEMPTS failures stand since the last success.
+
+        Every failure counts, whatever was scanned in between (a foreign card must not reset
+        the count), and the count is read from the durable log, so restarts keep it."""
         events = self.polls.log.of_kind("chair_authenticated", "chair_auth_failed")
         failures = []
         for event in reversed(events):
-            if event.kind != "chair_auth_failed" or event.data["reason"] != "wrong_pin":
+            if event.kind != "chair_auth_failed":
                 break
             failures.append(event)
         if len(failures) < CHAIR_ATTEMPTS:
@@ -339,7 +331,7 @@ class Station:
         elif target == "cancel":
             self.view, self.lines = self._home(), ()
         elif target == "ok" and self.card is not None:
-            if not chair.check(self.card, self.pin, self.polls.precinct.chair):
+            if not chair.check(self.card, self.pin, self.polls.chair_verifier()):
                 self.polls.log.append("chair_auth_failed", reason="wrong_pin")
                 self.pin, self.lines = "", (self._w("Wrong PIN."),)
                 if self._locked_until() is not None:
@@ -469,46 +461,57 @@ class Station:
 
     def _tap_language(self, target: str) -> None:
         assert self.session is not None
-        if target in VOTER_LANGUAGES:
-            self.session.language = target
-            self.session.contest = 0
-            self.view = View.BALLOT
+        self.view = ballot_session.tap_language(self.session, target) or self.view
 
     def _contest(self) -> Contest:
         assert self.session is not None
-        return self.polls.election.contests[self.session.contest]
+        return ballot_session.contest_of(self.session, self.polls.election)
 
     def _tap_ballot(self, target: str) -> None:
         assert self.session is not None
-        contest = self._contest()
-        chosen = self.session.selections.get(contest.id, ())
-        if target.startswith("choice-"):
-            choice = target.removeprefix("choice-")
-            if choice in chosen:
-                chosen = tuple(c for c in chosen if c != choice)
-            elif contest.max_selections == 1:
-                chosen = (choice,)
-            elif len(chosen) < contest.max_selections:
-                chosen = (*chosen, choice)
-            self.session.selections[contest.id] = chosen
-        elif target == "next" and chosen:
-            if self.session.contest + 1 < len(self.polls.election.contests):
-                self.session.contest += 1
-            else:
-                self.view = View.REVIEW
-        elif target == "back" and self.session.contest > 0:
-            self.session.contest -= 1
+        self.view = (
+            ballot_session.tap_ballot(self.session, self.polls.election, target) or self.view
+        )
 
     def _tap_review(self, target: str) -> None:
         assert self.session is not None
-        if target == "change":
-            self.session.contest = 0
-            self.view = View.BALLOT
-        elif target == "cast":
+        if target == "cast":
             session = self.session
             self._run_print(
                 lambda: self.polls.cast(session.selections, self._slip_data(session)), View.CAST
             )
+            return
+        self.view = (
+            ballot_session.tap_review(self.session, self.polls.election, target) or self.view
+        )
+
+    def _tap_idle_warning(self, target: str) -> None:
+        assert self.session is not None
+        self.view = self.session.warned_view or View.BALLOT
+        self.session.warned_view = None
+
+    def _tap_timed_out(self, target: str) -> None:
+        self.view = View.IDLE
+
+    def check_idle(self) -> None:
+        """Warn a voter who stopped touching the screen, then void their ballot: it goes
+        back to the poll worker, who can issue it again (the log says so)."""
+        now = self.polls.log.clock.now()
+        session = self.session
+        if self.view not in OPEN_BALLOT_VIEWS or session is None:
+            self.idle.touched(now)
+            return
+        warned = session.warned_view is not None
+        if not self.idle.due(now, warned):
+            return
+        if not warned:
+            self.polls.log.append("ballot_idle_warning")
+            session.warned_view, self.view = self.view, View.IDLE_WARNING
+            self.idle.touched(now)
+        else:
+            self.polls.cancel("timed_out")
+            self.session, self.view = None, View.TIMED_OUT
+        self.show()
 
     def _tap_cast(self, target: str) -> None:
         self.session, self.view = None, View.IDLE
@@ -521,26 +524,46 @@ class Station:
 
     def _start_shares(self) -> None:
         precinct = self.polls.precinct
-        self.collector = ShareCollector(self.polls.election.id, precinct.code, precinct.sealing_key)
+        self.collector = ShareCollector(
+            self.polls.election.id, precinct.code, precinct.sealing_key, precinct.share_cards
+        )
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
-        assert self.collector is not None
-        result = self.collector.add(data)
+        collector = self.collector
+        assert collector is not None
+        # The key is rebuilt only in the key process, where the box is counted with it.
+        result: ShareProblem | Count | None = collector.take(data)
+        if result is None and collector.complete:
+            result = count_with_shares(collector, self.polls.count_box)
+            if isinstance(result, ShareProblem):
+                collector.refused(result)
+        member, count = collector.last_member, len(collector.registered)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
+            if member is not None:
+                named = self._w("Key-share card {member} of {count}:")
+                self.lines = (named.format(member=member, count=count), *self.lines)
             return
         if result is None:
-            self.lines = (self._w("Card accepted."),)
+            if member is None:
+                self.lines = (self._w("Card accepted."),)
+            else:
+                accepted = self._w(
+                    "Key-share card {member} of {count} accepted: {have} of {needed}."
+                )
+                self.lines = (
+                    accepted.format(
+                        member=member,
+                        count=count,
+                        have=len(collector.shares),
+                        needed=collector.needed,
+                    ),
+                )
             return
         self.collector = None
-        key = bytearray(result)
-        try:
-            self.polls.count_and_sign(bytes(key))
-        finally:
-            # The key exists only for the count: overwrite our copy as soon as it is done.
-            key[:] = bytes(len(key))
+        self.polls.count_and_sign(result)
         self._run_print(self._publish, View.COUNTED)
 
     def _publish(self) -> PrinterProblem | None:
@@ -560,283 +583,7 @@ class Station:
     # --- screens --------------------------------------------------------------------------
 
     def _screen(self) -> Screen:
-        w, polls = self._w, self.polls
-        test = polls.package is not None and polls.election.mode is Mode.TEST
-        v = self.view
-        ok = (Button("ok", w("OK"), primary=True),)
-        if v is View.READY:
-            return Screen(
-                v.value,
-                w("Polls not open"),
-                (
-                    polls.election.name(self.worker_language),
-                    w("Precinct {code}").format(code=polls.precinct.code),
-                    w("Chair: scan the chair card to open the polls."),
-                    *self.lines,
-                ),
-                test_mode=test,
-            )
-        if v is View.CHAIR_PIN:
-            digits = [Button(f"digit-{d}", d) for d in "123456789"]
-            keys = (
-                *digits,
-                Button("erase", "⌫"),
-                Button("digit-0", "0"),
-                Button("ok", w("OK"), primary=True, enabled=len(self.pin) == chair.PIN_DIGITS),
-            )
-            return Screen(
-                v.value,
-                w("Chair PIN"),
-                (w("Enter the chair's PIN."), *self.lines),
-                choices=keys,
-                columns=3,
-                big_line="● " * len(self.pin) or "—",
-                actions=(Button("cancel", w("Cancel")),),
-                test_mode=test,
-            )
-        if v is View.IDLE:
-            if polls.role is Role.IDENTIFY:
-                status = w("Coupons issued: {count}").format(
-                    count=polls.count_events("coupon_issued")
-                )
-            else:
-                status = w("Ballots cast: {count}").format(
-                    count=polls.box.count if polls.box else 0
-                )
-            prompt = (
-                w("Voter: scan the code on your coupon.")
-                if polls.role is Role.VOTE
-                else w("Scan the voter's document.")
-            )
-            problem = polls.storage.warning()
-            warning: tuple[str, ...] = (
-                (
-                    w("Warning: the mirror card is not being written ({problem}).").format(
-                        problem=problem
-                    ),
-                )
-                if problem is not None
-                else ()
-            )
-            if self.seal is False:
-                warning += (w("Warning: the terminal's seal is open. Call the chair."),)
-            return Screen(
-                v.value, w("Polls open"), (prompt, status, *self.lines, *warning), test_mode=test
-            )
-        if v is View.COUPON:
-            return Screen(
-                v.value,
-                w("Coupon printed"),
-                (w("Give the coupon to the voter and show them to the voting booth."),),
-                actions=ok,
-                test_mode=test,
-            )
-        if v in (View.VOTER_FOUND, View.REISSUE_OFFER):
-            assert self.session is not None and self.session.voter is not None
-            voter = self.session.voter
-            lines: tuple[str, ...] = (
-                voter.full_name(),
-                w("Born {date}").format(date=voter.birth_date.isoformat()),
-                w("PIN {number}").format(number=mask(voter.number)),
-            )
-            if v is View.REISSUE_OFFER:
-                lines += (
-                    w(
-                        "This voter's earlier ballot was not cast (interrupted). "
-                        "Issue a new ballot?"
-                    ),
-                )
-                return Screen(
-                    v.value,
-                    w("Ballot already issued"),
-                    lines,
-                    actions=(
-                        Button("refuse", w("Refuse")),
-                        Button("issue", w("Issue new ballot"), primary=True),
-                    ),
-                    test_mode=test,
-                )
-            return Screen(
-                v.value,
-                w("Voter found"),
-                (*lines, w("Compare the name with the document.")),
-                actions=(
-                    Button("cancel", w("Cancel")),
-                    Button("issue", w("Issue ballot"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.REFUSED:
-            return Screen(
-                v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test
-            )
-        if v is View.OTHER_TERMINAL:
-            return Screen(
-                v.value, w("Another terminal"), self.lines, actions=ok, warning=True, test_mode=test
-            )
-        if v is View.WRONG_BOOTH:
-            return Screen(
-                v.value, w("Another booth"), self.lines, actions=ok, warning=True, test_mode=test
-            )
-        if v is View.LANGUAGE:
-            return Screen(
-                v.value,
-                "Тил · Язык · Тіл · Language",
-                (),
-                choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
-                columns=2,
-                test_mode=test,
-            )
-        if v is View.BALLOT:
-            return self._ballot_screen(test)
-        if v is View.REVIEW:
-            assert self.session is not None
-            t, lang = self._v, self.session.language
-            lines = tuple(
-                f"{c.title(lang)}: "
-                + ", ".join(
-                    ch.name(lang)
-                    for ch in c.choices
-                    if ch.id in self.session.selections.get(c.id, ())
-                )
-                for c in polls.election.contests
-            )
-            return Screen(
-                v.value,
-                t("Check your choice"),
-                (*lines, t("Tap Cast to cast your ballot.")),
-                actions=(
-                    Button("change", t("Change")),
-                    Button("cast", t("Cast ballot"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.CAST:
-            t = self._v
-            return Screen(
-                v.value,
-                t("Your ballot is cast"),
-                (t("Take your paper slip. Thank you!"),),
-                actions=(Button("done", t("Done"), primary=True),),
-                test_mode=test,
-            )
-        if v is View.PRINTER_PROBLEM:
-            return Screen(
-                v.value,
-                w("Printer problem"),
-                (
-                    *self.lines,
-                    w("Fix the printer, then tap Retry."),
-                    w("What was cut short is marked void and printed again in full."),
-                    *(
-                        (w("The voter's ballot is not cast yet: it is cast with its slip."),)
-                        if self.after_print is View.CAST
-                        else ()
-                    ),
-                ),
-                actions=(Button("retry", w("Retry"), primary=True),),
-                warning=True,
-                test_mode=test,
-            )
-        if v is View.CLOSE_CONFIRM:
-            return Screen(
-                v.value,
-                w("Close the polls?"),
-                (
-                    w("After closing, no more ballots can be cast."),
-                    w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
-                ),
-                actions=(
-                    Button("cancel", w("Cancel")),
-                    Button("close", w("Close polls"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.SHARES:
-            have = len(self.collector.shares) if self.collector else 0
-            return Screen(
-                v.value,
-                w("Count the ballots"),
-                (
-                    w("Polls are closed. Commission members: scan your key-share cards."),
-                    w("Cards accepted: {count}").format(count=have),
-                    *self.lines,
-                ),
-                test_mode=test,
-            )
-        if v is View.COUNTED:
-            return Screen(
-                v.value,
-                w("Polls closed"),
-                (
-                    w("The ballots are counted and the results protocol is signed and printed."),
-                    w("Results bundle: {path}").format(path=str(self.export_dir)),
-                    *self.lines,
-                ),
-                actions=(
-                    Button("reprint", w("Print protocol again")),
-                    Button("export", w("Export again")),
-                ),
-                test_mode=test,
-            )
-        if v is View.RECOVERED:
-            text = {
-                Recovery.BALLOT_CAST: w(
-                    "The last ballot WAS cast before the interruption; its slip is complete."
-                ),
-                Recovery.BALLOT_VOID: w(
-                    "The last ballot was NOT cast; its slip is marked void. "
-                    "Scan the voter's document to issue a new ballot."
-                ),
-                Recovery.PRINT_INTERRUPTED: w("A printout was interrupted and marked void."),
-                Recovery.COUPON_VOID: w(
-                    "The last coupon was never printed. "
-                    "Scan the voter's document to issue a new one."
-                ),
-                Recovery.COUPON_INTERRUPTED: w(
-                    "A coupon was being printed when the power failed and is marked void. "
-                    "If the voter's coupon is complete it is still valid; no second coupon "
-                    "can be issued to them: refer them to the commission."
-                ),
-            }.get(self.recovery, "")
-            # The name says how the interruption was settled, for the screen log and tests.
-            return Screen(
-                f"recovered-{self.recovery.value}",
-                w("Power was interrupted"),
-                (text,),
-                actions=ok,
-                warning=True,
-                test_mode=test,
-            )
-        raise AssertionError(f"no screen for {v}")
-
-    def _ballot_screen(self, test: bool) -> Screen:
-        assert self.session is not None
-        t, lang = self._v, self.session.language
-        contest = self._contest()
-        chosen = self.session.selections.get(contest.id, ())
-        choices = tuple(
-            Button(f"choice-{c.id}", c.name(lang), selected=c.id in chosen) for c in contest.choices
-        )
-        hint = (
-            t("Choose one.")
-            if contest.max_selections == 1
-            else t("Choose up to {n}.").format(n=contest.max_selections)
-        )
-        actions: tuple[Button, ...] = (
-            Button("next", t("Next"), primary=True, enabled=bool(chosen)),
-        )
-        if self.session.contest > 0:
-            actions = (Button("back", t("Back")), *actions)
-        return Screen(
-            View.BALLOT.value,
-            contest.title(lang),
-            (hint,),
-            choices=choices,
-            columns=2 if len(choices) > 5 else 1,
-            actions=actions,
-            test_mode=test,
-        )
+        return pages.build(self)
 
     # --- printouts ----------------------------------------------------------------------
 
@@ -883,7 +630,7 @@ class Station:
             selections = data["selections"]
             language = data["language"]
             assert isinstance(selections, dict) and isinstance(language, str)
-            return render_slip(election, language, selections, paper)
+            return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
             return printouts.protocol(
@@ -935,6 +682,7 @@ def fatal_screen(reason: str, message: str, gettext: Gettext) -> Screen:
 
 def render_slip(
     election: Election,
+    precinct: str,
     language: str,
     selections: dict[str, tuple[str, ...]],
     paper: printouts.Paper,
@@ -950,5 +698,6 @@ def render_slip(
             )
             for c in election.contests
         ),
+        slip_code.encode(election, precinct, selections),
     )
     return printouts.slip(slip, translator(language), paper)

@@ -17,8 +17,11 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
-# Two 32-byte keys sealed to a terminal: ephemeral key (32) + keys (64) + tag (16).
-SEALED_SECRETS_SIZE = 32 + 64 + 16
+# Sealed to a terminal: ephemeral key (32) + two 32-byte keys and the chair's PIN verifier
+# (64 + 60) + tag (16).
+SEALED_SECRETS_SIZE = 32 + 64 + 60 + 16
+# The voter-list rules (KZ CEC 11/196, item 15.1): at most three thousand voters a precinct.
+MAX_VOTERS_ON_LIST = 3000
 
 
 class Mode(Enum):
@@ -26,6 +29,24 @@ class Mode(Enum):
 
     OFFICIAL = "official"
     TEST = "test"
+
+
+class ElectionKind(Enum):
+    """The kinds of election of the seeds: each has its own ballot and calendar."""
+
+    PRESIDENTIAL = "presidential"
+    PARLIAMENTARY = "parliamentary"  # party lists
+    MASLIKHAT = "maslikhat"  # KZ local representative body
+    LOCAL_COUNCIL = "local_council"  # KG kenesh
+    AKIM = "akim"
+    REFERENDUM = "referendum"
+
+
+class TerritoryKind(Enum):
+    """Levels between the CEC (the root, never listed) and the precincts."""
+
+    REGION = "region"  # oblast, or a city of republican significance
+    DISTRICT = "district"  # district / territorial commission; precincts belong to one
 
 
 class Role(Enum):
@@ -41,9 +62,9 @@ def check_id(value: str, where: str) -> str:
     return value
 
 
-def _names(fields: Fields, key: str) -> dict[str, str]:
+def _names(fields: Fields, key: str, optional: bool = False) -> dict[str, str]:
     names = fields.strings(key)
-    if "en" not in names and "ru" not in names:
+    if not (optional and not names) and "en" not in names and "ru" not in names:
         raise FormatError(f"{fields.where}.{key}: needs at least a Russian or English name")
     unknown = set(names) - set(LANGUAGES)
     if unknown:
@@ -59,11 +80,34 @@ def localized(names: dict[str, str], language: str) -> str:
     return next(iter(names.values()))
 
 
+class ContestKind(Enum):
+    """How a voter marks a contest (the ballot and the count follow it)."""
+
+    ONE_OF = "one_of"  # one candidate of n: president, akim
+    UP_TO_K = "up_to_k"  # up to k candidates of n: multi-member councils
+    PARTY_LIST = "party_list"  # one party list: Mazhilis, maslikhat, proportional councils
+    REFERENDUM = "referendum"  # yes or no to one question
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party standing with a list; `logo` names an image file inside the package."""
+
+    names: dict[str, str]
+    number: int  # the party's number drawn by lot, printed on the ballot
+    logo: str | None = None
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str
     names: dict[str, str]
-    against_all: bool = False
+    against_all: bool = False  # exclusive: marked alone or not at all
+    party: Party | None = None  # a party list's party (or a candidate's nominating party)
+    ballot_number: int | None = None  # the choice's number on the ballot, where the law has one
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -75,6 +119,8 @@ class Contest:
     titles: dict[str, str]
     choices: tuple[Choice, ...]
     max_selections: int = 1
+    kind: ContestKind = ContestKind.ONE_OF
+    blank_allowed: bool = False  # may the voter leave this contest without a mark?
 
     def title(self, language: str) -> str:
         return localized(self.titles, language)
@@ -84,26 +130,44 @@ class Contest:
 
 
 @dataclass(frozen=True)
-class ChairVerifier:
-    """What the terminal needs to check the chair's card and PIN (see trust/chair.py)."""
+class Territory:
+    """A region or a district (territorial) commission of the election's hierarchy."""
 
-    salt: bytes
-    digest: bytes
-    n: int
-    r: int
-    p: int
+    id: str
+    kind: TerritoryKind
+    names: dict[str, str]
+    parent: str | None  # a district's region; None for a region (its parent is the CEC)
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
 
 
 @dataclass(frozen=True)
 class Precinct:
+    """A precinct: what its terminals need, and its entry of the precinct registry (the
+    voter-list rules' appendix 2: number, premises, address, restricted / new / abolished)."""
+
     code: str
     names: dict[str, str]
     sealing_key: bytes  # raw X25519 public key the ballots are sealed to
     register_file: str
     register_sha256: str
-    voters: int
+    voters: int  # entries of the register file the terminals check documents against
     ballot_slots: int
-    chair: ChairVerifier
+    number: str  # the precinct's number in the registry (packages from before it: the code)
+    territory: str | None = None  # the district's id; None when the election lists none
+    premises: dict[str, str] = field(default_factory=dict)  # the voting premises by language
+    address: str = ""  # settlement, street, house
+    restricted_access: bool = False  # e.g. a hospital or a military unit
+    new: bool = False
+    abolished: bool = False
+    voters_on_list: int = 0  # as the registry states it, at most MAX_VOTERS_ON_LIST
+    # SHA-256 of each key-share card, member 1 first (trust/shares.py): a card not listed is
+    # refused alone, by its number, and never spoils the good cards already scanned.
+    share_cards: tuple[str, ...] = ()
+
+    def name(self, language: str) -> str:
+        return localized(self.names, language)
 
 
 @dataclass(frozen=True, order=True)
@@ -164,6 +228,8 @@ class Election:
     precincts: tuple[Precinct, ...]
     terminals: tuple[TerminalEntry, ...] = field(default_factory=tuple)
     identification: Identification = field(default_factory=Identification)
+    kind: ElectionKind | None = None  # None only in packages from before election kinds
+    territories: tuple[Territory, ...] = field(default_factory=tuple)  # empty: no hierarchy
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -191,6 +257,14 @@ class Election:
         return tuple(
             t for t in self.terminals if t.precinct == precinct and t.role is not Role.VOTE
         )
+
+    def territory(self, territory_id: str) -> Territory | None:
+        return next((t for t in self.territories if t.id == territory_id), None)
+
+    def region_of(self, precinct: Precinct) -> Territory | None:
+        """The region a precinct's district belongs to (None without a hierarchy)."""
+        district = self.territory(precinct.territory) if precinct.territory else None
+        return self.territory(district.parent) if district and district.parent else None
 
     def to_json(self) -> bytes:
         return canonical_json(_election_to_dict(self))
@@ -250,53 +324,106 @@ def _parse_offset(text: str) -> dt.timedelta:
     return -offset if text.startswith("-") else offset
 
 
+def _optional(f: Fields, key: str) -> bool:
+    """Fields added after tamga-election/1 was first written: absent means the old default,
+    null is their written "none"."""
+    return key in f.value and f.value[key] is not None
+
+
+def _party_from_fields(p: Fields) -> Party:
+    logo = p.str("logo") if _optional(p, "logo") else None
+    if logo is not None and not ID_PATTERN.fullmatch(logo):
+        raise FormatError(f"{p.where}: logo {logo!r} must be a plain file name in the package")
+    return Party(names=_names(p, "names"), number=p.int("number", 1), logo=logo)
+
+
+def _choice_from_fields(ch: Fields) -> Choice:
+    return Choice(
+        id=check_id(ch.str("id"), ch.where),
+        names=_names(ch, "names"),
+        against_all=ch.bool("against_all"),
+        party=_party_from_fields(ch.obj("party")) if _optional(ch, "party") else None,
+        ballot_number=ch.int("ballot_number", 1) if _optional(ch, "ballot_number") else None,
+    )
+
+
+def _contest_from_fields(c: Fields) -> Contest:
+    choices = tuple(_choice_from_fields(ch) for ch in c.objects("choices"))
+    if len(choices) < 1:
+        raise FormatError(f"{c.where}: a contest needs at least one choice")
+    _unique([ch.id for ch in choices], f"{c.where}.choices")
+    max_sel = c.int("max_selections", 1)
+    # Packages written before contest kinds: one mark is one of n, more is up to k.
+    if "kind" in c.value:
+        kind = _enum(c, "kind", ContestKind)
+    else:
+        kind = ContestKind.ONE_OF if max_sel == 1 else ContestKind.UP_TO_K
+    contest = Contest(
+        id=check_id(c.str("id"), c.where),
+        titles=_names(c, "titles"),
+        choices=choices,
+        max_selections=max_sel,
+        kind=kind,
+        blank_allowed=c.bool("blank_allowed") if "blank_allowed" in c.value else False,
+    )
+    check_contest(contest, c.where)
+    return contest
+
+
+def check_contest(contest: Contest, where: str) -> None:
+    """The rules a contest of each kind keeps; host tools check a definition with them too."""
+    kind, choices = contest.kind, contest.choices
+    against = [ch for ch in choices if ch.against_all]
+    candidates = len(choices) - len(against)
+    if len(against) > 1:
+        raise FormatError(f"{where}: a contest has at most one against-all choice")
+    if candidates < 1:
+        raise FormatError(f"{where}: a contest needs a choice that is not against all")
+    if contest.max_selections > candidates:
+        raise FormatError(f"{where}: max_selections exceeds the number of choices")
+    if kind is not ContestKind.UP_TO_K and contest.max_selections != 1:
+        raise FormatError(f"{where}: a {kind.value} contest has max_selections 1")
+    if kind is ContestKind.REFERENDUM and (len(choices) != 2 or against):
+        raise FormatError(f"{where}: a referendum has two answers (yes, no) and no against-all")
+    if kind is ContestKind.PARTY_LIST:
+        missing = [ch.id for ch in choices if not ch.against_all and ch.party is None]
+        if missing:
+            raise FormatError(f"{where}: choices {missing} of a party list name no party")
+        _unique([str(ch.party.number) for ch in choices if ch.party], f"{where}: party number")
+    _unique(
+        [str(ch.ballot_number) for ch in choices if ch.ballot_number is not None],
+        f"{where}: ballot_number",
+    )
+
+
 def _election_from_fields(f: Fields) -> Election:
     if f.str("format") != FORMAT:
         raise FormatError(f"{f.where}: format must be {FORMAT!r}")
-    contests = []
-    for c in f.objects("contests"):
-        choices = tuple(
-            Choice(
-                id=check_id(ch.str("id"), ch.where),
-                names=_names(ch, "names"),
-                against_all=ch.bool("against_all"),
-            )
-            for ch in c.objects("choices")
-        )
-        if len(choices) < 1:
-            raise FormatError(f"{c.where}: a contest needs at least one choice")
-        _unique([ch.id for ch in choices], f"{c.where}.choices")
-        max_sel = c.int("max_selections", 1)
-        if max_sel > len(choices):
-            raise FormatError(f"{c.where}: max_selections exceeds the number of choices")
-        contests.append(
-            Contest(check_id(c.str("id"), c.where), _names(c, "titles"), choices, max_sel)
-        )
+    contests = [_contest_from_fields(c) for c in f.objects("contests")]
     _unique([c.id for c in contests], f"{f.where}.contests")
+    territories = _territories(f)
+    districts = {t.id for t in territories if t.kind is TerritoryKind.DISTRICT}
     precincts = []
     for p in f.objects("precincts"):
-        chair = p.obj("chair")
+        code = check_id(p.str("code"), p.where)
+        voters = p.int("voters")
         precincts.append(
             Precinct(
-                code=check_id(p.str("code"), p.where),
+                code=code,
                 names=_names(p, "names"),
                 sealing_key=p.hex("sealing_key", 32),
                 register_file=p.str("register_file"),
                 register_sha256=p.hex("register_sha256", 32).hex(),
-                voters=p.int("voters"),
+                voters=voters,
                 ballot_slots=p.int("ballot_slots", 1),
-                chair=ChairVerifier(
-                    salt=chair.hex("salt", 16),
-                    digest=chair.hex("digest", 32),
-                    n=chair.int("n", 2),
-                    r=chair.int("r", 1),
-                    p=chair.int("p", 1),
-                ),
+                **_registry_entry(p, code, voters, districts, bool(territories)),
+                share_cards=_share_cards(p),
             )
         )
         if precincts[-1].ballot_slots < precincts[-1].voters:
             raise FormatError(f"{p.where}: ballot_slots must be at least the number of voters")
     _unique([p.code for p in precincts], f"{f.where}.precincts")
+    _unique([p.number for p in precincts], f"{f.where}.precincts (number)")
     codes = {p.code for p in precincts}
     terminals = []
     for t in f.objects("terminals"):
@@ -337,6 +464,7 @@ def _election_from_fields(f: Fields) -> Election:
     country = f.str("country")
     if country not in ("KG", "KZ"):
         raise FormatError(f"{f.where}: country must be KG or KZ")
+    kind = _enum(f, "kind", ElectionKind) if "kind" in f.value else None
     return Election(
         id=check_id(f.str("id"), f.where),
         names=_names(f, "names"),
@@ -350,6 +478,8 @@ def _election_from_fields(f: Fields) -> Election:
         precincts=tuple(precincts),
         terminals=tuple(terminals),
         identification=identification,
+        kind=kind,
+        territories=territories,
     )
 
 
@@ -393,7 +523,127 @@ def _part_to_dict(part: RegisterPart | None) -> dict[str, Any]:
     return {} if part is None else {"register_part": {"start": part.start, "stop": part.stop}}
 
 
+# Packages written before the precinct registry have none of these keys; a package that has
+# "number" has them all, so a key dropped from a new package is an error, not a default.
+REGISTRY_KEYS = ("premises", "address", "restricted_access", "new", "abolished", "voters_on_list")
+
+
+def _registry_entry(
+    p: Fields, code: str, voters: int, districts: set[str], hierarchy: bool
+) -> dict[str, Any]:
+    """The precinct's registry fields as Precinct keyword arguments."""
+    if "number" not in p.value:
+        present = [key for key in (*REGISTRY_KEYS, "territory") if key in p.value]
+        if present:
+            raise FormatError(f"{p.where}: missing field 'number' (given with {present[0]!r})")
+        if hierarchy:
+            raise FormatError(f"{p.where}: missing field 'territory' (the election has districts)")
+        return {"number": code, "voters_on_list": voters}
+    territory: str | None = None
+    if hierarchy:
+        territory = p.str("territory")
+        if territory not in districts:
+            raise FormatError(
+                f"{p.where}: territory {territory!r} is not a district of the election"
+            )
+    elif "territory" in p.value:
+        raise FormatError(
+            f"{p.where}: field 'territory' given but the election lists no territories"
+        )
+    on_list = p.int("voters_on_list")
+    if on_list > MAX_VOTERS_ON_LIST:
+        raise FormatError(
+            f"{p.where}: field 'voters_on_list' is {on_list}; a precinct has at most "
+            f"{MAX_VOTERS_ON_LIST} voters"
+        )
+    return {
+        "number": check_id(p.str("number"), p.where),
+        "territory": territory,
+        "premises": _names(p, "premises", optional=True),
+        "address": p.str("address"),
+        "restricted_access": p.bool("restricted_access"),
+        "new": p.bool("new"),
+        "abolished": p.bool("abolished"),
+        "voters_on_list": on_list,
+    }
+
+
+def _territories(f: Fields) -> tuple[Territory, ...]:
+    """Regions (under the CEC) and districts (each under a region listed here)."""
+    if "territories" not in f.value:
+        return ()
+    territories = []
+    for item in f.objects("territories"):
+        kind = _enum(item, "kind", TerritoryKind)
+        parent: str | None = None
+        if kind is TerritoryKind.DISTRICT:
+            parent = item.str("parent")
+        elif "parent" in item.value:
+            raise FormatError(f"{item.where}: a region has no field 'parent' (the CEC is above)")
+        territories.append(
+            Territory(check_id(item.str("id"), item.where), kind, _names(item, "names"), parent)
+        )
+    _unique([t.id for t in territories], f"{f.where}.territories")
+    regions = {t.id for t in territories if t.kind is TerritoryKind.REGION}
+    for index, territory in enumerate(territories):
+        if territory.parent is not None and territory.parent not in regions:
+            raise FormatError(
+                f"{f.where}.territories[{index}]: parent {territory.parent!r} is not a region"
+            )
+    return tuple(territories)
+
+
 def _election_to_dict(e: Election) -> dict[str, Any]:
+    value = _base_to_dict(e)
+    if e.kind is not None:
+        value["kind"] = e.kind.value
+    if e.territories:
+        value["territories"] = [_territory_to_dict(t) for t in e.territories]
+    return value
+
+
+def _territory_to_dict(t: Territory) -> dict[str, Any]:
+    value: dict[str, Any] = {"id": t.id, "kind": t.kind.value, "names": t.names}
+    if t.parent is not None:
+        value["parent"] = t.parent
+    return value
+
+
+def _share_cards(p: Fields) -> tuple[str, ...]:
+    if "share_cards" not in p.value:  # packages from before the cards were listed
+        return ()
+    cards = p.list("share_cards")
+    if not all(isinstance(c, str) and re.fullmatch("[0-9a-f]{64}", c) for c in cards):
+        raise FormatError(f"{p.where}.share_cards: each must be a SHA-256 in lower-case hex")
+    _unique(cards, f"{p.where}.share_cards")
+    return tuple(cards)
+
+
+def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "code": p.code,
+        "names": p.names,
+        "sealing_key": p.sealing_key.hex(),
+        "register_file": p.register_file,
+        "register_sha256": p.register_sha256,
+        "voters": p.voters,
+        "ballot_slots": p.ballot_slots,
+        "number": p.number,
+        "premises": p.premises,
+        "address": p.address,
+        "restricted_access": p.restricted_access,
+        "new": p.new,
+        "abolished": p.abolished,
+        "voters_on_list": p.voters_on_list,
+    }
+    if p.territory is not None:
+        value["territory"] = p.territory
+    if p.share_cards:
+        value["share_cards"] = list(p.share_cards)
+    return value
+
+
+def _base_to_dict(e: Election) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "id": e.id,
@@ -408,33 +658,14 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
             {
                 "id": c.id,
                 "titles": c.titles,
+                "kind": c.kind.value,
                 "max_selections": c.max_selections,
-                "choices": [
-                    {"id": ch.id, "names": ch.names, "against_all": ch.against_all}
-                    for ch in c.choices
-                ],
+                "blank_allowed": c.blank_allowed,
+                "choices": [_choice_to_dict(ch) for ch in c.choices],
             }
             for c in e.contests
         ],
-        "precincts": [
-            {
-                "code": p.code,
-                "names": p.names,
-                "sealing_key": p.sealing_key.hex(),
-                "register_file": p.register_file,
-                "register_sha256": p.register_sha256,
-                "voters": p.voters,
-                "ballot_slots": p.ballot_slots,
-                "chair": {
-                    "salt": p.chair.salt.hex(),
-                    "digest": p.chair.digest.hex(),
-                    "n": p.chair.n,
-                    "r": p.chair.r,
-                    "p": p.chair.p,
-                },
-            }
-            for p in e.precincts
-        ],
+        "precincts": [_precinct_to_dict(p) for p in e.precincts],
         "terminals": [
             {
                 "id": t.id,
@@ -455,4 +686,17 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
             "ballot_code_minutes": e.identification.ballot_code_minutes,
             "accept_bare_number": e.identification.accept_bare_number,
         },
+    }
+
+
+def _choice_to_dict(ch: Choice) -> dict[str, Any]:
+    party = ch.party
+    return {
+        "id": ch.id,
+        "names": ch.names,
+        "against_all": ch.against_all,
+        "party": None
+        if party is None
+        else {"names": party.names, "number": party.number, "logo": party.logo},
+        "ballot_number": ch.ballot_number,
     }

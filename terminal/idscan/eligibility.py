@@ -6,7 +6,9 @@ poll worker is told the first thing that is wrong:
 
   1. the scan is a valid document with a national number (IIN or PIN);
   2. a bare IIN/PIN, with no document's MRZ, only where the election accepts one;
-  3. the document is of a country the election accepts;
+  3. the document is of a country the election accepts, and its holder's nationality (when
+     the document states one: an MRZ does, a bare IIN/PIN does not) is the election's own
+     country: a foreign national's residence card of that country gives no vote;
   4. the number is on this precinct's register;
   5. the document agrees with the register: the birth date, and for an ID card its
      number (the register records the ID card; a passport is checked by number and date);
@@ -35,6 +37,7 @@ class Decision(Enum):
     INVALID_DOCUMENT = "invalid_document"
     BARE_NUMBER_REFUSED = "bare_number_refused"
     DOCUMENT_NOT_ACCEPTED = "document_not_accepted"
+    NOT_A_NATIONAL = "not_a_national"
     NOT_ON_REGISTER = "not_on_register"
     DOCUMENT_MISMATCH = "document_mismatch"
     DOCUMENT_EXPIRED = "document_expired"
@@ -65,17 +68,20 @@ def decide(
     election_day: dt.date,
     marked: Callable[[int], bool],
     may_reissue: bool,
+    nationality: str,
     part: RegisterPart | None = None,
 ) -> Outcome:
     """The decision on one document; see the module docstring for the order of checks.
-
-    `part` is this terminal's part of the register (None: the whole register)."""
+    `nationality` is the election's country as an MRZ writes it (KGZ, KAZ); `part` is this
+    terminal's part of the register (None: the whole register)."""
     if not document.valid or document.number is None:
         return Outcome(Decision.INVALID_DOCUMENT)
     if document.kind in BARE_NUMBERS and not rules.accept_bare_number:
         return Outcome(Decision.BARE_NUMBER_REFUSED)
     if document.country not in rules.countries:
         return Outcome(Decision.DOCUMENT_NOT_ACCEPTED)
+    if document.nationality is not None and document.nationality != nationality:
+        return Outcome(Decision.NOT_A_NATIONAL)
     position = register.find(document.number)
     if position is None:
         return Outcome(Decision.NOT_ON_REGISTER)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from terminal.ballot import selection
 from terminal.ballot.election import Election, Mode
 from terminal.tally.sealing import RecordError, open_records
 from terminal.trust.signing import VerifyKey
@@ -46,12 +47,11 @@ def count_records(
             raise CountError(f"record {index}: selections for an unknown contest")
         for contest in election.contests:
             chosen = ballot.selections.get(contest.id, ())
-            if len(chosen) > contest.max_selections or len(set(chosen)) != len(chosen):
-                raise CountError(f"record {index}: too many selections in {contest.id}")
+            problem = selection.problem(contest, chosen)
+            if problem is not None:
+                raise CountError(f"record {index}: contest {contest.id}: {problem.value}")
             if not chosen:
                 blank[contest.id] += 1
             for choice in chosen:
-                if choice not in votes[contest.id]:
-                    raise CountError(f"record {index}: unknown choice {choice!r}")
                 votes[contest.id][choice] += 1
     return Count(votes, blank, len(records))

@@ -43,7 +43,7 @@ def _lines(day: DayRun) -> list[dict[str, object]]:
 
 def _verify(day: DayRun, *bundles: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "host_tools", "verify", "--package", str(day.package),
+        [sys.executable, "-m", "host_tools", "verify", *day.pinned_package(),
          *(str(day.out / b) for b in bundles)],
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip

@@ -10,6 +10,7 @@ the register split between terminals and the void credit bound to its code.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from terminal.idscan.eligibility import Decision
 from terminal.idscan.register import Register
 from terminal.idscan.scans import classify
 from terminal.tally.event_log import EventLog
+from terminal.trust.sealed_store import DeviceSealer
 from tests.reliability.polling import PaperPrinter, StepClock
 
 PRECINCT = "7002"
@@ -51,10 +53,11 @@ def _station(root: Path, roles: dict[str, Role], voters: int = 6) -> Station:
     office.mkdir(parents=True)
     key = commission.create_commission_key(office / "commission.key.pem")
     registrations = []
+    devices = {t: DeviceSealer(os.urandom(32)) for t in roles}  # each board's device key
     for terminal, role in roles.items():
         data = root / terminal
-        provision_terminal(data, terminal, key.public.pem())
-        identity = load_identity(data)
+        provision_terminal(data, terminal, key.public.pem(), devices[terminal])
+        identity = load_identity(data, devices[terminal])
         encryption = load_encryption_public(
             (data / ENCRYPTION_PUBLIC_FILE).read_bytes(), ENCRYPTION_PUBLIC_FILE
         )
@@ -97,7 +100,13 @@ def _station(root: Path, roles: dict[str, Role], voters: int = 6) -> Station:
         log = EventLog.open(storage, StepClock())
         log.append("terminal_started", software=software_hash())
         polls = Polls(
-            load_identity(data), data, storage, log, PaperPrinter(), render, board_role=role
+            load_identity(data, devices[terminal]),
+            data,
+            storage,
+            log,
+            PaperPrinter(),
+            render,
+            board_role=role,
         )
         assert polls.install(office / commission.PACKAGE_DIR) is None
         assert polls.open_polls() is None
