@@ -20,7 +20,7 @@ from PIL import Image
 from terminal.app import ballot_session, pages, printouts
 from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
 from terminal.app.enclosure_watch import EnclosureWatch
-from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
+from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
 from terminal.app.software import software_hash
@@ -444,7 +444,8 @@ class Station:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
         else:
-            self.view, self.lines = View.REFUSED, (self._w(CODE_TEXT[problem]),)
+            # The voter reads this before choosing a language: it is in all four.
+            self.view, self.lines = View.REFUSED, every_language(CODE_TEXT[problem])
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
