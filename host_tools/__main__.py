@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.audit.paper_command import add_audit_parser
+from host_tools.desk import DESK_COMMANDS, run_desk_command
 from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
@@ -24,11 +26,10 @@ from host_tools.tally import (
     totals_json,
 )
 from host_tools.verify import (
-    BundleResult,
     ShareCardError,
-    all_verified,
     counted_bundles,
     rebuild_keys,
+    report_results,
     verify_bundles,
 )
 from host_tools.voterlist import add_voterlist_parser, run_voterlist
@@ -36,7 +37,6 @@ from terminal.ballot.election import Mode
 from terminal.ballot.package import Package
 from terminal.tally.bundle import BALLOTS, PROTOCOL
 from terminal.tally.count import CountError
-from terminal.tally.reconcile import ReconcileError, reconcile
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -81,8 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     again.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
     add_voterlist_parser(commands)
+    add_audit_parser(commands)
     # Each workflow folder adds the commands it owns.
     add_election_commands(commands)
+    for desk in DESK_COMMANDS.values():
+        desk.add_parser(commands)
     return parser
 
 
@@ -92,7 +95,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bundle a directory."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "voterlist" or hasattr(args, "run"):
+    if args.command == "voterlist" or args.command in DESK_COMMANDS or hasattr(args, "run"):
         return args
     if getattr(args, "shares", None):
         args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
@@ -115,27 +118,6 @@ def _package_header(package: Package) -> str:
     return "\n".join(lines)
 
 
-def _report(package: Package, results: Sequence[BundleResult], quiet: bool) -> bool:
-    """Print one line per bundle (OK lines only unless `quiet`), then reconcile the bundles
-    of each precinct with each other; True if everything verified."""
-    for result in results:
-        if result.error is not None:
-            print(result.describe(), file=sys.stderr)
-        elif not quiet:
-            print(result.describe())
-    if not all_verified(results):
-        return False
-    try:
-        notes = reconcile(counted_bundles(results), package.election)
-    except ReconcileError as exc:
-        for problem in exc.problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        return False
-    for note in notes if not quiet else ():
-        print(note)
-    return True
-
-
 def _keys(package: Package, cards: Sequence[Path]) -> dict[str, bytes] | None:
     try:
         return rebuild_keys(package, cards)
@@ -152,7 +134,7 @@ def _verify(package: Package, args: argparse.Namespace) -> int:
         keys = _keys(package, args.shares)
         if keys is None:
             return EXIT_FAILED
-    ok = _report(package, verify_bundles(package, args.bundles, keys), quiet=False)
+    ok = report_results(package, verify_bundles(package, args.bundles, keys), quiet=False)
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -160,7 +142,7 @@ def _tally(package: Package, args: argparse.Namespace) -> int:
     if not args.json:
         print(_package_header(package))
     results = verify_bundles(package, args.bundles, check_records=False)
-    if not _report(package, results, quiet=args.json):
+    if not report_results(package, results, quiet=args.json):
         print("nothing tallied: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     totals = sum_protocols(package.election, counted_bundles(results))
@@ -178,7 +160,7 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
     if keys is None:
         return EXIT_FAILED
     results = verify_bundles(package, args.bundles)
-    if not _report(package, results, quiet=False):
+    if not report_results(package, results, quiet=False):
         print("nothing recounted: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     status = EXIT_OK
@@ -217,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_voterlist(args)
     if hasattr(args, "run"):  # the commands of a workflow folder (host_tools/election/)
         return run_election_command(args)
+    if args.command in DESK_COMMANDS:
+        return run_desk_command(DESK_COMMANDS[args.command], args)
     try:
         package = pinned_package(args)
     except SystemExit as stop:

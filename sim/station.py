@@ -46,8 +46,9 @@ class Place:
     bundle: Path
 
 
-def layout(out: Path, roles: str, booths: int, terminals: int) -> list[Place]:
-    """The terminals of the station: the desk first, then the booths; or the combined ones."""
+def layout(out: Path, roles: str, booths: int, terminals: int, combined: str) -> list[Place]:
+    """The terminals of the station: the desk first, then the booths; or the combined ones
+    (`combined`: their board config in board_configs/)."""
     boards = Path(__file__).resolve().parent.parent / "board_configs"
     if roles == "split":
         places = [
@@ -118,7 +119,7 @@ def voting_terminal(day: Day, voter: int) -> SimTerminal:
     if day.roles == "split":
         assert outcome.coupon is not None
         return day.by_id[outcome.coupon.split(":")[4]]
-    for entry in day.election.marking_terminals(PRECINCT):
+    for entry in day.election.marking_terminals(day.precinct):
         if entry.register_part is None or voter in entry.register_part:
             return day.by_id[entry.id]
     raise AssertionError(f"voter {voter} is on no terminal's part of the register")

@@ -104,6 +104,7 @@ def make_bundle(
     protocol_changes: Mapping[str, Any] | None = None,
     booth_codes: Sequence[str] | None = None,
     first_coupons: int | None = None,
+    sealed: Sequence[bytes] | None = None,
 ) -> Path:
     """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
 
@@ -114,6 +115,9 @@ def make_bundle(
     replaces fields of the protocol before it is signed (e.g. lines or contests).
     A booth uses the codes the desk issued to it (code_of), or `booth_codes` in turn; of a
     desk's coupons the first `first_coupons` (default: all) go to voters for the first time.
+    `sealed` puts these records in the box instead of sealing `ballots` (one per ballot; the
+    counts still come from `ballots`): bench/national.py's millions of ballots, which the
+    tally's checks bind by the signed commitment and never open.
     """
     first = coupons if first_coupons is None else first_coupons
     code = election.precinct(precinct)
@@ -149,12 +153,16 @@ def make_bundle(
             return booth_codes[used - 1]
         return code_of(election, terminal, used - 1)
 
-    for selections in ballots:
+    for index, selections in enumerate(ballots):
         if role is Role.VOTE:
             log.append("ballot_code_used", code=next_code())
         log.append("ballot_issued", reissue=False)
-        ballot = Ballot(election.id, precinct, test, {k: tuple(v) for k, v in selections.items()})
-        records.append(seal(ballot, code.sealing_key, signer))
+        if sealed is not None:
+            records.append(sealed[index])
+        else:
+            marks = {k: tuple(v) for k, v in selections.items()}
+            ballot = Ballot(election.id, precinct, test, marks)
+            records.append(seal(ballot, code.sealing_key, signer))
         log.append("ballot_cast", recovered=False)
     for _ in range(voids):
         if role is Role.VOTE:

@@ -45,6 +45,7 @@ from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import Count, count_records
+from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
@@ -690,6 +691,7 @@ class Polls:
                 "codes_refused": self.count_events("ballot_code_refused")
                 + self.count_events("ballot_code_other_booth"),
                 "issued_on_bare_number": self.count_events("issued_on_bare_number"),
+                **protocol_lines(self.log),
             },
             contests={
                 c.id: ContestResult(counted.votes[c.id], counted.blank[c.id])

@@ -29,8 +29,9 @@ from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.code_ledger import CodeLedger, read_ledger
 from terminal.tally.count import CountError, count_records
+from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
-from terminal.tally.protocol import Protocol
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import SealError, check_record
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
@@ -350,6 +351,10 @@ def verify_bundle(
         ("codes_refused", kinds["ballot_code_refused"] + kinds["ballot_code_other_booth"]),
         ("issued_on_bare_number", kinds["issued_on_bare_number"]),
     ]
+    if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
+        kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
+        checks.append((SLIPS_COUNTED, while_open(kinds_in_order, SLIP_KINDS)))
+        checks.append((ENCLOSURE_OPENINGS, while_open(kinds_in_order, OPENING_KINDS)))
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")

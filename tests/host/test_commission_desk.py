@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+import random
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -15,10 +19,12 @@ import pytest
 from host_tools.__main__ import main
 from host_tools.pinning import load_pinned_package
 from host_tools.verify import rebuild_keys
+from sim import synthetic
 from terminal.app.identity import load_identity, provision
 from terminal.ballot.election import TerritoryKind
 from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import VerifyKey
+from tests.bundle_factory import make_bundle
 
 PHRASE = "correct horse battery staple"
 # The terminals' device key (on a Pi: OTP memory); the host never sees it.
@@ -339,3 +345,81 @@ def test_the_commands_run_as_a_user_runs_them() -> None:
     result = cli("election", "sign", "--election", "/nonexistent/el")
     refused(result, "not an election directory")
     assert "election" in cli("--help").stdout
+
+
+# --- logic and accuracy ---------------------------------------------------------------------
+
+
+def test_deck_then_lat_passes_on_the_decks_results_and_fails_on_any_change(
+    desk: Desk, tmp_path: Path, inproc: Any
+) -> None:
+    deck = tmp_path / "deck.jsonl"
+    assert (
+        inproc("election", "test-deck", "--election", desk.election, "--out", deck).returncode == 0
+    )
+    ballots = [json.loads(line) for line in deck.read_text().splitlines()]
+    # Choice k of the contest gets k votes: a swap or a lost vote changes a total.
+    assert ballots == [{"council": ["a"]}, {"council": ["b"]}, {"council": ["b"]}]
+    expected = tmp_path / "deck.expected.json"
+    assert json.loads(expected.read_text())["contests"] == {"council": {"a": 1, "b": 2}}
+    package = desk.election / "package"
+    election = load_pinned_package(package, desk.fingerprint).election
+    signer = load_identity(desk.terminals["T-1"], DEVICE).key
+    good = make_bundle(tmp_path / "good", election, "P-1", "T-1", signer, ballots)
+    pin = ("--package", package, "--commission-key", desk.fingerprint, "--expected", expected)
+    result = inproc("lat", *pin, good)
+    assert result.returncode == 0, result
+    assert "PASS: every total equals the deck (3 ballots)" in result.stdout
+    swapped = [{"council": ["b"]}, {"council": ["a"]}, {"council": ["a"]}]
+    bad = make_bundle(tmp_path / "bad", election, "P-1", "T-1", signer, swapped)
+    result = inproc("lat", *pin, bad)
+    assert result.returncode == 1
+    assert "FAIL council/a: expected 1, counted 2" in result.stdout
+    assert "FAIL council/b: expected 2, counted 1" in result.stdout
+    short = make_bundle(tmp_path / "short", election, "P-1", "T-1", signer, ballots[:2])
+    result = inproc("lat", *pin, short)
+    assert result.returncode == 1 and "FAIL ballots cast: expected 3, counted 2" in result.stdout
+    # Unpinned, or pinned to another key: refused before anything is read.
+    refused(inproc("lat", "--package", package, "--expected", expected, good), "no commission key")
+    other = "0" * 64
+    refused(inproc("lat", "--package", package, "--commission-key", other, "--expected",
+                   expected, good), "not the pinned")  # fmt: skip
+    alien = tmp_path / "alien.json"
+    alien.write_text(expected.read_text().replace("KG-20270411-TEST", "KG-OTHER"))
+    refused(inproc("lat", "--package", package, "--commission-key", desk.fingerprint,
+                   "--expected", alien, good), "the deck of election KG-OTHER")  # fmt: skip
+    alien.write_text("{}")
+    refused(inproc("lat", *pin[:4], "--expected", alien, good), "missing field 'format'")
+
+
+def write_cec_list(path: Path, precinct_number: str, count: int) -> Path:
+    """`count` voters in the CEC's exchange layout (the CSV `voterlist check` reads)."""
+    voters = synthetic.make_register("X", count, dt.date(2027, 4, 11), random.Random(3)).voters
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("Cod", "Cod_izber", "Soname", "Name", "Otchestvo", "Cod_uch",
+                         "Data_rojd", "PIN", "Udostve", "Date_vidach", "Adres"))  # fmt: skip
+        for i, v in enumerate(voters, 1):
+            writer.writerow((i, i, v.surname, v.name, v.patronymic, precinct_number,
+                             v.birth_date.strftime("%d.%m.%Y"), v.number, v.document,
+                             v.document_issued.strftime("%d.%m.%Y"), v.address))  # fmt: skip
+    return path
+
+
+def test_a_register_from_a_cec_layout_csv_goes_into_the_package(
+    desk: Desk, tmp_path: Path, inproc: Any
+) -> None:
+    listed = write_cec_list(tmp_path / "p101.csv", "101", 4)
+    text = DEFINITION.replace('register = "synthetic"', 'register = "p101.csv"', 1)
+    (tmp_path / "def.toml").write_text(text)
+    el = tmp_path / "el"
+    result = inproc("election", "create", "--definition", tmp_path / "def.toml", "--out", el,
+                    "--passphrase-file", desk.phrase)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads((el / "registers" / "counts.json").read_text()) == {"P-1": 4, "P-2": 3}
+    # A row of another precinct in the list is named by file and row.
+    write_cec_list(listed, "999", 4)
+    result = inproc("election", "create", "--definition", tmp_path / "def.toml", "--out",
+                    tmp_path / "el2", "--passphrase-file", desk.phrase)  # fmt: skip
+    refused(result, "p101.csv row 2: of precinct '999', not 101")
+    assert not (tmp_path / "el2").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from terminal.app.i18n import N_, every_language
+from terminal.app.pages import enclosure
 from terminal.app.pages.common import in_test, ok_button
 from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
@@ -34,6 +35,7 @@ def idle(s: Station) -> Screen:
     )
     if s.seal is False:
         warning += (w("Warning: the terminal's seal is open. Call the chair."),)
+    warning += enclosure.warnings(s)
     return Screen(
         "idle", w("Polls open"), (*prompts, status, *s.lines, *warning), test_mode=in_test(s)
     )
@@ -95,10 +97,16 @@ def reissue_offer(s: Station) -> Screen:
     )
 
 
+NO_BALLOT = N_("No ballot")
+
+
 def refused(s: Station) -> Screen:
-    w = s._w
+    # At the booth a voter with a coupon reads it before choosing a language: the lines
+    # say why in all four (four titles do not fit the small panels), the red bar says no.
+    booth = s.polls.role is Role.VOTE
+    title = "✕" if booth else s._w(NO_BALLOT)
     return Screen(
-        "refused", w("No ballot"), s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
+        "refused", title, s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
     )
 
 
