@@ -36,11 +36,12 @@ from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally.count import count_records
+from terminal.tally import decryption
+from terminal.tally.count import count_records, count_verifiable
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, seal
+from terminal.tally.sealing import Ballot, record_format, seal_for
 from terminal.trust.files import write_private_file
 
 
@@ -218,11 +219,12 @@ class Polls:
             self.register = self.package.register(precinct.code, self.keys)
             self.marks = VoterMarks(self.storage, precinct.voters)
         signer = self.identity.key.public
+        shape = record_format(self.package.election)
         if create:
             slots = 0 if role is Role.IDENTIFY else precinct.ballot_slots
-            self.box = BallotBox.create(self.storage, signer, slots)
+            self.box = BallotBox.create(self.storage, signer, slots, shape)
         else:
-            self.box = BallotBox.open(self.storage, signer)
+            self.box = BallotBox.open(self.storage, signer, shape)
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
@@ -516,7 +518,7 @@ class Polls:
         ballot = Ballot(
             self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
         )
-        record = seal(ballot, self.precinct.sealing_key, self.identity.key)
+        record = seal_for(ballot, self.election, self.precinct, self.identity.key)
         image = self.render("slip", slip)
         self.log.append("print_started", printout="slip")
         self.printer.print_image(image)
@@ -546,12 +548,22 @@ class Polls:
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
         assert private_key is not None or not records
-        counted = count_records(
-            records, self.identity.key.public, private_key or bytes(32), election, precinct.code
-        )
+        if election.ballot_format == 2 and private_key is not None:
+            # The totals are the proven decryptions of the sums, kept for the bundle.
+            counted, decrypted = count_verifiable(
+                records, self.identity.key.public, private_key, election, precinct, terminal
+            )
+            proofs = decrypted.to_json()
+            self.storage.replace(decryption.FILE, proofs)
+            self.storage.replace(decryption.FILE + ".sig", self.identity.key.sign(proofs))
+        else:
+            counted = count_records(
+                records, self.identity.key.public, private_key or bytes(32), election, precinct.code
+            )
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
-        commitment = commit(election.id, precinct.code, terminal, exported).to_json()
+        size = record_format(election).size
+        commitment = commit(election.id, precinct.code, terminal, exported, size).to_json()
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
         close = Checkpoint.from_bytes(
@@ -595,7 +607,10 @@ class Polls:
         assert self.state is PollsState.COUNTED and self.box is not None
         self._checkpoint("export")
         files: dict[str, bytes] = {}
-        for name in ("protocol.json", "ballots.commitment.json"):
+        names = ["protocol.json", "ballots.commitment.json"]
+        if self.storage.exists(decryption.FILE):
+            names.append(decryption.FILE)
+        for name in names:
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")
         for reason in bundle_format.CHECKPOINT_REASONS:
