@@ -1,7 +1,8 @@
 """Command line of the host tools: `python -m host_tools verify|tally|recount ...`.
 
 Exit status: 0 when everything verifies (and, for a recount, matches), 1 when a bundle
-or key-share card fails, 2 when the election package itself cannot be used.
+or key-share card fails, 2 when the election package itself cannot be used: missing,
+altered, or not signed by the commission key pinned with --commission-key or --config.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from host_tools.tally import recount, render_recount, render_totals, sum_protocols, totals_json
+from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
+from host_tools.tally import (
+    TEST_BANNER,
+    recount,
+    render_recount,
+    render_totals,
+    sum_protocols,
+    totals_json,
+)
 from host_tools.verify import (
     BundleResult,
     ShareCardError,
@@ -23,11 +32,11 @@ from host_tools.verify import (
 )
 from host_tools.voterlist import add_voterlist_parser, run_voterlist
 from terminal.ballot.election import Mode
-from terminal.ballot.package import Package, PackageError, load_package
+from terminal.ballot.package import Package
 from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
 from terminal.tally.count import CountError
 
-EXIT_OK, EXIT_FAILED, EXIT_PACKAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m host_tools", description="Tamga host tools for commissions and auditors."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    package_help = "the signed election package directory (its commission.pub.pem is trusted)"
+    package_help = "the signed election package directory (signed by the pinned commission key)"
 
     verify = commands.add_parser("verify", help="verify results bundles against the package")
     verify.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(verify)
     verify.add_argument(
         "--shares",
         type=Path,
@@ -51,11 +61,13 @@ def _parser() -> argparse.ArgumentParser:
 
     tally = commands.add_parser("tally", help="verify, then total the signed protocols")
     tally.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(tally)
     tally.add_argument("--json", action="store_true", help="print the totals as JSON")
     tally.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
 
     again = commands.add_parser("recount", help="decrypt every ballot and compare the protocol")
     again.add_argument("--package", type=Path, required=True, help=package_help)
+    add_pin_arguments(again)
     again.add_argument(
         "--shares",
         type=Path,
@@ -92,11 +104,10 @@ def _package_header(package: Package) -> str:
     election = package.election
     lines = [
         f"Package {package.directory}: election {election.id}, {election.mode.value}",
-        f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()}",
-        "  (compare it with the one the commission published before trusting any result)",
+        f"Commission key SHA-256 fingerprint: {package.commission.fingerprint()} (pinned)",
     ]
     if election.mode is Mode.TEST:
-        lines.insert(0, "*** TEST ELECTION: test results, never official ***")
+        lines.insert(0, TEST_BANNER)
     return "\n".join(lines)
 
 
@@ -149,7 +160,7 @@ def _tally(package: Package, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     totals = sum_protocols(package.election, counted_bundles(results))
     if args.json:
-        print(json.dumps(totals_json(totals), ensure_ascii=False, indent=2))
+        print(json.dumps(totals_json(package.election, totals), ensure_ascii=False, indent=2))
     else:
         print()
         print(render_totals(package.election, totals), end="")
@@ -182,10 +193,12 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
             continue
         print()
         print(render_recount(package.election, result), end="")
-        if not result.matches:
+        if result.matches:
+            print(f"OK precinct {precinct}: the recount equals the signed protocol")
+        else:
             print(
-                f"FAIL {bundle.path}/{PROTOCOL}: the recount of the decrypted ballots differs "
-                "from the signed protocol",
+                f"FAIL precinct {precinct}: {bundle.path}/{PROTOCOL}: the recount of the "
+                "decrypted ballots differs from the signed protocol",
                 file=sys.stderr,
             )
             status = EXIT_FAILED
@@ -198,10 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Voter lists come before any package: they are what a register is made from.
         return run_voterlist(args)
     try:
-        package = load_package(args.package)
-    except PackageError as exc:
-        print(f"error: election package: {exc}", file=sys.stderr)
-        return EXIT_PACKAGE
+        package = pinned_package(args)
+    except SystemExit as stop:
+        return int(stop.code or EXIT_PACKAGE)
     commands = {"verify": _verify, "tally": _tally, "recount": _recount}
     return commands[args.command](package, args)
 

@@ -221,12 +221,10 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, elgamal_key, cards = _new_precinct_key(
-            spec.id, p.code, threshold, share_count
-        )
+        sealing_key, elgamal_key, cards = _new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
-        keys = pkg.PrecinctKeys.generate()
+        keys = pkg.PrecinctKeys.generate(verifier)
         register_files[p.code] = pkg.encrypt_register(register, keys.register_key)
         built.append(
             Precinct(
@@ -237,7 +235,6 @@ def build_election(
                 register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
-                chair=verifier,
                 number=p.number or p.code,
                 territory=p.territory,
                 premises=p.premises,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from terminal.ballot.election import Election, localized
+from terminal.ballot.election import Election, Mode, localized
 from terminal.ballot.package import Package
 from terminal.tally.ballot_box import split_records
 from terminal.tally.bundle import BALLOTS, VerifiedBundle
@@ -32,6 +32,7 @@ LINE_LABELS = {
     "codes_refused": "Отклонено кодов / Ballot codes refused",
 }
 BLANK_LABEL = "Без отметки / No selection"
+TEST_BANNER = "*** TEST ELECTION / ТЕСТОВЫЕ ВЫБОРЫ: test results, never official ***"
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,14 @@ def sum_protocols(election: Election, bundles: Sequence[VerifiedBundle]) -> Tota
     return Totals(votes, blank, lines, tuple(sorted(precincts)), len(bundles))
 
 
-def totals_json(totals: Totals) -> dict[str, Any]:
-    """The open-data form: every choice of every contest, zeros included."""
+def totals_json(election: Election, totals: Totals) -> dict[str, Any]:
+    """The open-data form: the election and its mode, every choice of every contest (zeros
+    included); the totals of a test election carry the test banner as well."""
+    marked = {"test": TEST_BANNER} if election.mode is Mode.TEST else {}
     return {
+        "election": election.id,
+        "mode": election.mode.value,
+        **marked,
         "contests": totals.votes,
         "precincts": list(totals.precincts),
         "lines": totals.lines,
@@ -97,8 +103,11 @@ def _row(label: str, *cells: str) -> str:
 
 
 def render_totals(election: Election, totals: Totals) -> str:
-    """The human-readable results: one table per contest, then the protocol lines."""
+    """The human-readable results: one table per contest, then the protocol lines; a test
+    election's begin and end with the test banner."""
+    test = election.mode is Mode.TEST
     out = [
+        *([TEST_BANNER] if test else []),
         f"{_bilingual(election.names)} ({election.id}, {election.date.isoformat()})",
         f"Bundles: {totals.bundles}; precincts reported: {len(totals.precincts)} of "
         f"{len(election.precincts)} ({', '.join(totals.precincts) or 'none'})",
@@ -113,6 +122,7 @@ def render_totals(election: Election, totals: Totals) -> str:
         out.append(_row(BLANK_LABEL, str(n), _percent(n, ballots)))
     out += ["", "Protocol lines, summed / Строки протокола, сумма"]
     out += [_row(LINE_LABELS[line], str(totals.lines[line])) for line in LINES]
+    out += ["", TEST_BANNER] if test else []
     return "\n".join(out) + "\n"
 
 

@@ -30,8 +30,9 @@ def _day(args: argparse.Namespace) -> int:
         [str(out / "bundle-identify")] if args.roles == "split" else []
     )
     host = [sys.executable, "-m", "host_tools"]
+    pinned = ["--commission-key", day.commission_fingerprint, "--package", str(package)]
     verify = subprocess.run(
-        [*host, "verify", "--package", str(package), *bundles],
+        [*host, "verify", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -41,7 +42,7 @@ def _day(args: argparse.Namespace) -> int:
         print(f"verification failed:\n{verify.stderr}", file=sys.stderr)
         return 1
     tally = subprocess.run(
-        [*host, "tally", "--package", str(package), "--json", *bundles],
+        [*host, "tally", *pinned, "--json", *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -51,7 +52,7 @@ def _day(args: argparse.Namespace) -> int:
     totals = json.loads(tally.stdout)["contests"]
     expected = day.expected_totals()
     table = subprocess.run(
-        [*host, "tally", "--package", str(package), *bundles],
+        [*host, "tally", *pinned, *bundles],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -339,6 +339,8 @@ class Day:
         office.mkdir(parents=True, exist_ok=True)
         key = commission.create_commission_key(office / "commission.key.pem")
         key.public.save(office / "commission.pub.pem")
+        # What the commission publishes; the host tools are pinned to it.
+        self.commission_fingerprint = key.public.fingerprint()
         registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
         eligible = synthetic.make_register(PRECINCT, self.voters, today, self.rng).voters

@@ -178,6 +178,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def pin(tiny: Office) -> list[str]:
+    """The command-line pin of the tiny election's commission key."""
+    return ["--commission-key", tiny.commission.public.fingerprint()]
+
+
 def files_under(root: Path) -> Iterator[Path]:
     return (p for p in sorted(root.rglob("*")) if p.is_file())
 
@@ -314,9 +319,7 @@ def test_printed_cards_scan_back_to_their_payloads(tiny: Office) -> None:
     assert scanned == secrets.chair_card
     letter = (tiny.root / office.PIN_LETTERS_DIR / office.pin_letter_name("P2")).read_text()
     assert f"PIN: {secrets.chair_pin}" in letter
-    precinct = tiny.created.election.precinct("P2")
-    assert precinct is not None
-    assert chair.check(scanned, secrets.chair_pin, precinct.chair)
+    assert chair.check(scanned, secrets.chair_pin, secrets.keys.chair)
     assert repr(secrets) == "PrecinctSecrets()"  # nothing secret leaks into logs
 
 
@@ -362,6 +365,8 @@ def test_terminals_registered_later_go_into_the_signed_package(tmp_path: Path) -
 
 
 EXPECTED_TOTALS = {
+    "election": ELECTION_ID,
+    "mode": "official",
     "contests": {
         "mayor": {"asanov": 2, "bekova": 3, "against": 1},
         "council": {"a": 3, "b": 3, "c": 1, "d": 1},
@@ -385,7 +390,9 @@ EXPECTED_TOTALS = {
 def test_verify_passes_and_names_every_bundle(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "verify", "--package", str(tiny.package), *bundles.all())
+    code, out, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert tiny.commission.public.fingerprint() in out
     assert f"OK {bundles.p1}: terminal T-1001, precinct P1, 4 ballots" in out
@@ -398,15 +405,17 @@ def test_verify_with_cards_recounts_every_ballot(
 ) -> None:
     cards = [str(tiny.card(p, m)) for p, m in (("P1", 1), ("P1", 3), ("P2", 2), ("P2", 3))]
     package = str(tiny.package)
-    code, out, err = run(capsys, "verify", "--package", package, "--shares", *cards, *bundles.all())
+    code, out, err = run(
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards, *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert out.count("recount matches the protocol") == 3
     code, _, err = run(
-        capsys, "verify", "--package", package, "--shares", *cards[:2], *bundles.all()
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards[:2], *bundles.all()
     )
     assert code == 1 and "no key-share cards were given for precinct P2" in err
     code, _, err = run(
-        capsys, "verify", "--package", package, "--shares", cards[0], str(bundles.p1)
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", cards[0], str(bundles.p1)
     )
     assert code == 1 and "too few good cards" in err
 
@@ -414,7 +423,9 @@ def test_verify_with_cards_recounts_every_ballot(
 def test_tally_json_sums_every_choice(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all())
+    code, out, err = run(
+        capsys, "tally", *pin(tiny), "--package", str(tiny.package), "--json", *bundles.all()
+    )
     assert (code, err) == (0, "")
     assert json.loads(out) == EXPECTED_TOTALS
 
@@ -422,7 +433,7 @@ def test_tally_json_sums_every_choice(
 def test_tally_text_is_a_readable_table(
     tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "tally", "--package", str(tiny.package), *bundles.all())
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", str(tiny.package), *bundles.all())
     assert code == 0
     assert "Мэр / Mayor" in out and "Против всех / Against all" in out
     bekova = next(line for line in out.splitlines() if "Бекова Б. / Bekova B." in line)
@@ -435,10 +446,19 @@ def test_the_same_bundle_twice_counts_once(
     tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copy = shutil.copytree(bundles.p1, tmp_path / "p1-again")
-    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(copy))
+    code, out, _ = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all(), str(copy)
+    )
     assert code == 0 and f"(the same bundle as {bundles.p1}: counted once)" in out
     code, out, _ = run(
-        capsys, "tally", "--package", str(tiny.package), "--json", *bundles.all(), str(copy)
+        capsys,
+        "tally",
+        *pin(tiny),
+        "--package",
+        str(tiny.package),
+        "--json",
+        *bundles.all(),
+        str(copy),
     )
     assert code == 0 and json.loads(out) == EXPECTED_TOTALS
 
@@ -448,11 +468,20 @@ def test_a_second_export_of_the_same_results_counts_once(
 ) -> None:
     again = export_again(bundles.p1, tmp_path / "p1-export-2", tiny.terminals["T-1001"])
     assert (again / "manifest.json").read_bytes() != (bundles.p1 / "manifest.json").read_bytes()
-    code, out, _ = run(capsys, "verify", "--package", str(tiny.package), *bundles.all(), str(again))
+    code, out, _ = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), *bundles.all(), str(again)
+    )
     assert code == 0
     assert f"(another export of the same results as {bundles.p1}: counted once)" in out
     code, out, _ = run(
-        capsys, "tally", "--package", str(tiny.package), "--json", str(again), *bundles.all()
+        capsys,
+        "tally",
+        *pin(tiny),
+        "--package",
+        str(tiny.package),
+        "--json",
+        str(again),
+        *bundles.all(),
     )
     assert code == 0 and json.loads(out) == EXPECTED_TOTALS
 
@@ -464,7 +493,7 @@ def test_two_different_bundles_of_one_terminal_conflict(
     other = make_bundle(tmp_path / "b", tiny.created.election, "P1", "T-1001", key, P1_BALLOTS)
     for command in ("verify", "tally"):
         code, _, err = run(
-            capsys, command, "--package", str(tiny.package), str(bundles.p1), str(other)
+            capsys, command, *pin(tiny), "--package", str(tiny.package), str(bundles.p1), str(other)
         )
         assert code == 1
         assert f"{other}/protocol.json: conflict: terminal T-1001 already has a bundle" in err
@@ -494,10 +523,11 @@ def test_recount_sets_the_ballots_beside_the_protocol(
     cards = [str(tiny.card("P1", 2)), str(tiny.card("P1", 1))]
     package = str(tiny.package)
     code, out, err = run(
-        capsys, "recount", "--package", package, "--shares", *cards, str(bundles.p1)
+        capsys, "recount", *pin(tiny), "--package", package, "--shares", *cards, str(bundles.p1)
     )
     assert (code, err) == (0, "")
     assert "4 ballots decrypted" in out and "differs" not in out
+    assert "OK precinct P1: the recount equals the signed protocol" in out
 
     # A terminal that signs a protocol with two candidates' votes swapped: every count
     # adds up, so only decrypting the ballots shows it.
@@ -514,14 +544,19 @@ def test_recount_sets_the_ballots_beside_the_protocol(
         P1_BALLOTS,
         protocol_changes={"contests": swapped},
     )
-    assert run(capsys, "verify", "--package", package, str(liar))[0] == 0
-    code, out, err = run(capsys, "recount", "--package", package, "--shares", *cards, str(liar))
+    assert run(capsys, "verify", *pin(tiny), "--package", package, str(liar))[0] == 0
+    code, out, err = run(
+        capsys, "recount", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
+    )
     assert code == 1
-    assert f"FAIL {liar}/protocol.json: the recount of the decrypted ballots differs" in err
+    assert f"FAIL precinct P1: {liar}/protocol.json: the recount of the decrypted ballots" in err
+    assert "OK precinct P1" not in out
     asanov = next(line for line in out.splitlines() if "Asanov" in line)
     assert asanov.split()[-4:] == ["1", "2", "<--", "differs"]
-    code, _, err = run(capsys, "verify", "--package", package, "--shares", *cards, str(liar))
-    assert code == 1 and f"{liar}/protocol.json" in err
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", package, "--shares", *cards, str(liar)
+    )
+    assert code == 1 and f"{liar}/protocol.json: precinct P1: the recount of the decrypted" in err
 
 
 def flips(size: int, rng: random.Random) -> list[int]:
@@ -546,11 +581,13 @@ def test_flipping_any_byte_of_any_file_fails_naming_that_file(
             damaged = bytearray(original)
             damaged[offset] ^= 1 << rng.randrange(8)
             path.write_bytes(bytes(damaged))
-            code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+            code, _, err = run(
+                capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle)
+            )
             assert code == 1, (name, offset)
             assert f"{bundle}/{expected}" in err, (name, offset, err)
         path.write_bytes(original)
-    assert run(capsys, "verify", "--package", str(tiny.package), str(bundle))[0] == 0
+    assert run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))[0] == 0
 
 
 def test_unregistered_terminal_is_refused(
@@ -559,7 +596,7 @@ def test_unregistered_terminal_is_refused(
     stranger = make_bundle(
         tmp_path / "s", tiny.created.election, "P1", "T-6666", SigningKey.generate(), P1_BALLOTS
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stranger))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(stranger))
     assert code == 1
     assert f"{stranger}/manifest.json: made by an unregistered terminal" in err
 
@@ -577,12 +614,21 @@ def test_bundle_of_another_election_is_refused(
     )
     office.write_commission_outputs(tmp_path / "lat", test, tiny.commission)
     bundle = make_bundle(tmp_path / "b", test.election, "P1", "T-1001", key, P1_BALLOTS[:2])
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(bundle))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
     assert code == 1
     assert f"{bundle}/manifest.json: is for election 'kg-2025-lat', not 'kg-2025-local'" in err
     # Against its own package it verifies, and says TEST loudly.
-    code, out, _ = run(capsys, "tally", "--package", str(tmp_path / "lat" / "package"), str(bundle))
-    assert code == 0 and out.startswith("*** TEST ELECTION")
+    lat = str(tmp_path / "lat" / "package")
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, str(bundle))
+    banner = "*** TEST ELECTION / ТЕСТОВЫЕ ВЫБОРЫ: test results, never official ***"
+    assert code == 0 and out.startswith(banner)
+    table = out.split("\n\n", 1)[1]  # the totals without the package header: marked alone
+    assert table.startswith(banner) and table.rstrip().endswith(banner)
+    code, out, _ = run(capsys, "tally", *pin(tiny), "--package", lat, "--json", str(bundle))
+    totals = json.loads(out)
+    assert code == 0 and (totals["election"], totals["mode"]) == ("kg-2025-lat", "test")
+    assert totals["test"] == banner
+    assert "test" not in EXPECTED_TOTALS  # an official tally carries no banner
 
 
 def test_protocol_that_disagrees_with_the_ballots_is_refused(
@@ -603,7 +649,9 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
     padded = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}
     )
-    code, out, err = run(capsys, "tally", "--package", str(tiny.package), "--json", str(padded))
+    code, out, err = run(
+        capsys, "tally", *pin(tiny), "--package", str(tiny.package), "--json", str(padded)
+    )
     assert code == 1 and out == ""
     assert f"{padded}/protocol.json: line ballots_cast is 5, the bundle shows 4" in err
     # One vote more for asanov than there are ballots.
@@ -620,7 +668,7 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
         P1_BALLOTS,
         protocol_changes={"contests": extra},
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(stuffed))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(stuffed))
     assert code == 1
     assert f"{stuffed}/protocol.json: contest mayor has more votes than ballots" in err
 
@@ -632,13 +680,17 @@ def test_test_and_official_never_mix(
     test_protocol = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"mode": "test"}
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_protocol))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(test_protocol)
+    )
     assert code == 1
     assert f"{test_protocol}/protocol.json: is a test protocol in a official election" in err
     test_package = make_bundle(
         tmp_path / "b", election, "P1", "T-1001", key, P1_BALLOTS, loaded_mode=Mode.TEST
     )
-    code, _, err = run(capsys, "verify", "--package", str(tiny.package), str(test_package))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(test_package)
+    )
     assert code == 1
     assert f"{test_package}/events.jsonl: line 2: the terminal loaded a test package" in err
 
@@ -646,15 +698,175 @@ def test_test_and_official_never_mix(
 def test_a_bad_package_exits_2(
     tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "verify", "--package", str(tmp_path / "none"), str(bundles.p1))
+    code, _, err = run(
+        capsys, "verify", *pin(tiny), "--package", str(tmp_path / "none"), str(bundles.p1)
+    )
     assert code == 2 and "not an election package" in err
     package = shutil.copytree(tiny.package, tmp_path / "package")
     election = package / "election.json"
     election.write_bytes(election.read_bytes().replace(b'"voters":5', b'"voters":4'))
-    code, _, err = run(capsys, "tally", "--package", str(package), str(bundles.p1))
+    code, _, err = run(capsys, "tally", *pin(tiny), "--package", str(package), str(bundles.p1))
     assert code == 2 and "election.json: signature does not verify" in err
 
 
 def test_bundle_signatures_verify_with_openssl(bundles: Bundles) -> None:
     for sig in bundles.p1.rglob("*.sig"):
         openssl_verify(bundles.p1 / "terminal.pub.pem", sig)
+
+
+# --- the pinned commission key ------------------------------------------------------------------
+
+
+def openssl_fingerprint(public_key: Path) -> str:
+    """The fingerprint as docs/verify-by-hand.md computes it, with the stock tools."""
+    command = f"openssl pkey -pubin -in {public_key} -outform DER | tail -c 32 | sha256sum"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def forged_package(tiny: Office, root: Path) -> Path:
+    """The tiny package with election.json re-signed by another key and that key's PEM in
+    place of commission.pub.pem: every file in it is consistent with the key it carries."""
+    package = shutil.copytree(tiny.package, root / "forged")
+    forger = SigningKey.generate()
+    forger.public.save(package / "commission.pub.pem")
+    election = package / "election.json"
+    (package / "election.json.sig").write_bytes(forger.sign(election.read_bytes()))
+    return package
+
+
+def test_the_pin_is_the_fingerprint_openssl_prints(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed = openssl_fingerprint(tiny.package / "commission.pub.pem")
+    assert printed.split()[0] == tiny.commission.public.fingerprint()
+    package = str(tiny.package)
+    # What sha256sum prints, trailing " -" and newline included, is taken as it is.
+    code, out, err = run(
+        capsys, "verify", "--commission-key", printed, "--package", package, str(bundles.p1)
+    )
+    assert (code, err) == (0, "")
+    assert f"Commission key SHA-256 fingerprint: {printed.split()[0]} (pinned)" in out
+    code, _, _ = run(
+        capsys,
+        "tally",
+        "--commission-key",
+        printed.upper().split()[0],
+        "--package",
+        package,
+        str(bundles.p1),
+    )
+    assert code == 0
+
+
+def test_verify_tally_recount_refuse_to_run_without_a_pin(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card = str(tiny.card("P1", 1))
+    for command in (["verify"], ["tally", "--json"], ["recount", "--shares", card, card]):
+        code, out, err = run(capsys, *command, "--package", str(tiny.package), str(bundles.p1))
+        assert code == 2 and out == "", command
+        assert "no commission key pinned: give --commission-key FINGERPRINT" in err, command
+
+
+def test_a_package_with_a_swapped_commission_key_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before pinning, `verify` trusted the key the package carried: this forgery verified
+    with exit status 0. Pinned to the commission's key, every command stops."""
+    forged = forged_package(tiny, tmp_path)
+    forged_fingerprint = openssl_fingerprint(forged / "commission.pub.pem").split()[0]
+    # The forgery is self-consistent: pinned to the forger's own key it loads.
+    code, _, _ = run(
+        capsys,
+        "verify",
+        "--commission-key",
+        forged_fingerprint,
+        "--package",
+        str(forged),
+        str(bundles.p1),
+    )
+    assert code == 0
+    card = str(tiny.card("P1", 1))
+    for command in (["verify"], ["tally"], ["recount", "--shares", card, card]):
+        code, out, err = run(
+            capsys, *command, *pin(tiny), "--package", str(forged), str(bundles.p1)
+        )
+        assert code == 2 and "OK" not in out, command
+        assert f"the package's commission key has fingerprint {forged_fingerprint}" in err
+        assert f"not the pinned {tiny.commission.public.fingerprint()}" in err
+
+
+def test_the_pin_may_come_from_a_config_file_named_on_the_command_line(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "host.toml"
+    fingerprint = tiny.commission.public.fingerprint()
+    config.write_text(f'# the key the commission published\ncommission_key = "{fingerprint}"\n')
+    package = str(tiny.package)
+    code, _, err = run(
+        capsys, "verify", "--config", str(config), "--package", package, str(bundles.p1)
+    )
+    assert (code, err) == (0, "")
+    code, _, err = run(
+        capsys,
+        "verify",
+        "--config",
+        str(config),
+        "--package",
+        str(forged_package(tiny, tmp_path)),
+        str(bundles.p1),
+    )
+    assert code == 2 and "not the pinned" in err
+    bad_configs = {
+        "missing.toml": None,
+        "empty.toml": "",
+        "short.toml": 'commission_key = "abc123"',
+        "broken.toml": "commission_key = ",
+        "number.toml": "commission_key = 5",
+        "binary.toml": b"\xff\xfe",
+        "huge.toml": "#" * 100_000,
+    }
+    expected = {
+        "missing.toml": "cannot read it",
+        "empty.toml": 'no commission_key = "FINGERPRINT" line',
+        "short.toml": "is not a key fingerprint",
+        "broken.toml": "not a TOML file",
+        "number.toml": 'no commission_key = "FINGERPRINT" line',
+        "binary.toml": "not a TOML file",
+        "huge.toml": "larger than 65536 bytes",
+    }
+    for name, content in bad_configs.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content is not None:
+            path.write_text(content)
+        code, out, err = run(
+            capsys, "verify", "--config", str(path), "--package", package, str(bundles.p1)
+        )
+        assert code == 2 and out == "", name
+        assert f"--config {path}" in err and expected[name] in err, (name, err)
+
+
+def test_a_malformed_pin_is_refused_with_what_to_give(
+    tiny: Office, bundles: Bundles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fingerprint = tiny.commission.public.fingerprint()
+    for bad in ("", "zz", fingerprint[:-1], fingerprint + "0", "sha256:" + fingerprint):
+        code, _, err = run(
+            capsys,
+            "verify",
+            "--commission-key",
+            bad,
+            "--package",
+            str(tiny.package),
+            str(bundles.p1),
+        )
+        assert code == 2, bad
+        assert "is not a key fingerprint: give the 64 hex digits" in err, bad
+    with pytest.raises(SystemExit):  # both at once: argparse says they exclude each other
+        main(
+            ["verify", "--commission-key", fingerprint, "--config", "x.toml", "--package", "p", "b"]
+        )
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -103,10 +103,11 @@ def guest_day(
     assert guest is not None
     bundle = out / guest.export
     package = out / "package"
-    verify = _host_tools("verify", "--package", str(package), str(bundle))
+    pinned = ("--commission-key", day.commission_fingerprint, "--package", str(package))
+    verify = _host_tools("verify", *pinned, str(bundle))
     if verify.returncode != 0:
         raise QemuTestFailed(f"{out.name}: the bundle does not verify:\n{verify.stderr}")
-    tally = _host_tools("tally", "--package", str(package), "--json", str(bundle))
+    tally = _host_tools("tally", *pinned, "--json", str(bundle))
     if tally.returncode != 0:
         raise QemuTestFailed(f"{out.name}: tally failed:\n{tally.stderr}")
     (out / "tally.json").write_text(tally.stdout)

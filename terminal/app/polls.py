@@ -34,14 +34,15 @@ from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
+from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally import decryption
 from terminal.tally.count import count_records, count_verifiable
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, record_format, seal_for
+from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
 
 
@@ -205,6 +206,12 @@ class Polls:
         checked = self.log.of_kind("ballot_box_checked")
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
             self.log.append("ballot_box_checked", filled=filled, damaged=damaged)
+
+    def chair_verifier(self) -> ChairVerifier:
+        """The chair's PIN verifier, which only this precinct's terminals can open."""
+        if self.keys is None:
+            raise RuntimeError("the precinct's keys are not open: no package installed")
+        return self.keys.chair
 
     def _open_stores(self, create: bool) -> None:
         """The precinct's keys and register (in memory) and the stores this role keeps:

@@ -8,6 +8,7 @@ an audio read-out see exactly what is drawn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -51,9 +52,33 @@ class Button:
     enabled: bool = True
 
 
+class Part(Enum):
+    """What an element of a screen is to the voter: read in this order, drawn in its place."""
+
+    TITLE = "title"
+    LINE = "line"
+    BIG_LINE = "big_line"
+    CHOICE = "choice"
+    ACTION = "action"
+
+
+@dataclass(frozen=True)
+class Element:
+    """One thing on a screen with its text; `target` is the id a tap (or key) on it sends."""
+
+    part: Part
+    text: str
+    target: str | None = None
+    selected: bool = False
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class Screen:
-    """What a screen shows; `name` identifies it for the log of screens and for tests."""
+    """What a screen shows; `name` identifies it for the log of screens and for tests.
+
+    This is the one description of a screen: `render` draws it and `elements` lists it for
+    anything that is not a drawing (a spoken read-out, key navigation, the checks)."""
 
     name: str
     title: str
@@ -64,6 +89,20 @@ class Screen:
     warning: bool = False
     big_line: str = ""  # one line in large type (a PIN being typed, a count)
     test_mode: bool = False
+
+    def elements(self) -> tuple[Element, ...]:
+        """Everything on the screen in reading order: title, lines, choices, actions."""
+        return (
+            Element(Part.TITLE, self.title),
+            *(Element(Part.LINE, line) for line in self.lines),
+            *((Element(Part.BIG_LINE, self.big_line),) if self.big_line else ()),
+            *(_element(Part.CHOICE, b) for b in self.choices),
+            *(_element(Part.ACTION, b) for b in self.actions),
+        )
+
+
+def _element(part: Part, button: Button) -> Element:
+    return Element(part, button.label, button.id, button.selected, button.enabled)
 
 
 def _wrap(

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from terminal.app import printouts
-from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
+from terminal.app import pages, printouts
+from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.screens import Button, Fonts, Screen, render
+from terminal.app.screens import Fonts, Screen, render
 from terminal.app.software import software_hash
+from terminal.app.view import View
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
@@ -28,7 +29,6 @@ from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
-from terminal.idscan.pin import mask
 from terminal.idscan.register import Voter
 from terminal.idscan.scans import classify
 from terminal.tally.event_log import Checkpoint
@@ -38,27 +38,6 @@ from terminal.trust.shares import ShareCollector, ShareProblem
 
 CHAIR_ATTEMPTS = 5
 CHAIR_LOCKOUT = dt.timedelta(minutes=5)
-
-
-class View(Enum):
-    """Every screen the station can show; the value is the screen's name."""
-
-    READY = "ready"
-    CHAIR_PIN = "chair_pin"
-    IDLE = "idle"
-    VOTER_FOUND = "voter_found"
-    REISSUE_OFFER = "reissue_offer"
-    REFUSED = "refused"
-    LANGUAGE = "language"
-    BALLOT = "ballot"
-    REVIEW = "review"
-    CAST = "cast"
-    COUPON = "coupon"
-    PRINTER_PROBLEM = "printer_problem"
-    CLOSE_CONFIRM = "close_confirm"
-    SHARES = "shares"
-    COUNTED = "counted"
-    RECOVERED = "recovered"
 
 
 class Purpose(Enum):
@@ -295,10 +274,6 @@ class Station:
 
     def _chair_card(self, card: chair.ChairCard, purpose: Purpose) -> None:
         election, precinct = self.polls.election, self.polls.precinct
-        if (card.election, card.precinct) != (election.id, precinct.code):
-            self.polls.log.append("chair_auth_failed", reason="other_precinct")
-            self.lines = (self._w("That chair card belongs to another precinct or election."),)
-            return
         locked = self._locked_until()
         if locked is not None:
             self.lines = (
@@ -307,14 +282,22 @@ class Station:
                 ),
             )
             return
+        if (card.election, card.precinct) != (election.id, precinct.code):
+            self.polls.log.append("chair_auth_failed", reason="other_precinct")
+            self.lines = (self._w("That chair card belongs to another precinct or election."),)
+            return
         self.card, self.purpose, self.pin, self.lines = card, purpose, "", ()
         self.view = View.CHAIR_PIN
 
     def _locked_until(self) -> dt.datetime | None:
+        """When the lockout ends, if CHAIR_ATTEMPTS failures stand since the last success.
+
+        Every failure counts, whatever was scanned in between (a foreign card must not reset
+        the count), and the count is read from the durable log, so restarts keep it."""
         events = self.polls.log.of_kind("chair_authenticated", "chair_auth_failed")
         failures = []
         for event in reversed(events):
-            if event.kind != "chair_auth_failed" or event.data["reason"] != "wrong_pin":
+            if event.kind != "chair_auth_failed":
                 break
             failures.append(event)
         if len(failures) < CHAIR_ATTEMPTS:
@@ -333,7 +316,7 @@ class Station:
         elif target == "cancel":
             self.view, self.lines = self._home(), ()
         elif target == "ok" and self.card is not None:
-            if not chair.check(self.card, self.pin, self.polls.precinct.chair):
+            if not chair.check(self.card, self.pin, self.polls.chair_verifier()):
                 self.polls.log.append("chair_auth_failed", reason="wrong_pin")
                 self.pin, self.lines = "", (self._w("Wrong PIN."),)
                 if self._locked_until() is not None:
@@ -528,275 +511,7 @@ class Station:
     # --- screens --------------------------------------------------------------------------
 
     def _screen(self) -> Screen:
-        w, polls = self._w, self.polls
-        test = polls.package is not None and polls.election.mode is Mode.TEST
-        v = self.view
-        ok = (Button("ok", w("OK"), primary=True),)
-        if v is View.READY:
-            return Screen(
-                v.value,
-                w("Polls not open"),
-                (
-                    polls.election.name(self.worker_language),
-                    w("Precinct {code}").format(code=polls.precinct.code),
-                    w("Chair: scan the chair card to open the polls."),
-                    *self.lines,
-                ),
-                test_mode=test,
-            )
-        if v is View.CHAIR_PIN:
-            digits = [Button(f"digit-{d}", d) for d in "123456789"]
-            keys = (
-                *digits,
-                Button("erase", "⌫"),
-                Button("digit-0", "0"),
-                Button("ok", w("OK"), primary=True, enabled=len(self.pin) == chair.PIN_DIGITS),
-            )
-            return Screen(
-                v.value,
-                w("Chair PIN"),
-                (w("Enter the chair's PIN."), *self.lines),
-                choices=keys,
-                columns=3,
-                big_line="● " * len(self.pin) or "—",
-                actions=(Button("cancel", w("Cancel")),),
-                test_mode=test,
-            )
-        if v is View.IDLE:
-            if polls.role is Role.IDENTIFY:
-                status = w("Coupons issued: {count}").format(
-                    count=polls.count_events("coupon_issued")
-                )
-            else:
-                status = w("Ballots cast: {count}").format(
-                    count=polls.box.count if polls.box else 0
-                )
-            prompt = (
-                w("Voter: scan the code on your coupon.")
-                if polls.role is Role.VOTE
-                else w("Scan the voter's document.")
-            )
-            problem = polls.storage.warning()
-            warning: tuple[str, ...] = (
-                (
-                    w("Warning: the mirror card is not being written ({problem}).").format(
-                        problem=problem
-                    ),
-                )
-                if problem is not None
-                else ()
-            )
-            if self.seal is False:
-                warning += (w("Warning: the terminal's seal is open. Call the chair."),)
-            return Screen(
-                v.value, w("Polls open"), (prompt, status, *self.lines, *warning), test_mode=test
-            )
-        if v is View.COUPON:
-            return Screen(
-                v.value,
-                w("Coupon printed"),
-                (w("Give the coupon to the voter and show them to the voting booth."),),
-                actions=ok,
-                test_mode=test,
-            )
-        if v in (View.VOTER_FOUND, View.REISSUE_OFFER):
-            assert self.session is not None and self.session.voter is not None
-            voter = self.session.voter
-            lines: tuple[str, ...] = (
-                voter.full_name(),
-                w("Born {date}").format(date=voter.birth_date.isoformat()),
-                w("PIN {number}").format(number=mask(voter.number)),
-            )
-            if v is View.REISSUE_OFFER:
-                lines += (
-                    w(
-                        "This voter's earlier ballot was not cast (interrupted). "
-                        "Issue a new ballot?"
-                    ),
-                )
-                return Screen(
-                    v.value,
-                    w("Ballot already issued"),
-                    lines,
-                    actions=(
-                        Button("refuse", w("Refuse")),
-                        Button("issue", w("Issue new ballot"), primary=True),
-                    ),
-                    test_mode=test,
-                )
-            return Screen(
-                v.value,
-                w("Voter found"),
-                (*lines, w("Compare the name with the document.")),
-                actions=(
-                    Button("cancel", w("Cancel")),
-                    Button("issue", w("Issue ballot"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.REFUSED:
-            return Screen(
-                v.value, w("No ballot"), self.lines, actions=ok, warning=True, test_mode=test
-            )
-        if v is View.LANGUAGE:
-            return Screen(
-                v.value,
-                "Тил · Язык · Тіл · Language",
-                (),
-                choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
-                columns=2,
-                test_mode=test,
-            )
-        if v is View.BALLOT:
-            return self._ballot_screen(test)
-        if v is View.REVIEW:
-            assert self.session is not None
-            t, lang = self._v, self.session.language
-            lines = tuple(
-                f"{c.title(lang)}: "
-                + ", ".join(
-                    ch.name(lang)
-                    for ch in c.choices
-                    if ch.id in self.session.selections.get(c.id, ())
-                )
-                for c in polls.election.contests
-            )
-            return Screen(
-                v.value,
-                t("Check your choice"),
-                (*lines, t("Tap Cast to cast your ballot.")),
-                actions=(
-                    Button("change", t("Change")),
-                    Button("cast", t("Cast ballot"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.CAST:
-            t = self._v
-            return Screen(
-                v.value,
-                t("Your ballot is cast"),
-                (t("Take your paper slip. Thank you!"),),
-                actions=(Button("done", t("Done"), primary=True),),
-                test_mode=test,
-            )
-        if v is View.PRINTER_PROBLEM:
-            return Screen(
-                v.value,
-                w("Printer problem"),
-                (
-                    *self.lines,
-                    w("Fix the printer, then tap Retry."),
-                    w("What was cut short is marked void and printed again in full."),
-                    *(
-                        (w("The voter's ballot is not cast yet: it is cast with its slip."),)
-                        if self.after_print is View.CAST
-                        else ()
-                    ),
-                ),
-                actions=(Button("retry", w("Retry"), primary=True),),
-                warning=True,
-                test_mode=test,
-            )
-        if v is View.CLOSE_CONFIRM:
-            return Screen(
-                v.value,
-                w("Close the polls?"),
-                (
-                    w("After closing, no more ballots can be cast."),
-                    w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0),
-                ),
-                actions=(
-                    Button("cancel", w("Cancel")),
-                    Button("close", w("Close polls"), primary=True),
-                ),
-                test_mode=test,
-            )
-        if v is View.SHARES:
-            have = len(self.collector.shares) if self.collector else 0
-            return Screen(
-                v.value,
-                w("Count the ballots"),
-                (
-                    w("Polls are closed. Commission members: scan your key-share cards."),
-                    w("Cards accepted: {count}").format(count=have),
-                    *self.lines,
-                ),
-                test_mode=test,
-            )
-        if v is View.COUNTED:
-            return Screen(
-                v.value,
-                w("Polls closed"),
-                (
-                    w("The ballots are counted and the results protocol is signed and printed."),
-                    w("Results bundle: {path}").format(path=str(self.export_dir)),
-                    *self.lines,
-                ),
-                actions=(
-                    Button("reprint", w("Print protocol again")),
-                    Button("export", w("Export again")),
-                ),
-                test_mode=test,
-            )
-        if v is View.RECOVERED:
-            text = {
-                Recovery.BALLOT_CAST: w(
-                    "The last ballot WAS cast before the interruption; its slip is complete."
-                ),
-                Recovery.BALLOT_VOID: w(
-                    "The last ballot was NOT cast; its slip is marked void. "
-                    "Scan the voter's document to issue a new ballot."
-                ),
-                Recovery.PRINT_INTERRUPTED: w("A printout was interrupted and marked void."),
-                Recovery.COUPON_VOID: w(
-                    "The last coupon was never printed. "
-                    "Scan the voter's document to issue a new one."
-                ),
-                Recovery.COUPON_INTERRUPTED: w(
-                    "A coupon was being printed when the power failed and is marked void. "
-                    "If the voter's coupon is complete it is still valid; no second coupon "
-                    "can be issued to them: refer them to the commission."
-                ),
-            }.get(self.recovery, "")
-            # The name says how the interruption was settled, for the screen log and tests.
-            return Screen(
-                f"recovered-{self.recovery.value}",
-                w("Power was interrupted"),
-                (text,),
-                actions=ok,
-                warning=True,
-                test_mode=test,
-            )
-        raise AssertionError(f"no screen for {v}")
-
-    def _ballot_screen(self, test: bool) -> Screen:
-        assert self.session is not None
-        t, lang = self._v, self.session.language
-        contest = self._contest()
-        chosen = self.session.selections.get(contest.id, ())
-        choices = tuple(
-            Button(f"choice-{c.id}", c.name(lang), selected=c.id in chosen) for c in contest.choices
-        )
-        hint = (
-            t("Choose one.")
-            if contest.max_selections == 1
-            else t("Choose up to {n}.").format(n=contest.max_selections)
-        )
-        actions: tuple[Button, ...] = (
-            Button("next", t("Next"), primary=True, enabled=bool(chosen)),
-        )
-        if self.session.contest > 0:
-            actions = (Button("back", t("Back")), *actions)
-        return Screen(
-            View.BALLOT.value,
-            contest.title(lang),
-            (hint,),
-            choices=choices,
-            columns=2 if len(choices) > 5 else 1,
-            actions=actions,
-            test_mode=test,
-        )
+        return pages.build(self)
 
     # --- printouts ----------------------------------------------------------------------
 

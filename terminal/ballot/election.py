@@ -18,8 +18,9 @@ FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
 BALLOT_FORMATS = (1, 2)
-# Two 32-byte keys sealed to a terminal: ephemeral key (32) + keys (64) + tag (16).
-SEALED_SECRETS_SIZE = 32 + 64 + 16
+# Sealed to a terminal: ephemeral key (32) + two 32-byte keys and the chair's PIN verifier
+# (64 + 60) + tag (16).
+SEALED_SECRETS_SIZE = 32 + 64 + 60 + 16
 # The voter-list rules (KZ CEC 11/196, item 15.1): at most three thousand voters a precinct.
 MAX_VOTERS_ON_LIST = 3000
 
@@ -130,17 +131,6 @@ class Contest:
 
 
 @dataclass(frozen=True)
-class ChairVerifier:
-    """What the terminal needs to check the chair's card and PIN (see trust/chair.py)."""
-
-    salt: bytes
-    digest: bytes
-    n: int
-    r: int
-    p: int
-
-
-@dataclass(frozen=True)
 class Territory:
     """A region or a district (territorial) commission of the election's hierarchy."""
 
@@ -165,7 +155,6 @@ class Precinct:
     register_sha256: str
     voters: int  # entries of the register file the terminals check documents against
     ballot_slots: int
-    chair: ChairVerifier
     number: str  # the precinct's number in the registry (packages from before it: the code)
     territory: str | None = None  # the district's id; None when the election lists none
     premises: dict[str, str] = field(default_factory=dict)  # the voting premises by language
@@ -386,7 +375,6 @@ def _election_from_fields(f: Fields) -> Election:
     districts = {t.id for t in territories if t.kind is TerritoryKind.DISTRICT}
     precincts = []
     for p in f.objects("precincts"):
-        chair = p.obj("chair")
         code = check_id(p.str("code"), p.where)
         voters = p.int("voters")
         precincts.append(
@@ -398,13 +386,6 @@ def _election_from_fields(f: Fields) -> Election:
                 register_sha256=p.hex("register_sha256", 32).hex(),
                 voters=voters,
                 ballot_slots=p.int("ballot_slots", 1),
-                chair=ChairVerifier(
-                    salt=chair.hex("salt", 16),
-                    digest=chair.hex("digest", 32),
-                    n=chair.int("n", 2),
-                    r=chair.int("r", 1),
-                    p=chair.int("p", 1),
-                ),
                 **_registry_entry(p, code, voters, districts, bool(territories)),
                 elgamal_key=p.hex("elgamal_key", 32) if _optional(p, "elgamal_key") else None,
             )
@@ -569,13 +550,6 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
         "register_sha256": p.register_sha256,
         "voters": p.voters,
         "ballot_slots": p.ballot_slots,
-        "chair": {
-            "salt": p.chair.salt.hex(),
-            "digest": p.chair.digest.hex(),
-            "n": p.chair.n,
-            "r": p.chair.r,
-            "p": p.chair.p,
-        },
         "number": p.number,
         "premises": p.premises,
         "address": p.address,

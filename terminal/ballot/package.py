@@ -12,8 +12,9 @@ check and one hash per file verify the whole package.
 
 The register is personal data: it travels encrypted, and only the terminals of its
 precinct can read it. election.json gives each registered terminal the precinct's keys
-(the register key, and the key that authenticates ballot codes) sealed to the X25519 key
-the terminal made at provisioning.
+(the register key, the key that authenticates ballot codes, and the chair's PIN verifier,
+which would let a photographed chair card be searched for its PIN offline) sealed to the
+X25519 key the terminal made at provisioning.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from terminal.ballot.election import Election
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
 from terminal.trust import envelope
+from terminal.trust.chair import ChairVerifier, VerifierError
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SignatureError, SigningKey, VerifyKey, read_signed, write_signed
 
@@ -44,14 +46,16 @@ class PrecinctKeys:
 
     register_key: bytes = field(repr=False)
     code_key: bytes = field(repr=False)
+    chair: ChairVerifier = field(repr=False)
 
     @classmethod
-    def generate(cls) -> PrecinctKeys:
-        return cls(os.urandom(32), os.urandom(32))
+    def generate(cls, chair: ChairVerifier) -> PrecinctKeys:
+        return cls(os.urandom(32), os.urandom(32), chair)
 
     def seal_to(self, encryption_key: bytes) -> bytes:
         """The keys sealed to one terminal's X25519 public key, for election.json."""
-        return envelope.seal(self.register_key + self.code_key, encryption_key, KEYS_PURPOSE)
+        plain = self.register_key + self.code_key + self.chair.to_bytes()
+        return envelope.seal(plain, encryption_key, KEYS_PURPOSE)
 
 
 def encrypt_register(register: Register, key: bytes) -> bytes:
@@ -132,7 +136,10 @@ class Package:
                 f"package/{ELECTION_FILE}: the precinct keys of terminal {terminal_id} do not "
                 "open with this terminal's key (sealed to another terminal?)"
             ) from exc
-        return PrecinctKeys(raw[:32], raw[32:])
+        try:
+            return PrecinctKeys(raw[:32], raw[32:64], ChairVerifier.from_bytes(raw[64:]))
+        except VerifierError as exc:
+            raise PackageError(f"package/{ELECTION_FILE}: terminal {terminal_id}: {exc}") from exc
 
     def register(self, code: str, keys: PrecinctKeys) -> Register:
         """Decrypt and read a precinct's register (in memory only)."""
@@ -160,6 +167,16 @@ class Package:
             raise PackageError(str(exc)) from exc
 
 
+def read_commission_key(directory: Path) -> VerifyKey:
+    """The package's own copy of the commission key (to be compared with a pinned one)."""
+    if not (directory / ELECTION_FILE).exists():
+        raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
+    try:
+        return VerifyKey.load(directory / COMMISSION_KEY_FILE)
+    except SignatureError as exc:
+        raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
+
+
 def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -> Package:
     """Verify and read a package.
 
@@ -167,12 +184,7 @@ def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -
     other key is refused even if it carries that key. An auditor may pass None to trust the
     package's own commission.pub.pem, having compared its fingerprint by other means.
     """
-    if not (directory / ELECTION_FILE).exists():
-        raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
-    try:
-        commission = VerifyKey.load(directory / COMMISSION_KEY_FILE)
-    except SignatureError as exc:
-        raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
+    commission = read_commission_key(directory)
     if trusted_commission is not None and commission.raw() != trusted_commission.raw():
         raise PackageError(
             "package is signed by another commission key than the one this terminal trusts"

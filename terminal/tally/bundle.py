@@ -355,7 +355,10 @@ def verify_bundle(
             cid: r.blank for cid, r in protocol.contests.items()
         }:
             raise _fail(
-                bundle, PROTOCOL, "the recount of the decrypted ballots differs from the protocol"
+                bundle,
+                PROTOCOL,
+                f"precinct {ids['precinct']}: the recount of the decrypted ballots differs "
+                "from the protocol",
             )
     return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount)
 

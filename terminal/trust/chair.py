@@ -1,9 +1,11 @@
 """The precinct chair's credential: a chair card (something held) plus a PIN (something known).
 
 The card's QR code carries a random 128-bit secret; the PIN is six digits given to the
-chair separately. The election package stores only scrypt(secret, PIN): the card alone or
-the PIN alone opens nothing, and a stolen package gives nothing to guess against without
-the card. See docs/chair-credential.md.
+chair separately. The terminal checks scrypt(secret, PIN) against a verifier that the
+election package carries only sealed to each of the precinct's registered terminals (with
+the precinct's other keys, terminal/ballot/package.py), never in clear: a photographed card
+plus the public package give nothing to guess the PIN against offline. See
+docs/chair-credential.md.
 """
 
 from __future__ import annotations
@@ -13,14 +15,48 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-
-from terminal.ballot.election import ChairVerifier
+import struct
+from dataclasses import dataclass, field
 
 CARD_PREFIX = "TAMGA-CHAIR:1"
 PIN_DIGITS = 6
 # scrypt cost: ~50 ms on a desktop core, well under a second on a Raspberry Pi 4.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_VERIFIER = struct.Struct(">16s32sIII")
+VERIFIER_SIZE = _VERIFIER.size
+
+
+class VerifierError(ValueError):
+    """The sealed verifier bytes are not a usable scrypt verifier."""
+
+
+@dataclass(frozen=True)
+class ChairVerifier:
+    """What the terminal needs to check the chair's card and PIN: scrypt parameters, salt and
+    digest. Whoever holds it can search the PIN offline given a photo of the card, so it only
+    ever travels sealed to the precinct's terminals."""
+
+    salt: bytes = field(repr=False)
+    digest: bytes = field(repr=False)
+    n: int
+    r: int
+    p: int
+
+    def to_bytes(self) -> bytes:
+        """The fixed-length form sealed inside the election package."""
+        return _VERIFIER.pack(self.salt, self.digest, self.n, self.r, self.p)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ChairVerifier:
+        """Read the fixed-length form; parameters outside what scrypt accepts are refused."""
+        if len(data) != VERIFIER_SIZE:
+            raise VerifierError(f"chair verifier must be {VERIFIER_SIZE} bytes, got {len(data)}")
+        salt, digest, n, r, p = _VERIFIER.unpack(data)
+        # n a power of two; memory (128 n r bytes) within hashlib's default 32 MiB and p small,
+        # so a check can neither fail for memory nor take minutes.
+        if not (n >= 2 and n & (n - 1) == 0 and r >= 1 and n * r <= 2**18 and 1 <= p <= 4):
+            raise VerifierError("chair verifier has unusable scrypt parameters")
+        return cls(salt, digest, n, r, p)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from terminal.trust.signing import VerifyKey
+
 REPO = Path(__file__).resolve().parents[2]
 CHOICES = ["cand-1", "cand-2", "cand-3", "cand-4", "cand-5", "cand-6", "against-all"]
 
@@ -28,6 +30,12 @@ class DayRun:
     @property
     def bundle(self) -> Path:
         return self.out / "bundle"
+
+    def pinned_package(self) -> list[str]:
+        """`--commission-key FINGERPRINT --package DIR` for a host command, the fingerprint of
+        the key the commission's office made (not the package's copy)."""
+        key = VerifyKey.load(self.out / "office" / "commission.pub.pem")
+        return ["--commission-key", key.fingerprint(), "--package", str(self.package)]
 
 
 def run_day(out: Path, voters: int, seed: int, scripted: int, *extra: str) -> DayRun:

@@ -26,7 +26,7 @@ def test_split_day_tally_equals_the_voters_choices(split_day: DayRun) -> None:
 
 def test_both_bundles_verify_together_and_reconcile(split_day: DayRun) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "host_tools", "verify", "--package", str(split_day.package),
+        [sys.executable, "-m", "host_tools", "verify", *split_day.pinned_package(),
          str(split_day.bundle), str(split_day.out / "bundle-identify")],
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip

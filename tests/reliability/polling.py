@@ -72,6 +72,8 @@ class World:
     unknown_number: str
     role: Role = Role.COMBINED
     code_key: bytes = b""  # the precinct's ballot-code key, to make the booth's coupons
+    chair_card: str = ""  # the chair card's QR payload
+    chair_pin: str = ""
 
     @property
     def election(self) -> Election:
@@ -138,6 +140,8 @@ def build_world(root: Path, voters: int, seed: int = 1, role: Role = Role.COMBIN
         synthetic.unknown_pin(register, rng),
         role,
         package.keys(TERMINAL_ID, identity.decryption).code_key,
+        created.secrets[PRECINCT].chair_card.payload(),
+        created.secrets[PRECINCT].chair_pin,
     )
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from shamir_mnemonic.share import Share
 from shamir_mnemonic.wordlist import WORDLIST
 
-from terminal.ballot.election import ChairVerifier
 from terminal.trust import chair
+from terminal.trust.chair import ChairVerifier
 from terminal.trust.shares import (
     ShareCard,
     ShareCollector,

@@ -1,0 +1,97 @@
+"""The poll worker's desk: the waiting screen, the voter found, refusals, the coupon."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from terminal.app.pages.common import in_test, ok_button
+from terminal.app.screens import Button, Screen
+from terminal.ballot.election import Role
+from terminal.idscan.pin import mask
+
+if TYPE_CHECKING:
+    from terminal.app.station import Station
+
+
+def idle(s: Station) -> Screen:
+    w, polls = s._w, s.polls
+    if polls.role is Role.IDENTIFY:
+        status = w("Coupons issued: {count}").format(count=polls.count_events("coupon_issued"))
+    else:
+        status = w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0)
+    prompt = (
+        w("Voter: scan the code on your coupon.")
+        if polls.role is Role.VOTE
+        else w("Scan the voter's document.")
+    )
+    problem = polls.storage.warning()
+    warning: tuple[str, ...] = (
+        (w("Warning: the mirror card is not being written ({problem}).").format(problem=problem),)
+        if problem is not None
+        else ()
+    )
+    if s.seal is False:
+        warning += (w("Warning: the terminal's seal is open. Call the chair."),)
+    return Screen(
+        "idle", w("Polls open"), (prompt, status, *s.lines, *warning), test_mode=in_test(s)
+    )
+
+
+def coupon(s: Station) -> Screen:
+    w = s._w
+    return Screen(
+        "coupon",
+        w("Coupon printed"),
+        (w("Give the coupon to the voter and show them to the voting booth."),),
+        actions=ok_button(s),
+        test_mode=in_test(s),
+    )
+
+
+def _voter_lines(s: Station) -> tuple[str, ...]:
+    w = s._w
+    assert s.session is not None and s.session.voter is not None
+    voter = s.session.voter
+    return (
+        voter.full_name(),
+        w("Born {date}").format(date=voter.birth_date.isoformat()),
+        w("PIN {number}").format(number=mask(voter.number)),
+    )
+
+
+def voter_found(s: Station) -> Screen:
+    w = s._w
+    return Screen(
+        "voter_found",
+        w("Voter found"),
+        (*_voter_lines(s), w("Compare the name with the document.")),
+        actions=(
+            Button("cancel", w("Cancel")),
+            Button("issue", w("Issue ballot"), primary=True),
+        ),
+        test_mode=in_test(s),
+    )
+
+
+def reissue_offer(s: Station) -> Screen:
+    w = s._w
+    return Screen(
+        "reissue_offer",
+        w("Ballot already issued"),
+        (
+            *_voter_lines(s),
+            w("This voter's earlier ballot was not cast (interrupted). Issue a new ballot?"),
+        ),
+        actions=(
+            Button("refuse", w("Refuse")),
+            Button("issue", w("Issue new ballot"), primary=True),
+        ),
+        test_mode=in_test(s),
+    )
+
+
+def refused(s: Station) -> Screen:
+    w = s._w
+    return Screen(
+        "refused", w("No ballot"), s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
+    )

@@ -1,0 +1,26 @@
+"""The screens the station can show, by name (the screen builders are in pages/)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class View(Enum):
+    """Every screen the station can show; the value is the screen's name."""
+
+    READY = "ready"
+    CHAIR_PIN = "chair_pin"
+    IDLE = "idle"
+    VOTER_FOUND = "voter_found"
+    REISSUE_OFFER = "reissue_offer"
+    REFUSED = "refused"
+    LANGUAGE = "language"
+    BALLOT = "ballot"
+    REVIEW = "review"
+    CAST = "cast"
+    COUPON = "coupon"
+    PRINTER_PROBLEM = "printer_problem"
+    CLOSE_CONFIRM = "close_confirm"
+    SHARES = "shares"
+    COUNTED = "counted"
+    RECOVERED = "recovered"
