@@ -356,6 +356,7 @@ class Day:
             mode=Mode.OFFICIAL,
             country="KG",
             contests=(synthetic.president_contest(),),
+            ballot_format=2,  # verifiable ballots: host_tools verify checks every proof
         )
         created = commission.build_election(
             spec,
