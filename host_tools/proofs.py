@@ -43,8 +43,9 @@ class PoolChecker:
     """A ProofChecker (terminal.tally.bundle) over a pool of worker processes, one per core.
     The pool is started on first use; close() (or leaving a `with` block) shuts it down."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, serial_below: int = SERIAL_BELOW) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.serial_below = serial_below
         self._pool: Executor | None = None
 
     def __enter__(self) -> PoolChecker:
@@ -64,7 +65,7 @@ class PoolChecker:
             self._pool = None
 
     def __call__(self, bodies: Sequence[bytes], election: Election, ctx: Context) -> Aggregates:
-        if self.workers == 1 or len(bodies) < SERIAL_BELOW:
+        if self.workers == 1 or len(bodies) < self.serial_below:
             return check_ballots(bodies, election, ctx)
         if self._pool is None:
             # Spawned, not forked: a forked worker would walk (and copy) the parent's heap.

@@ -23,6 +23,7 @@ from terminal.tally.encrypted_ballot import OPTION_SIZE, layouts
 from terminal.tally.sealing import HEADER_2, Ballot, ballot_body, context, seal_for
 from terminal.trust.shares import ShareCollector
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey
+from tests import independent_verifier
 from tests.bundle_factory import make_bundle
 from tests.test_host_tools import P1_BALLOTS, P2_BALLOTS, PRECINCTS, registrations, spec
 
@@ -239,16 +240,44 @@ def test_the_pool_names_the_same_ballot_as_one_process(v2: Verifiable) -> None:
     signer = v2.terminals["T-1001"]
     ctx = context(election, precinct)
     ballot = Ballot(election.id, "P1", False, {"mayor": ("bekova",), "council": ("c", "d")})
-    bodies = [ballot_body(seal_for(ballot, election, precinct, signer)) for _ in range(70)]
-    bad = bytearray(bodies[67])
+    bodies = [ballot_body(seal_for(ballot, election, precinct, signer)) for _ in range(12)]
+    bad = bytearray(bodies[9])
     bad[100] ^= 1
-    bodies[67] = bytes(bad)
+    bodies[9] = bytes(bad)
     with pytest.raises(BallotProofError) as serial:
         check_ballots(bodies, election, ctx)
-    with PoolChecker(workers=2) as pool, pytest.raises(BallotProofError) as pooled:
+    with PoolChecker(workers=2, serial_below=4) as pool, pytest.raises(BallotProofError) as pooled:
         pool(bodies, election, ctx)
-    assert serial.value.index == pooled.value.index == 67
+    assert serial.value.index == pooled.value.index == 9
     assert str(serial.value) == str(pooled.value)
-    good = bodies[:67]
-    with PoolChecker(workers=2) as pool:
+    good = bodies[:9]
+    with PoolChecker(workers=2, serial_below=4) as pool:
         assert pool(good, election, ctx) == check_ballots(good, election, ctx)
+
+
+def test_an_independent_verifier_from_the_document_agrees(v2: Verifiable, tmp_path: Path) -> None:
+    """tests/independent_verifier.py, written from docs/verifiable-ballots.md with no code of
+    terminal/, accepts the honest bundle with the same counts and refuses bent ones."""
+    honest = v2.bundle(tmp_path / "p1")
+    counts = independent_verifier.verify(v2.package, honest)
+    assert counts["mayor"] == {"asanov": 2, "bekova": 1, "against": 0, "(blank)": 1}
+    assert counts["council"]["a"] == 2 and counts["council"]["(blank)"] == 1
+    at = _bit_positions(v2)["0/1 proof response"]
+
+    def flip(sealed: bytes) -> bytes:
+        return sealed[:at] + bytes([sealed[at] ^ 0x01]) + sealed[at + 1 :]
+
+    head = len(HEADER_2)
+
+    def poison(sealed: bytes) -> bytes:
+        a = sealed[head : head + 32]
+        return sealed[:head] + elgamal.add(a, elgamal.SMALL_ORDER_POINTS[0]) + sealed[head + 32 :]
+
+    signer = v2.terminals["T-1001"]
+    for name, change, message in (
+        ("flipped", flip, "does not verify"),
+        ("poisoned", poison, "small-order component"),
+    ):
+        bent = v2.bundle(tmp_path / name, bend_records=_resign(signer, change))
+        with pytest.raises(independent_verifier.Refused, match=message):
+            independent_verifier.verify(v2.package, bent)
