@@ -12,7 +12,7 @@ LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.p
 system:
 	@scripts/setup-system.sh
 
-$(STAMP): requirements/dev.txt requirements/terminal.txt | system
+$(STAMP): requirements/dev.txt requirements/terminal.txt requirements/host.txt | system
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
     TEST_BANNER,
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     again.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
     add_voterlist_parser(commands)
+    # Each workflow folder adds the commands it owns.
+    add_election_commands(commands)
     return parser
 
 
@@ -88,7 +91,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bundle a directory."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "voterlist":
+    if args.command == "voterlist" or hasattr(args, "run"):
         return args
     if getattr(args, "shares", None):
         args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
@@ -210,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "voterlist":
         # Voter lists come before any package: they are what a register is made from.
         return run_voterlist(args)
+    if hasattr(args, "run"):  # the commands of a workflow folder (host_tools/election/)
+        return run_election_command(args)
     try:
         package = pinned_package(args)
     except SystemExit as stop:

@@ -154,7 +154,7 @@ def _validated(election: Election) -> Election:
     return parsed
 
 
-def _new_precinct_key(
+def new_precinct_key(
     election: str, code: str, threshold: int, count: int
 ) -> tuple[bytes, bytes, tuple[ShareCard, ...]]:
     """A fresh sealing key's public half, the public half of the ElGamal key derived from it
@@ -221,7 +221,7 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, elgamal_key, cards = _new_precinct_key(spec.id, p.code, threshold, share_count)
+        sealing_key, elgamal_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
         keys = pkg.PrecinctKeys.generate(verifier)
@@ -235,6 +235,7 @@ def build_election(
                 register_sha256=pkg.sha256_hex(register_files[p.code]),
                 voters=voters,
                 ballot_slots=ballot_slots(voters),
+                share_cards=tuple(card.digest() for card in cards),
                 number=p.number or p.code,
                 territory=p.territory,
                 premises=p.premises,

@@ -160,7 +160,7 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
     if election.ballot_format == 2:
         precinct = election.precinct(protocol.precinct)
         assert precinct is not None  # a verified bundle is of the election's precincts
-        count, _ = count_verifiable(
+        count = count_verifiable(
             records, signer, private_key, election, precinct, protocol.terminal
         )
     else:

@@ -45,6 +45,8 @@ _PROBLEMS = {
     "given before it (another key split)",
     ShareProblem.WRONG_KEY: "wrong key: with the cards before it, it rebuilds a key that is not "
     "this precinct's sealing key in the package",
+    ShareProblem.NOT_REGISTERED: "not one of the cards the package lists for this precinct "
+    "(a forged card, or one of another key ceremony); the other cards are kept",
 }
 
 
@@ -81,13 +83,16 @@ def rebuild_keys(package: Package, card_files: Sequence[Path]) -> dict[str, byte
         if precinct.code in keys:
             continue
         collector = collectors.setdefault(
-            precinct.code, ShareCollector(election.id, precinct.code, precinct.sealing_key)
+            precinct.code,
+            ShareCollector(election.id, precinct.code, precinct.sealing_key, precinct.share_cards),
         )
         result = collector.add(payload)
         if isinstance(result, bytes):
             keys[precinct.code] = result
         elif result is not None:
-            problems.append(f"{path}: precinct {precinct.code}: {_PROBLEMS[result]}")
+            member = collector.last_member
+            card_no = f" card {member} of {len(precinct.share_cards)}:" if member else ""
+            problems.append(f"{path}: precinct {precinct.code}:{card_no} {_PROBLEMS[result]}")
     for code, collector in collectors.items():
         if code not in keys:
             problems.append(

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from sim.day import REPO, Day, DayFailed
+from sim import outdir
+from sim.day import REPO, Day, DayFailed, read_choices
 
 
 def _day(args: argparse.Namespace) -> int:
-    out: Path = args.out.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out: Path = args.out.absolute()
+    try:
+        if args.choices:
+            read_choices(args.choices)  # a bad file stops the run before anything is made
+        outdir.fresh(out)
+    except (DayFailed, outdir.ForeignDirectory) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     day = Day(
         args.voters, args.seed, out, args.choices, args.power_cuts, args.roles, args.paper_rows
     )

@@ -41,6 +41,7 @@ from sim.printer import PrintedPage, SimulatedPrinter
 from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
 from terminal.app.station import render_slip
+from terminal.ballot import selection
 from terminal.ballot.election import Election, Mode, Role
 from terminal.idscan.register import Register
 from terminal.trust.signing import VerifyKey
@@ -53,6 +54,22 @@ SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
+
+
+# The simulated boards' device key (board_configs/sim*.toml), in each terminal's run
+# directory beside, never inside, its data directory.
+SIM_DEVICE_KEY = "device.key"
+
+
+def make_device_key(path: Path) -> None:
+    """What a factory does for a board without OTP: 32 random bytes on a medium of their own."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, os.urandom(32))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class DayFailed(Exception):
@@ -119,10 +136,13 @@ class SimTerminal:
         return self.root / "data"
 
     def provision(self, commission_key: Path) -> TerminalRegistration:
+        make_device_key(self.root / SIM_DEVICE_KEY)
         subprocess.run(
-            [sys.executable, "-m", "terminal", "provision", "--data", str(self.data),
-             "--id", self.terminal_id, "--commission-key", str(commission_key)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "terminal", "provision", "--board", str(self.board),
+             "--data", "data", "--id", self.terminal_id,
+             "--commission-key", str(commission_key.resolve())],
+            check=True, cwd=self.root, stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )  # fmt: skip
         encryption = (self.data / "terminal.enc.pub.pem").read_bytes()
         return TerminalRegistration(
@@ -311,7 +331,8 @@ class Day:
         self.voters = voters
         self.out = out
         self.power_cuts = power_cuts
-        self.scripted = _read_choices(choices) if choices else []
+        self.choices_file = choices
+        self.scripted = read_choices(choices) if choices else []
         self.outcomes = [VoterOutcome(i) for i in range(voters)]
         self.printouts = Printouts(out / "printouts")
         self.actions = 0
@@ -372,6 +393,7 @@ class Day:
         )
         commission.write_commission_outputs(self.out, created, key)
         self.election: Election = created.election
+        check_choices(self.election, self.scripted, self.choices_file)
         secrets = created.secrets[PRECINCT]
         self.chair_card = secrets.chair_card.payload()
         self.chair_pin = secrets.chair_pin
@@ -602,7 +624,7 @@ class Day:
 
     def _expected_slip(self, outcome: VoterOutcome) -> Image.Image:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
-        return render_slip(self.election, outcome.language, selections, Paper(384))
+        return render_slip(self.election, PRECINCT, outcome.language, selections, Paper(384))
 
     def _expect_slip(self, outcome: VoterOutcome) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel
@@ -676,9 +698,15 @@ def _same(printed: Image.Image, expected: Image.Image) -> bool:
     return top.convert("1").tobytes() == expected.convert("1").tobytes() and not _has_ink(rest)
 
 
-def _read_choices(path: Path) -> list[dict[str, list[str]]]:
+def read_choices(path: Path) -> list[dict[str, list[str]]]:
+    """The scripted choices, line i for voter i; DayFailed naming the line when one is not
+    a JSON object of contest ids to lists of choice ids."""
     lines = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DayFailed(f"--choices {path}: cannot read it ({exc})") from exc
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             value = json.loads(line)
         except ValueError as exc:
@@ -689,3 +717,26 @@ def _read_choices(path: Path) -> list[dict[str, list[str]]]:
             raise DayFailed(f'{path} line {number}: expected {{"contest": ["choice"]}}')
         lines.append(value)
     return lines
+
+
+def check_choices(
+    election: Election, scripted: list[dict[str, list[str]]], path: Path | None
+) -> None:
+    """Every scripted line must be a ballot the terminal would accept: each contest of the
+    election given, each a valid selection by the contest's rules; DayFailed naming the
+    line and contest otherwise, before any voter votes."""
+    contests = {c.id: c for c in election.contests}
+    for number, line in enumerate(scripted, 1):
+        where = f"--choices {path} line {number}"
+        unknown = sorted(set(line) - set(contests))
+        if unknown:
+            raise DayFailed(f"{where}: contest {unknown[0]!r} is not in the election")
+        for contest in election.contests:
+            if contest.id not in line:
+                raise DayFailed(f"{where}: contest {contest.id!r} is not given")
+            wrong = selection.problem(contest, tuple(line[contest.id]))
+            if wrong is not None:
+                raise DayFailed(
+                    f"{where}: contest {contest.id!r}: {wrong.value.replace('_', ' ')} "
+                    f"{line[contest.id]}"
+                )

@@ -1,5 +1,7 @@
 """Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
-or provision it: `python -m terminal provision --data DIR --id ID --commission-key PEM`."""
+or provision it: `python -m terminal provision --board BOARD.toml --data DIR --id ID
+--commission-key PEM` (the board config names the device key the private keys are sealed
+under)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,19 @@ from pathlib import Path
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
-from terminal.app.screens import Fonts, render
+from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
-from terminal.hal.board import BoardConfigError, load_board, open_devices
+from terminal.hal.board import (
+    BoardConfig,
+    BoardConfigError,
+    load_board,
+    open_device_key,
+    open_devices,
+)
+from terminal.hal.device_key import DeviceKeyError
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
@@ -23,15 +32,27 @@ from terminal.idscan.marks import MarksError
 from terminal.tally import elgamal
 from terminal.tally.event_log import EventLog, LogError
 from terminal.tally.sealing import SealError
+from terminal.trust.sealed_store import DeviceSealer, SealedError
+
+
+def _sealer(board: BoardConfig) -> DeviceSealer:
+    """The device key of the board, read once at start (raises DeviceKeyError)."""
+    return DeviceSealer(open_device_key(board.device_key).read())
 
 
 def _provision(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal provision")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
     parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
     parser.add_argument("--id", required=True, help="the terminal's id, e.g. T-0001")
     parser.add_argument("--commission-key", type=Path, required=True, help="commission.pub.pem")
     args = parser.parse_args(argv)
-    public = provision(args.data, args.id, args.commission_key.read_bytes())
+    try:
+        device = _sealer(load_board(args.board))
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
+    public = provision(args.data, args.id, args.commission_key.read_bytes(), device)
     print(f"terminal {args.id} provisioned; register {args.data / 'terminal.pub.pem'}")
     print(f"key fingerprint {public.fingerprint()}")
     return 0
@@ -50,8 +71,8 @@ def _run(argv: list[str]) -> int:
         return 2
     data = args.data or board.storage.data
     try:
-        identity = load_identity(data)
-    except NotProvisioned as exc:
+        identity = load_identity(data, _sealer(board))
+    except (NotProvisioned, DeviceKeyError) as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
@@ -61,6 +82,7 @@ def _run(argv: list[str]) -> int:
         print(f"devices of {args.board}: {exc}", file=sys.stderr)
         return 2
     language = board.terminal.language
+    style = Style(board.display.width / board.display.width_mm)
 
     def stop(reason: str, exc: Exception, code: int) -> int:
         print(f"terminal stopped ({reason}): {exc}", file=sys.stderr)
@@ -69,6 +91,7 @@ def _run(argv: list[str]) -> int:
             devices.display.width,
             devices.display.height,
             fonts,
+            style,
         )
         devices.display.show(frame)
         return code
@@ -106,12 +129,13 @@ def _run(argv: list[str]) -> int:
         language,
         board.storage.export,
         devices.gpio,
+        px_per_mm=style.px_per_mm,
     )
     try:
         station.start(args.package)
     except (PackageError, PermissionError) as exc:
         return stop("package_refused", exc, 2)
-    except (InconsistentStores, MarksError, CodesError, LogError, SealError) as exc:
+    except (InconsistentStores, MarksError, CodesError, LogError, SealError, SealedError) as exc:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:
         return stop("storage_failed", exc, 3)

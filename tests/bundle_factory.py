@@ -157,9 +157,10 @@ def make_bundle(
 
     if election.ballot_format == 2 and role is not Role.IDENTIFY:
         assert private_key is not None, "format 2: the precinct key decrypts the sums"
-        _, decrypted = count_verifiable(
+        decrypted = count_verifiable(
             records, signer.public, private_key, election, code, terminal
-        )
+        ).decryption
+        assert decrypted is not None
         proofs = decrypted.to_json()
         if bend_decryption is not None:
             proofs = bend_decryption(proofs)
@@ -198,13 +199,14 @@ def make_bundle(
     log.append("protocol_signed", protocol_sha256=hashlib.sha256(protocol_json).hexdigest())
     log.append("print_started", printout="results_protocol")
     log.append("print_finished", printout="results_protocol")
+    events = log.data()  # the export checkpoint covers every exported record
     log.checkpoint(log_origin, "export", signer, files)
 
     files.update(
         {
             PROTOCOL: protocol_json,
             PROTOCOL + ".sig": signer.sign(protocol_json),
-            EVENTS: log.data(),
+            EVENTS: events,
             BALLOTS: exported,
             COMMITMENT: commitment,
             COMMITMENT + ".sig": signer.sign(commitment),
@@ -216,16 +218,19 @@ def make_bundle(
 
 
 def export_again(bundle: Path, directory: Path, signer: SigningKey) -> Path:
-    """The same terminal's next export of `bundle`: the log grown by `bundle_exported` and a
-    new signed export checkpoint, every other file as it was."""
+    """The same terminal's next export of `bundle`: the log grown by the first export's
+    `checkpoint_signed` and `bundle_exported`, a new signed export checkpoint covering it,
+    every other file as it was."""
     manifest = json.loads((bundle / MANIFEST).read_bytes())
     files = {name: (bundle / name).read_bytes() for name in manifest["files"]}
     ids = {key: manifest[key] for key in ("election", "precinct", "terminal")}
     events, _ = parse_log(files[EVENTS])
     start = dt.datetime.strptime(events[0].time, TIME_FORMAT)
     log = _Log(start, files[EVENTS].splitlines())
+    # What the terminal logged after the first export's snapshot of its log.
+    log.append("checkpoint_signed", reason="export", size=len(log.lines))
     log.append("bundle_exported")
-    log.checkpoint(origin(**ids), "export", signer, files)
     files[EVENTS] = log.data()
+    log.checkpoint(origin(**ids), "export", signer, files)
     write_bundle(directory, files, signer, ids)
     return directory

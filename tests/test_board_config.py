@@ -21,6 +21,8 @@ from terminal.hal.board import (
     BoardConfig,
     BoardConfigError,
     ClockSource,
+    DeviceKeyConfig,
+    DeviceKeyKind,
     DisplayDriver,
     GpioDriver,
     KeyboardLayout,
@@ -30,9 +32,11 @@ from terminal.hal.board import (
     TouchCalibration,
     TouchDriver,
     load_board,
+    open_device_key,
     open_devices,
     parse_board_config,
 )
+from terminal.hal.device_key import OTP_TOOL, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
 from terminal.hal.framebuffer import FramebufferError
 from terminal.hal.serial_scanner import Suffix
 
@@ -81,6 +85,7 @@ def test_the_simulator_board_loads() -> None:
     assert board.clock.source is ClockSource.SYSTEM
     assert (board.fonts.regular, board.fonts.bold) == (DEFAULT_REGULAR_FONT, DEFAULT_BOLD_FONT)
     assert (board.display.tty, board.gpio.driver) == (None, GpioDriver.NONE)
+    assert board.device_key == DeviceKeyConfig(DeviceKeyKind.FILE, Path("device.key"))
 
 
 def test_a_full_real_board_loads() -> None:
@@ -91,6 +96,8 @@ def test_a_full_real_board_loads() -> None:
             "device": "/dev/fb0",
             "width": 800,
             "height": 480,
+            "width_mm": 154.2,
+            "height_mm": 85.9,
             "rotation": 180,
         },
         "touch": {
@@ -114,8 +121,10 @@ def test_a_full_real_board_loads() -> None:
         "storage": {"data": "/var/lib/tamga", "mirror": "/media/mirror", "export": "/media/usb"},
         "clock": {"source": "rtc"},
         "fonts": {"regular": "/opt/fonts/a.ttf", "bold": "/opt/fonts/b.ttf"},
+        "device_key": {"source": "otp"},
     }
     board = parse_board_config(data, SOURCE)
+    assert board.device_key == DeviceKeyConfig(DeviceKeyKind.OTP, OTP_TOOL)
     assert board.display.rotation == 180
     assert board.display.tty == DEFAULT_CONSOLE == Path("/dev/tty1")
     assert (board.touch.path, board.touch.name) == (Path("/dev/input/event0"), None)
@@ -254,10 +263,12 @@ def test_unreadable_and_invalid_files_are_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "replacement", "error"),
     [
-        ("display", {"driver": "framebuffer", "device": "dev/fb0", "width": 8, "height": 8},
+        ("display", {"driver": "framebuffer", "device": "dev/fb0", "width": 8, "height": 8,
+                     "width_mm": 20, "height_mm": 20},
          FileNotFoundError),
         # A device that is no framebuffer (here a regular file) is refused at its ioctls.
-        ("display", {"driver": "framebuffer", "device": "plain", "width": 8, "height": 8},
+        ("display", {"driver": "framebuffer", "device": "plain", "width": 8, "height": 8,
+                     "width_mm": 20, "height_mm": 20},
          FramebufferError),
         ("touch", {"driver": "evdev", "device": "dev/input/event0"}, FileNotFoundError),
         ("scanner", {"driver": "evdev", "device": "dev/input/event1"}, FileNotFoundError),
@@ -512,3 +523,59 @@ def test_the_socket_display_has_no_console() -> None:
     data = sim_data()
     data["display"]["tty"] = "/dev/tty1"
     assert str(refused(data)).endswith("display.tty: unknown key in [display] with driver 'socket'")
+
+
+# --- the device key -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"source": "otp"}, OtpDeviceKey(OTP_TOOL)),
+        ({"source": "otp", "tool": "/opt/otp"}, OtpDeviceKey(Path("/opt/otp"))),
+        ({"source": "file", "path": "/mnt/devkey/k"}, KeyFileDeviceKey(Path("/mnt/devkey/k"))),
+        ({"source": "disk", "device": "/dev/vda"}, DiskDeviceKey(Path("/dev/vda"))),
+    ],
+)
+def test_the_device_key_section_chooses_its_source(
+    table: dict[str, object], expected: object
+) -> None:
+    data = sim_data()
+    data["device_key"] = table
+    assert open_device_key(parse_board_config(data, SOURCE).device_key) == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "problem"),
+    [
+        ({"source": "tpm"}, "source", "must be one of 'otp', 'file', 'disk'"),
+        ({"source": "file"}, "path", "missing"),
+        ({"source": "disk"}, "device", "missing"),
+        ({"source": "file", "device": "/dev/vda", "path": "k"}, "device", "unknown key"),
+        ({"source": "otp", "path": "k"}, "path", "unknown key"),
+        # The key that seals the card's secrets must never travel on the card.
+        ({"source": "file", "path": "data/device.key"}, "path", "another medium than storage.data"),
+        ({"source": "file", "path": "./data/../data/k"}, "path", "storage.data"),
+        ({"source": "file", "path": "bundle/k"}, "path", "another medium than storage.export"),
+    ],
+)
+def test_a_bad_device_key_section_is_refused(
+    table: dict[str, object], key: str, problem: str
+) -> None:
+    data = sim_data()
+    data["device_key"] = table
+    error = refused(data)
+    assert error.key == f"device_key.{key}" and problem in str(error), error
+
+
+def test_a_board_without_a_device_key_is_refused() -> None:
+    data = sim_data()
+    del data["device_key"]
+    assert refused(data).key == "device_key"
+
+
+def test_a_device_key_file_on_the_mirror_is_refused() -> None:
+    data = sim_data()
+    data["storage"]["mirror"] = "/media/mirror"
+    data["device_key"] = {"source": "file", "path": "/media/mirror/tamga/device.key"}
+    assert "storage.mirror" in str(refused(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import random
@@ -25,12 +26,15 @@ from terminal.ballot.election import Choice, Contest, ContestKind, Mode, Role
 from terminal.ballot.package import load_package
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
+from terminal.jsonfmt import canonical_json
+from terminal.tally.bundle import write_bundle
 from terminal.tally.count import CountError
+from terminal.tally.event_log import record_line
 from terminal.tally.protocol import ContestResult
 from terminal.tally.sealing import RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
-from terminal.trust.shares import ShareCollector, public_key_of
+from terminal.trust.shares import ShareCollector, ShareProblem, public_key_of
 from terminal.trust.signing import SigningKey
 from tests.bundle_factory import export_again, make_bundle
 
@@ -212,8 +216,11 @@ def test_any_two_of_three_cards_rebuild_the_sealing_key(tiny: Office) -> None:
     package = load_package(tiny.package)
     for precinct in package.election.precincts:
         for a, b in itertools.combinations((1, 2, 3), 2):
-            collector = ShareCollector(ELECTION_ID, precinct.code, precinct.sealing_key)
+            collector = ShareCollector(
+                ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+            )
             assert collector.add(tiny.card(precinct.code, a).read_text()) is None
+            assert collector.last_member == a
             key = collector.add(tiny.card(precinct.code, b).read_text())
             assert isinstance(key, bytes)
             assert public_key_of(key) == precinct.sealing_key
@@ -233,7 +240,7 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     one = tiny.card("P1", 1)
     assert "too few good cards: 1 given, 2 needed" in card_problems(tiny, [one])
     message = card_problems(tiny, [one, one])
-    assert f"{one}: precinct P1: duplicate" in message and "too few" in message
+    assert f"{one}: precinct P1: card 1 of 3: duplicate" in message and "too few" in message
 
     prefix, _, mnemonic = one.read_text().strip().rpartition(":")
     words = mnemonic.split()
@@ -244,14 +251,16 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     damaged.write_text(f"{prefix}:{' '.join(words)}\n")
     assert f"{damaged}: precinct P1: damaged" in card_problems(tiny, [damaged, tiny.card("P1", 2)])
 
-    # Another key split for the same election id and precinct (e.g. a reissued set).
+    # Another key split for the same election id and precinct (e.g. a reissued set): not a
+    # card the package lists, refused alone and by name.
     other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
     foreign = tmp_path / "foreign.txt"
     foreign.write_text(other[0].payload())
-    assert f"{foreign}: precinct P1: from a foreign set" in card_problems(tiny, [one, foreign])
+    message = card_problems(tiny, [one, foreign])
+    assert f"{foreign}: precinct P1: not one of the cards the package lists" in message
     foreign_2 = tmp_path / "foreign-2.txt"
     foreign_2.write_text(other[1].payload())
-    assert "wrong key" in card_problems(tiny, [foreign, foreign_2])
+    assert "wrong key" not in card_problems(tiny, [foreign, foreign_2])
 
     elsewhere = office.build_election(spec("kz-2025-other"), PRECINCTS[:1], 2, 3)
     alien = tmp_path / "alien.txt"
@@ -263,6 +272,24 @@ def test_refused_cards_each_have_their_own_message(tiny: Office, tmp_path: Path)
     junk = tmp_path / "junk.txt"
     junk.write_text("hello")
     assert f"{junk}: not a Tamga key-share card" in card_problems(tiny, [junk])
+
+
+def test_a_bad_card_scanned_first_spoils_none_of_the_good_ones(tiny: Office) -> None:
+    """Issue 11: a foreign card scanned first used to set the card set, so every real card
+    after it was refused as foreign (or all were dropped as a wrong key)."""
+    package = load_package(tiny.package)
+    precinct = package.election.precinct("P1")
+    assert precinct is not None
+    other = office.build_election(spec(), PRECINCTS[:1], 2, 3).secrets["P1"].share_cards
+    collector = ShareCollector(
+        ELECTION_ID, precinct.code, precinct.sealing_key, precinct.share_cards
+    )
+    assert collector.add(other[0].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(other[1].payload()) is ShareProblem.NOT_REGISTERED
+    assert collector.add(tiny.card("P1", 3).read_text()) is None
+    assert collector.add(other[2].payload()) is ShareProblem.NOT_REGISTERED
+    key = collector.add(tiny.card("P1", 2).read_text())
+    assert isinstance(key, bytes) and public_key_of(key) == precinct.sealing_key
 
 
 def test_secret_files_are_private_and_the_key_is_nowhere(tiny: Office) -> None:
@@ -870,3 +897,68 @@ def test_a_malformed_pin_is_refused_with_what_to_give(
             ["verify", "--commission-key", fingerprint, "--config", "x.toml", "--package", "p", "b"]
         )
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --- a forger holding a terminal's key ----------------------------------------------------------
+
+
+def resigned(bundle: Path, directory: Path, signer: SigningKey, **changes: bytes) -> Path:
+    """`bundle` with some files replaced, their signatures and the manifest made again with
+    the terminal's key: what a thief of that key can do without touching the log."""
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    files = {name: (bundle / name).read_bytes() for name in manifest["files"]}
+    for name, data in changes.items():
+        files[name] = data
+        if name + ".sig" in files:
+            files[name + ".sig"] = signer.sign(data)
+    ids = {key: manifest[key] for key in ("election", "precinct", "terminal")}
+    write_bundle(directory, files, signer, ids)
+    return directory
+
+
+def test_a_protocol_re_signed_with_moved_votes_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the moved votes verified with exit 0: every count still adds up. The log the
+    export checkpoint signs names the hash of the protocol signed at the count."""
+    protocol = json.loads((bundles.p1 / "protocol.json").read_bytes())
+    mayor = protocol["contests"]["mayor"]["votes"]
+    mayor["asanov"], mayor["bekova"] = mayor["asanov"] - 1, mayor["bekova"] + 1
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "forged", key, **{"protocol.json": canonical_json(protocol)}
+    )
+    for command in ("verify", "tally"):
+        code, out, err = run(
+            capsys, command, *pin(tiny), "--package", str(tiny.package), str(forged)
+        )
+        assert code == 1 and "OK" not in out, command
+        assert (
+            f"FAIL {forged}/protocol.json: is not the protocol the terminal logged signing" in err
+        )
+
+
+def test_records_past_the_export_checkpoint_are_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the last record of the exported log was pinned by the manifest alone."""
+    events = (bundles.p1 / "events.jsonl").read_bytes()
+    lines = events.splitlines()
+    last = json.loads(lines[-1])
+    extra = record_line(
+        last["seq"] + 1,
+        last["time"],
+        last["clock"],
+        "bundle_exported",
+        {},
+        hashlib.sha256(lines[-1]).hexdigest(),
+    )
+    key = tiny.terminals["T-1001"]
+    forged = resigned(
+        bundles.p1, tmp_path / "longer", key, **{"events.jsonl": events + extra + b"\n"}
+    )
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(forged))
+    assert code == 1
+    count = len(lines)
+    expected = f"holds {count + 1} records, the signed export checkpoint covers {count}"
+    assert f"{forged}/events.jsonl: {expected}" in err

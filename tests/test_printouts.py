@@ -39,6 +39,7 @@ from terminal.app.printouts import (
     void_notice,
     zero_report,
 )
+from terminal.ballot import slip_code
 from terminal.ballot.election import Mode
 from terminal.tally.event_log import Checkpoint, origin
 from terminal.tally.protocol import LINES, ContestResult, Protocol, join_qr_parts, qr_parts
@@ -160,6 +161,7 @@ def voter_slip(chosen: str = NAMES[0], mode: Mode = Mode.OFFICIAL) -> Slip:
             SlipContest("Шаардык кеңеш (эки талапкер)", (NAMES[2], NAMES[3])),
             SlipContest("Референдум", ()),
         ),
+        f"TAMGA-SLIP:1:{mode.value}:{ELECTION_ID}:{PRECINCT}:mayor={chosen};council=a,b;ref=",
     )
 
 
@@ -317,7 +319,12 @@ def test_a_zero_report_of_a_box_with_ballots_is_refused() -> None:
 def test_the_slip_can_carry_no_time_serial_or_voter_data() -> None:
     # The law of the project: ballot content never carries time, order or identity. The slip's
     # inputs are exactly these fields; adding one must be a deliberate change of this test.
-    assert [f.name for f in dataclasses.fields(Slip)] == ["election_name", "mode", "contests"]
+    fields = ["election_name", "mode", "contests", "code"]
+    assert [f.name for f in dataclasses.fields(Slip)] == fields
+    # The code is made from the election, the precinct and the choices, and nothing else.
+    assert list(inspect.signature(slip_code.encode).parameters) == [
+        "election", "precinct", "selections"
+    ]  # fmt: skip
     assert [f.name for f in dataclasses.fields(SlipContest)] == ["title", "chosen"]
     assert [f.name for f in dataclasses.fields(Paper)] == ["width", "font", "bold_font"]
     assert list(inspect.signature(slip).parameters) == ["slip", "gettext", "paper"]

@@ -15,9 +15,13 @@ from PIL import Image, ImageDraw
 
 from sim.channels import SocketChannel
 from sim.printer import PrintedPage, SimulatedPrinter
-from sim.qemu import image, qmp, screens
+from sim.qemu import image, machine, qmp, screens
 from sim.qemu.cpio import CpioError, CpioWriter, add_tree, read_entries
+from sim.qemu.machine import MachineConfig, qemu_command
+from sim.qemu.run import GUEST_BOARD, write_key_disk
 from terminal.hal import escpos
+from terminal.hal.board import load_board
+from terminal.hal.device_key import DiskDeviceKey
 
 # --- cpio ---------------------------------------------------------------------------------
 
@@ -146,6 +150,27 @@ def test_image_key_names_the_inputs() -> None:
 
 
 # --- QMP ------------------------------------------------------------------------------------
+
+
+def test_the_device_key_is_on_a_read_only_disk_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guest reads its device key from /dev/vda (board_configs/qemu-virt.toml): a raw,
+    read-only virtio-blk disk whose first 32 bytes are the shadow's key file."""
+    monkeypatch.setattr(machine, "tool", lambda name: name)  # QEMU need not be installed
+    key = tmp_path / "device.key"
+    key.write_bytes(bytes(range(1, 33)))
+    disk = tmp_path / "device-key.img"
+    write_key_disk(disk, key)
+    assert DiskDeviceKey(disk).read() == key.read_bytes() and disk.stat().st_size == 4096
+    assert stat.S_IMODE(disk.stat().st_mode) == 0o600
+    guest = image.GuestImage(tmp_path, tmp_path / "vmlinuz", tmp_path / "initrd", {})
+    config = MachineConfig(guest, tmp_path / "initrd", tmp_path, disks=(disk,))
+    command = qemu_command(config, tmp_path / "qmp.sock", tmp_path / "console.log")
+    at = command.index(f"file={disk},if=none,format=raw,readonly=on,id=disk0")
+    assert command[at + 1 : at + 3] == ["-device", "virtio-blk-pci,drive=disk0"]
+    assert "virtio_blk" in image.MODULES
+    assert load_board(GUEST_BOARD).device_key.path == Path("/dev/vda")
 
 
 def test_qmp_command_encoding() -> None:

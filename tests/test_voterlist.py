@@ -29,9 +29,9 @@ from host_tools.voterlist import (
     run_voterlist,
     synthetic_list,
 )
-from host_tools.voterlist_check import add_years, name_key, parse_date
-from host_tools.voterlist_read import VoterListError, read_number_list, read_voter_list
-from host_tools.voterlist_synth import INJECTED
+from host_tools.voterlist.check import add_years, name_key, parse_date
+from host_tools.voterlist.read import VoterListError, read_number_list, read_voter_list
+from host_tools.voterlist.synth import INJECTED
 from terminal.idscan.iin import make_iin
 from terminal.idscan.pin import Sex, make_pin
 
@@ -647,7 +647,7 @@ def test_add_voterlist_parser_wires_into_a_host_tools_parser(
 def test_module_entry_point(tmp_path: Path) -> None:
     path = write(tmp_path / "kz.csv", kz_row(1, dt.date(1980, 4, 2)))
     done = subprocess.run(
-        [sys.executable, "-m", "host_tools.voterlist", "check", "--date", "2025-06-01", path],
+        [sys.executable, "-m", "host_tools", "voterlist", "check", "--date", "2025-06-01", path],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -50,8 +50,9 @@ KERNEL_PACKAGE = "linux-image-arm64"
 WHEELS = ("shamir-mnemonic==0.3.0",)
 # Kernel modules for the virt board's devices, loaded in dependency order by /init: PCI
 # virtio transport, the GPU (fbdev emulation gives /dev/fb0), the tablet (evdev), USB serial
-# on xHCI (/dev/ttyUSB*), 9p for the shared run directory, and the PL031 RTC for the clock
-# (built into Debian's arm64 kernel: modprobe reports it "builtin" and nothing is loaded).
+# on xHCI (/dev/ttyUSB*), 9p for the shared run directory, virtio-blk for the device key's
+# disk (/dev/vda), and the PL031 RTC for the clock (built into Debian's arm64 kernel:
+# modprobe reports it "builtin" and nothing is loaded).
 MODULES = (
     "virtio_pci",
     "virtio_input",
@@ -61,6 +62,7 @@ MODULES = (
     "ftdi_sio",
     "9pnet_virtio",
     "9p",
+    "virtio_blk",
     "rtc-pl031",
 )
 SUITES = ("bookworm", "bookworm-updates")

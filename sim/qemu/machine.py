@@ -9,6 +9,8 @@
   which it must be, or the guest never sees it (shared/notes/qemu-aarch64.md);
 - the run directory over 9p (virtio-9p-pci), so the terminal's files are on the host as it
   writes them, and nothing needs copying back;
+- the device key on a disk of its own (virtio-blk-pci, read-only, raw: /dev/vda, its first
+  32 bytes), a medium apart from the data directory, as board_configs/qemu-virt.toml says;
 - power: /init ends with `poweroff -f` (QEMU exits 0); a power cut is QMP `quit`, and a kill
   timer SIGKILLs QEMU if a run hangs.
 
@@ -50,6 +52,7 @@ class MachineConfig:
     workdir: Path  # console log, QMP socket, screen dumps
     shares: dict[str, Path] = field(default_factory=dict)  # 9p mount tag -> host directory
     serial_sockets: tuple[Path, ...] = ()
+    disks: tuple[Path, ...] = ()  # raw images, read-only, /dev/vda, /dev/vdb, ... in order
     width: int = 800
     height: int = 480
     memory_mb: int = 1024
@@ -101,6 +104,13 @@ def qemu_command(config: MachineConfig, qmp_socket: Path, console_log: Path) -> 
             f"socket,id=serial{port},path={path},server=off",
             "-device",
             f"usb-serial,bus=xhci.0,port={port},chardev=serial{port}",
+        ]
+    for index, disk in enumerate(config.disks):
+        command += [
+            "-drive",
+            f"file={disk},if=none,format=raw,readonly=on,id=disk{index}",
+            "-device",
+            f"virtio-blk-pci,drive=disk{index}",
         ]
     for tag, directory in sorted(config.shares.items()):
         command += [

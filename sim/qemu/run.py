@@ -30,7 +30,7 @@ from pathlib import Path
 from PIL import Image
 
 from sim.channels import SocketChannel
-from sim.day import SCREEN_TIMEOUT, Day, SimTerminal
+from sim.day import SCREEN_TIMEOUT, SIM_DEVICE_KEY, Day, SimTerminal
 from sim.printer import PrintedPage, SimulatedPrinter
 from sim.qemu import payload
 from sim.qemu.image import GuestImage
@@ -67,6 +67,16 @@ class GuestStats:
     distinct_screens: int = 0
 
 
+def write_key_disk(disk: Path, key_file: Path) -> None:
+    """A one-page raw disk image whose first 32 bytes are the key (mode 0600)."""
+    key = key_file.read_bytes()
+    fd = os.open(disk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, key + bytes(4096 - len(key)))
+    finally:
+        os.close(fd)
+
+
 class Guest:
     """The emulated board with the terminal's scanner and printer on the host's side."""
 
@@ -75,8 +85,10 @@ class Guest:
         image: GuestImage,
         run_dir: Path,
         on_page: Callable[[PrintedPage], None],
+        device_key: Path,
         board: Path = GUEST_BOARD,
     ) -> None:
+        """`device_key` is the key file of the board whose data the guest runs on."""
         self.image = image
         self.run_dir = run_dir
         self.stats = GuestStats()
@@ -95,6 +107,8 @@ class Guest:
         initrd = run_dir / "guest" / "initrd.cpio"
         initrd.parent.mkdir(parents=True, exist_ok=True)
         payload.write_initrd(image.initrd, initrd, payload.terminal_script(), board)
+        key_disk = run_dir / "guest" / "device-key.img"
+        write_key_disk(key_disk, device_key)
         self.machine = Machine(
             MachineConfig(
                 image=image,
@@ -103,6 +117,7 @@ class Guest:
                 shares=self.shares,
                 # Port order is ttyUSB order: the board config's scanner, then its printer.
                 serial_sockets=(Path(self.scanner.port), Path(self.printer.port)),
+                disks=(key_disk,),
                 width=self.width,
                 height=self.height,
                 timeout=3600.0,
@@ -279,7 +294,8 @@ class QemuDay(Day):
         super().__init__(voters, seed, out, None, power_cuts)
 
         def guest(on_page: Callable[[PrintedPage], None]) -> Guest:
-            return Guest(image, out, on_page, board)
+            # The guest runs on a copy of the shadow's data: it has the shadow's device key.
+            return Guest(image, out, on_page, out / "shadow" / SIM_DEVICE_KEY, board)
 
         self.terminal = QemuTerminal(self, guest)
         self.booth = self.desk = self.terminal

@@ -30,3 +30,8 @@ def translator(language: str) -> Gettext:
 def N_(message: str) -> str:
     """Mark a message for extraction where it is translated later (at display time)."""
     return message
+
+
+def every_language(message: str) -> tuple[str, ...]:
+    """A message in each voter language, for screens a voter sees before choosing one."""
+    return tuple(translator(language)(message) for language in VOTER_LANGUAGES)

@@ -29,6 +29,7 @@ from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
 from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
 from terminal.idscan.eligibility import Decision, Outcome, decide
+from terminal.idscan.icao import ELECTION_NATIONALITY
 from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
@@ -37,7 +38,7 @@ from terminal.tally import bundle as bundle_format
 from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally.count import count_records, count_verifiable
+from terminal.tally.count import Count, count_records, count_verifiable
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
@@ -224,7 +225,7 @@ class Polls:
             self.codes = UsedCodes(self.storage, precinct.voters)
         else:
             self.register = self.package.register(precinct.code, self.keys)
-            self.marks = VoterMarks(self.storage, precinct.voters)
+            self.marks = VoterMarks(self.storage, precinct.voters, self.identity.device)
         signer = self.identity.key.public
         shape = record_format(self.package.election)
         if create:
@@ -452,6 +453,7 @@ class Polls:
             self.election.date,
             marks.issued,
             self.void_credits > 0,
+            ELECTION_NATIONALITY[self.election.country],
         )
         if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
             self.log.append("voter_refused", reason=outcome.decision.value)
@@ -502,10 +504,11 @@ class Polls:
         self.log.append("ballot_issued", reissue=False)
         return None
 
-    def cancel(self) -> None:
-        """The poll worker cancels a ballot before it is cast: void, re-issuable."""
+    def cancel(self, reason: str = "cancelled") -> None:
+        """A ballot given up before it is cast (the poll worker cancels it, or the voter
+        left it untouched: "timed_out"): void, re-issuable."""
         assert self.session_open()
-        self.log.append("ballot_void", reason="cancelled")
+        self.log.append("ballot_void", reason=reason)
 
     def cast(
         self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
@@ -546,27 +549,51 @@ class Polls:
         self.log.append("polls_closed")
         self._checkpoint("close")
 
-    def count_and_sign(self, private_key: bytes | None) -> PrinterProblem | None:
-        """closed -> counted: decrypt and count the box, sign the protocol, print it.
+    def count_box(self, private_key: bytes) -> Count:
+        """Decrypt and count the box. Runs where the key is: in the key process at close
+        (terminal/tally/key_process.py), never in the terminal's own process."""
+        assert self.box is not None
+        if self.election.ballot_format == 2:
+            # The sums of the ciphertexts, decrypted and proven; no ballot is decrypted.
+            return count_verifiable(
+                self.box.records(),
+                self.identity.key.public,
+                private_key,
+                self.election,
+                self.precinct,
+                self.identity.terminal_id,
+            )
+        return count_records(
+            self.box.records(),
+            self.identity.key.public,
+            private_key,
+            self.election,
+            self.precinct.code,
+        )
 
-        The identification desk has no ballots: it signs its protocol without a key.
+    def count_and_sign(self, counted: Count | None) -> PrinterProblem | None:
+        """closed -> counted: record the count of the box, sign the protocol, print it.
+
+        The identification desk has no ballots: it signs its protocol without a count.
         """
         assert self.state is PollsState.CLOSED and self.box is not None
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
-        assert private_key is not None or not records
-        if election.ballot_format == 2 and private_key is not None:
-            # The totals are the proven decryptions of the sums, kept for the bundle.
-            counted, decrypted = count_verifiable(
-                records, self.identity.key.public, private_key, election, precinct, terminal
+        if counted is None:
+            if records:
+                raise InconsistentStores("the box holds ballots: it cannot close without a count")
+            counted = count_records(
+                [], self.identity.key.public, bytes(32), election, precinct.code
             )
-            proofs = decrypted.to_json()
+        if counted.ballots != len(records):
+            raise InconsistentStores(
+                f"{counted.ballots} ballots counted, the box holds {len(records)}"
+            )
+        if counted.decryption is not None:
+            # Ballot format 2: the totals are these proven decryptions, kept for the bundle.
+            proofs = counted.decryption.to_json()
             self.storage.replace(decryption.FILE, proofs)
             self.storage.replace(decryption.FILE + ".sig", self.identity.key.sign(proofs))
-        else:
-            counted = count_records(
-                records, self.identity.key.public, private_key or bytes(32), election, precinct.code
-            )
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
         size = record_format(election).size
@@ -612,6 +639,9 @@ class Polls:
     def export(self, target: Path) -> None:
         """Write the results bundle to the export medium (again, whenever asked)."""
         assert self.state is PollsState.COUNTED and self.box is not None
+        # The log as the export checkpoint pins it, every record: the checkpoint_signed
+        # record that follows is in the next export.
+        events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
         names = ["protocol.json", "ballots.commitment.json"]
@@ -624,7 +654,7 @@ class Polls:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")
-        files[bundle_format.EVENTS] = self.storage.read(EVENTS_FILE)
+        files[bundle_format.EVENTS] = events
         files[bundle_format.BALLOTS] = compact(self.box.records())
         files[bundle_format.TERMINAL_KEY] = self.identity.key.public.pem()
         ids = {

@@ -43,6 +43,9 @@ FEED = 40  # dots of blank paper at the end, so the cutter never cuts through te
 RULE = 2  # thickness of a separating line, in dots
 
 QR_ERROR = "m"
+# The slip's code is read back from paper by the audit, photographed or scanned: large
+# modules (a short payload at 320 dots is 7-9 dots a module) survive fading and blur.
+SLIP_QR_WIDTH = 320
 QR_QUIET_ZONE = 4  # modules of white around each code, as ISO/IEC 18004 requires
 # Thermal prints blur: below 4 dots (0.5 mm) a module, codes stop scanning reliably.
 QR_MIN_MODULE = 4
@@ -123,6 +126,7 @@ class Slip:
     election_name: str
     mode: Mode
     contests: tuple[SlipContest, ...]
+    code: str  # the same choices as a QR payload (terminal/ballot/slip_code.py)
 
 
 @dataclass(frozen=True)
@@ -381,7 +385,10 @@ def slip(slip: Slip, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
         if not contest.chosen:
             sheet.text(_("No choice marked"), size=HEADING)
     sheet.rule()
+    sheet.image(qr_code(slip.code, min(paper.width, SLIP_QR_WIDTH)))
+    sheet.rule()
     sheet.text(_("Check that this slip shows your choices."), size=SMALL, center=True)
+    sheet.text(_("Fold it and drop it in the ballot box."), size=SMALL, bold=True, center=True)
     return sheet.render()
 
 

@@ -7,6 +7,8 @@ an audio read-out see exactly what is drawn.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -15,21 +17,125 @@ from PIL import Image, ImageDraw, ImageFont
 
 from terminal.hal.interfaces import Box, Frame, Target
 
-BACKGROUND = (250, 250, 247)
-INK = (20, 24, 28)
-TITLE_BG = (22, 58, 110)
-TITLE_INK = (255, 255, 255)
-BUTTON_BG = (228, 233, 240)
-BUTTON_EDGE = (120, 130, 145)
-PRIMARY_BG = (22, 110, 60)
-SELECTED_BG = (255, 214, 90)
-DISABLED_INK = (160, 160, 160)
-WARNING_BG = (190, 40, 40)
-TEST_BG = (230, 120, 0)
+Colour = tuple[int, int, int]
 
-TITLE_HEIGHT = 64
-ACTION_HEIGHT = 72
-MARGIN = 16
+
+@dataclass(frozen=True)
+class Palette:
+    """Every pair of ink and ground a screen uses has a contrast of at least 7:1 (WCAG AAA)."""
+
+    background: Colour
+    ink: Colour
+    title_bg: Colour
+    title_ink: Colour
+    button_bg: Colour
+    button_ink: Colour
+    button_edge: Colour
+    primary_bg: Colour
+    primary_ink: Colour
+    selected_bg: Colour
+    selected_ink: Colour
+    disabled_bg: Colour
+    disabled_ink: Colour
+    warning_bg: Colour
+    test_bg: Colour
+    test_ink: Colour
+
+
+NORMAL = Palette(
+    background=(250, 250, 247),
+    ink=(20, 24, 28),
+    title_bg=(22, 58, 110),
+    title_ink=(255, 255, 255),
+    button_bg=(228, 233, 240),
+    button_ink=(20, 24, 28),
+    button_edge=(90, 100, 115),
+    primary_bg=(14, 84, 44),
+    primary_ink=(255, 255, 255),
+    selected_bg=(255, 214, 90),
+    selected_ink=(20, 24, 28),
+    disabled_bg=(250, 250, 247),
+    disabled_ink=(70, 70, 70),
+    warning_bg=(160, 20, 20),
+    test_bg=(240, 130, 0),
+    test_ink=(0, 0, 0),
+)
+# High contrast: white and yellow on black, black on yellow for what is marked.
+HIGH_CONTRAST = Palette(
+    background=(0, 0, 0),
+    ink=(255, 255, 255),
+    title_bg=(0, 0, 0),
+    title_ink=(255, 255, 0),
+    button_bg=(0, 0, 0),
+    button_ink=(255, 255, 255),
+    button_edge=(255, 255, 255),
+    primary_bg=(255, 255, 255),
+    primary_ink=(0, 0, 0),
+    selected_bg=(255, 255, 0),
+    selected_ink=(0, 0, 0),
+    disabled_bg=(0, 0, 0),
+    disabled_ink=(200, 200, 200),
+    warning_bg=(0, 0, 0),
+    test_bg=(255, 255, 0),
+    test_ink=(0, 0, 0),
+)
+
+# Sizes in millimetres on the panel: a tap target is at least 9 mm (we keep a margin over
+# it) and text at least 3 mm high (the font's em size); see tests/test_screen_checks.py.
+MIN_TARGET_MM = 9.5
+MIN_TEXT_MM = 3.05
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes of a screen's parts in mm, for panels of one height class."""
+
+    title: float  # the title bar's height
+    title_text: float
+    body_text: float
+    button_text: float
+    cell: float  # a choice button's height
+    action: float  # the action bar's height
+    big_text: float  # the large line (a PIN being typed)
+    margin: float
+    gap: float
+    large: float  # how much larger text and buttons are in large-text mode
+
+
+REGULAR = Sizes(10.0, 5.0, 4.0, 4.2, 11.0, 11.0, 8.0, 2.5, 1.6, 1.45)
+# Panels under 60 mm high (the 3.5" 480x320 one is 49 mm): the smallest sizes that still
+# keep the 9 mm targets and 3 mm text.
+COMPACT = Sizes(7.5, 4.0, 3.4, 3.6, 9.6, 9.6, 5.0, 1.2, 1.0, 1.25)
+COMPACT_BELOW_MM = 60.0
+PAGER_MM = 13.0  # the width of a previous/next page button
+# The official 7" display (154.2 mm wide at 800 px), for callers that know no panel.
+DEFAULT_PX_PER_MM = 800 / 154.2
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a screen is drawn on one panel: its pixel density and the voter's display modes."""
+
+    px_per_mm: float = DEFAULT_PX_PER_MM
+    large_text: bool = False
+    high_contrast: bool = False
+
+    @property
+    def palette(self) -> Palette:
+        return HIGH_CONTRAST if self.high_contrast else NORMAL
+
+    def px(self, mm: float, text: bool = False, large: float = REGULAR.large) -> int:
+        """`mm` in pixels; text and what holds it grow by `large` in large-text mode."""
+        scale = large if text and self.large_text else 1.0
+        return max(1, round(mm * scale * self.px_per_mm))
+
+    @property
+    def min_text_px(self) -> int:
+        return math.ceil(MIN_TEXT_MM * self.px_per_mm)
+
+    @property
+    def min_target_px(self) -> int:
+        return math.ceil(MIN_TARGET_MM * self.px_per_mm)
 
 
 @dataclass(frozen=True)
@@ -60,6 +166,7 @@ class Part(Enum):
     BIG_LINE = "big_line"
     CHOICE = "choice"
     ACTION = "action"
+    PAGE = "page"  # the page indicator ("2 / 5")
 
 
 @dataclass(frozen=True)
@@ -85,10 +192,12 @@ class Screen:
     lines: tuple[str, ...] = ()
     choices: tuple[Button, ...] = ()
     actions: tuple[Button, ...] = ()
-    columns: int = 1
+    columns: int = 1  # of the choices; more are used where their rows would not fit
+    paged: bool = True  # choices that do not fit go on further pages (else: more columns)
     warning: bool = False
     big_line: str = ""  # one line in large type (a PIN being typed, a count)
     test_mode: bool = False
+    page: int = 0  # which page of the choices is shown, when they do not fit on one
 
     def elements(self) -> tuple[Element, ...]:
         """Everything on the screen in reading order: title, lines, choices, actions."""
@@ -105,108 +214,364 @@ def _element(part: Part, button: Button) -> Element:
     return Element(part, button.label, button.id, button.selected, button.enabled)
 
 
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
-) -> list[str]:
-    words, lines, current = text.split(), [], ""
-    for word in words:
-        candidate = f"{current} {word}".strip()
-        if draw.textlength(candidate, font=font) <= width or not current:
-            current = candidate
-        else:
+PAGE_PREVIOUS = "page-previous"
+PAGE_NEXT = "page-next"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One element as laid out: its box, its text in lines, its type size and colours.
+
+    The drawing, the touch targets and the checks (target size, text size, contrast,
+    overflow) are all read from these, so what is checked is what is drawn."""
+
+    element: Element
+    box: Box
+    lines: tuple[str, ...]
+    font_px: int
+    bold: bool
+    ink: Colour
+    ground: Colour
+    overflow: bool  # the text does not fit its box even at the smallest allowed size
+    touch: bool  # a touch target (enabled buttons)
+    shape: str  # "bar", "button", "text", "badge"
+    align: str = "center"  # "center", or "left" for body text and the title
+
+
+@dataclass(frozen=True)
+class Layout:
+    width: int
+    height: int
+    style: Style
+    placed: tuple[Placed, ...]
+    page: int
+    pages: int
+
+    def shown(self) -> tuple[Element, ...]:
+        """The elements on the screen as shown (this page's choices), in reading order."""
+        return tuple(p.element for p in self.placed)
+
+
+class _Measure:
+    def __init__(self, fonts: Fonts) -> None:
+        self.fonts = fonts
+        self.draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+
+    def font(self, size: int, bold: bool) -> ImageFont.FreeTypeFont:
+        return _font(self.fonts.bold if bold else self.fonts.regular, size)
+
+    def width(self, text: str, size: int, bold: bool) -> float:
+        return float(self.draw.textlength(text, font=self.font(size, bold)))
+
+    def wrap(self, text: str, size: int, bold: bool, width: int) -> list[str]:
+        words, lines, current = text.split(), [], ""
+        for word in words:
+            candidate = f"{current} {word}".strip()
+            if self.width(candidate, size, bold) <= width or not current:
+                current = candidate
+            else:
+                lines.append(current)
+                current = word
+        if current:
             lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines or [""]
+        return lines or [""]
+
+    def fit(
+        self, text: str, size: int, least: int, bold: bool, width: int, height: int
+    ) -> tuple[list[str], int, bool]:
+        """The largest size from `size` down to `least` at which `text`, wrapped, fits the
+        box; at `least` it may still not fit: then the third value (overflow) is True."""
+        while True:
+            lines = self.wrap(text, size, bold, width)
+            tall = len(lines) * line_height(size)
+            wide = max(self.width(line, size, bold) for line in lines)
+            if (tall <= height and wide <= width) or size <= least:
+                return lines, size, not (tall <= height and wide <= width)
+            size = max(least, size - 2)
 
 
-def _fit(
-    draw: ImageDraw.ImageDraw, text: str, path: str, size: int, width: int
-) -> ImageFont.FreeTypeFont:
-    """The largest font up to `size` in which `text` fits `width` on one line."""
-    while size > 12 and draw.textlength(text, font=_font(path, size)) > width:
-        size -= 2
-    return _font(path, size)
+def line_height(size: int) -> int:
+    return round(size * 1.2)
 
 
-def _button(draw: ImageDraw.ImageDraw, box: Box, button: Button, fonts: Fonts, size: int) -> Target:
-    fill = (
-        SELECTED_BG
-        if button.selected
-        else PRIMARY_BG
-        if button.primary and button.enabled
-        else BUTTON_BG
-    )
-    ink = (255, 255, 255) if fill == PRIMARY_BG else INK if button.enabled else DISABLED_INK
-    draw.rounded_rectangle(
-        (box.left, box.top, box.right - 1, box.bottom - 1),
-        radius=10,
-        fill=fill,
-        outline=BUTTON_EDGE,
-        width=2,
-    )
-    label = ("✓ " if button.selected else "") + button.label
-    font = _fit(draw, label, fonts.bold, size, box.right - box.left - 24)
-    cx, cy = box.center
-    draw.text((cx, cy), label, font=font, fill=ink, anchor="mm")
-    return Target(button.id, button.label, box)
+def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) -> Layout:
+    """Place every element of `screen` on a `width` x `height` panel in `style`."""
+    m = _Measure(fonts)
+    pal = style.palette
+    z = COMPACT if height / style.px_per_mm < COMPACT_BELOW_MM else REGULAR
+    margin, gap = style.px(z.margin), style.px(z.gap)
+    least = style.min_text_px
+    placed: list[Placed] = []
 
-
-def render(screen: Screen, width: int, height: int, fonts: Fonts) -> Frame:
-    """Draw a screen; disabled buttons are drawn but are not touch targets."""
-    image = Image.new("RGB", (width, height), BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    title_bg = WARNING_BG if screen.warning else TITLE_BG
-    draw.rectangle((0, 0, width, TITLE_HEIGHT), fill=title_bg)
-    title_width = width - 2 * MARGIN - (110 if screen.test_mode else 0)
-    title_font = _fit(draw, screen.title, fonts.bold, 30, title_width)
-    draw.text(
-        (MARGIN, TITLE_HEIGHT // 2), screen.title, font=title_font, fill=TITLE_INK, anchor="lm"
-    )
-    if screen.test_mode:
-        draw.rectangle((width - 110, 8, width - 8, TITLE_HEIGHT - 8), fill=TEST_BG)
-        draw.text(
-            (width - 59, TITLE_HEIGHT // 2),
-            "TEST",
-            font=_font(fonts.bold, 28),
-            fill=TITLE_INK,
-            anchor="mm",
+    def text_item(
+        element: Element,
+        box: Box,
+        size: int,
+        bold: bool,
+        ink: Colour,
+        ground: Colour,
+        align: str = "left",
+    ) -> Placed:
+        lines, used, overflow = m.fit(
+            element.text, size, least, bold, box.right - box.left, box.bottom - box.top
         )
-    targets: list[Target] = []
-    y = TITLE_HEIGHT + MARGIN
-    body_font = _font(fonts.regular, 24)
-    for line in screen.lines:
-        for wrapped in _wrap(draw, line, body_font, width - 2 * MARGIN):
-            draw.text((MARGIN, y), wrapped, font=body_font, fill=INK)
-            y += 32
-    if screen.big_line:
-        big = _fit(draw, screen.big_line, fonts.bold, 48, width - 2 * MARGIN)
-        draw.text((width // 2, y + 30), screen.big_line, font=big, fill=INK, anchor="mm")
-        y += 64
-    bottom = height - (ACTION_HEIGHT + MARGIN if screen.actions else MARGIN)
-    if screen.choices:
-        rows = -(-len(screen.choices) // screen.columns)
-        gap = 10
-        cell_w = (width - 2 * MARGIN - gap * (screen.columns - 1)) // screen.columns
-        cell_h = min(70, (bottom - y - gap * rows) // rows)
-        for index, button in enumerate(screen.choices):
-            row, col = divmod(index, screen.columns)
-            left = MARGIN + col * (cell_w + gap)
-            top = y + row * (cell_h + gap)
-            target = _button(draw, Box(left, top, left + cell_w, top + cell_h), button, fonts, 26)
-            if button.enabled:
-                targets.append(target)
-    if screen.actions:
-        gap = 16
-        count = len(screen.actions)
-        cell_w = (width - 2 * MARGIN - gap * (count - 1)) // count
-        top = height - ACTION_HEIGHT - MARGIN // 2
-        for index, button in enumerate(screen.actions):
-            left = MARGIN + index * (cell_w + gap)
-            target = _button(
-                draw, Box(left, top, left + cell_w, top + ACTION_HEIGHT - 8), button, fonts, 28
+        return Placed(
+            element, box, tuple(lines), used, bold, ink, ground, overflow, False, "text", align
+        )
+
+    def button_item(element: Element, box: Box, size: int, button: Button) -> Placed:
+        if button.selected:
+            ground, ink = pal.selected_bg, pal.selected_ink
+        elif not button.enabled:
+            ground, ink = pal.disabled_bg, pal.disabled_ink
+        elif button.primary:
+            ground, ink = pal.primary_bg, pal.primary_ink
+        else:
+            ground, ink = pal.button_bg, pal.button_ink
+        pad = style.px(1.5)
+        label = ("✓ " if button.selected else "") + button.label
+        lines, used, overflow = m.fit(
+            label, size, least, True, box.right - box.left - 2 * pad, box.bottom - box.top - 4
+        )
+        return Placed(
+            element, box, tuple(lines), used, True, ink, ground, overflow, button.enabled, "button"
+        )
+
+    # The title bar, with the TEST badge and the page indicator at its right.
+    title_h = max(
+        style.px(z.title, text=True, large=z.large),
+        style.px(z.title_text, text=True, large=z.large) + 2 * gap,
+    )
+    title_size = style.px(z.title_text, text=True, large=z.large)
+    if m.fit(screen.title, title_size, least, True, width - 2 * margin - style.px(25), title_h)[2]:
+        title_h = 2 * line_height(least) + 2 * gap  # a long title: two lines of small type
+    title_bg = pal.warning_bg if screen.warning else pal.title_bg
+    bar = Placed(
+        Element(Part.TITLE, ""),
+        Box(0, 0, width, title_h),
+        (),
+        0,
+        False,
+        pal.title_ink,
+        title_bg,
+        False,
+        False,
+        "bar",
+    )
+    placed.append(bar)
+    right = width - margin
+    if screen.test_mode:
+        badge_w = round(m.width("TEST", title_size, True)) + 2 * gap
+        badge = Box(right - badge_w, gap, right, title_h - gap)
+        placed.append(
+            Placed(
+                Element(Part.LINE, "TEST"),
+                badge,
+                ("TEST",),
+                title_size,
+                True,
+                pal.test_ink,
+                pal.test_bg,
+                False,
+                False,
+                "badge",
             )
-            if button.enabled:
-                targets.append(target)
-    return Frame(screen.name, image, tuple(targets))
+        )
+        right = badge.left - gap
+    # Choices: as many rows as fit, in pages when they do not all fit.
+    has_bar = bool(screen.actions or screen.choices)
+    actions_h = (
+        max(style.px(z.action, text=True, large=z.large), style.min_target_px) if has_bar else 0
+    )
+    cell_h = max(style.px(z.cell, text=True, large=z.large), style.min_target_px)
+    y = title_h + margin
+    bottom = height - (actions_h + 2 * margin if has_bar else margin)
+    big_size = style.px(z.big_text, text=True, large=z.large)
+    big_h = gap + line_height(big_size) if screen.big_line else 0
+    # Body text: its size, down to the smallest allowed, at which it leaves room for the
+    # big line and one row of choices.
+    room = bottom - y - big_h - (cell_h + 2 * gap if screen.choices else 0)
+    body_size = style.px(z.body_text, text=True, large=z.large)
+    while True:
+        wrapped = [m.wrap(line, body_size, False, width - 2 * margin) for line in screen.lines]
+        tall = sum(len(w) for w in wrapped) * line_height(body_size)
+        if tall <= room or body_size <= least:
+            break
+        body_size = max(least, body_size - 1)
+    body: list[Placed] = []
+    for line, lines in zip(screen.lines, wrapped, strict=True):
+        box = Box(margin, y, width - margin, y + len(lines) * line_height(body_size))
+        body.append(
+            text_item(Element(Part.LINE, line), box, body_size, False, pal.ink, pal.background)
+        )
+        y = box.bottom
+    if screen.big_line:
+        box = Box(margin, y + gap, width - margin, y + big_h)
+        body.append(
+            text_item(
+                Element(Part.BIG_LINE, screen.big_line),
+                box,
+                big_size,
+                True,
+                pal.ink,
+                pal.background,
+                "center",
+            )
+        )
+        y = box.bottom
+    page, pages = 0, 1
+    grid: list[Placed] = []
+    if screen.choices:
+        y += gap
+        choices = screen.choices
+        rows_fit = max(1, (bottom - y + gap) // (cell_h + gap))
+        label_size = style.px(z.button_text, text=True, large=z.large)
+
+        def labels_fit(columns: int) -> bool:
+            w = (width - 2 * margin - gap * (columns - 1)) // columns
+            return w >= style.min_target_px and all(
+                not m.fit(b.label + " ✓", label_size, least, True, w - 2 * style.px(1.5),
+                          cell_h - 4)[2]
+                for b in choices
+            )  # fmt: skip
+
+        columns = screen.columns
+        while columns > 1 and not labels_fit(columns):  # long names: fewer, wider buttons
+            columns -= 1
+        if not screen.paged:
+            # A keypad is never split over pages: more columns while its keys still fit.
+            while -(-len(choices) // columns) > rows_fit and labels_fit(columns + 1):
+                columns += 1
+        per_page = rows_fit * columns if screen.paged else len(choices)
+        pages = -(-len(choices) // per_page)
+        page = min(max(screen.page, 0), pages - 1)
+        shown = choices[page * per_page : (page + 1) * per_page]
+        cell_w = (width - 2 * margin - gap * (columns - 1)) // columns
+        for index, button in enumerate(shown):
+            row, col = divmod(index, columns)
+            left = margin + col * (cell_w + gap)
+            top = y + row * (cell_h + gap)
+            grid.append(
+                button_item(
+                    _element(Part.CHOICE, button),
+                    Box(left, top, left + cell_w, top + cell_h),
+                    style.px(z.button_text, text=True, large=z.large),
+                    button,
+                )
+            )
+        if grid and grid[-1].box.bottom > bottom:  # not even one row fits: it overflows
+            last = grid[-1]
+            grid[-1] = dataclasses.replace(last, overflow=True)
+    # The title's text, once the page indicator's room is known.
+    if pages > 1:
+        indicator = f"{page + 1} / {pages}"
+        ind_w = round(m.width(indicator, title_size, True)) + gap
+        ind_box = Box(right - ind_w, 0, right, title_h)
+        placed.append(
+            Placed(
+                Element(Part.PAGE, indicator),
+                ind_box,
+                (indicator,),
+                title_size,
+                True,
+                pal.title_ink,
+                title_bg,
+                False,
+                False,
+                "text",
+                "center",
+            )
+        )
+        right = ind_box.left - gap
+    placed.append(
+        text_item(
+            Element(Part.TITLE, screen.title),
+            Box(margin, 0, right, title_h),
+            title_size,
+            True,
+            pal.title_ink,
+            title_bg,
+        )
+    )
+    placed.extend(body)
+    placed.extend(grid)
+    # The action bar: previous page, the screen's actions, next page.
+    bar_buttons = list(screen.actions)
+    if pages > 1:
+        bar_buttons = [
+            Button(PAGE_PREVIOUS, "◀", enabled=page > 0),
+            *bar_buttons,
+            Button(PAGE_NEXT, "▶", enabled=page < pages - 1),
+        ]
+    if bar_buttons:
+        top = height - margin - actions_h
+        pager_w = max(style.px(PAGER_MM), style.min_target_px)
+        fixed = sum(pager_w for b in bar_buttons if b.id in (PAGE_PREVIOUS, PAGE_NEXT))
+        flexible = [b for b in bar_buttons if b.id not in (PAGE_PREVIOUS, PAGE_NEXT)]
+        room = width - 2 * margin - gap * (len(bar_buttons) - 1) - fixed
+        flex_w = room // len(flexible) if flexible else 0
+        left = margin
+        for button in bar_buttons:
+            w = pager_w if button.id in (PAGE_PREVIOUS, PAGE_NEXT) else flex_w
+            part = Part.ACTION
+            placed.append(
+                button_item(
+                    _element(part, button),
+                    Box(left, top, left + w, top + actions_h),
+                    style.px(z.button_text, text=True, large=z.large),
+                    button,
+                )
+            )
+            left += w + gap
+    return Layout(width, height, style, tuple(placed), page, pages)
+
+
+def draw(plan: Layout, fonts: Fonts) -> Image.Image:
+    """Draw a laid-out screen."""
+    image = Image.new("RGB", (plan.width, plan.height), plan.style.palette.background)
+    pen = ImageDraw.Draw(image)
+    radius = plan.style.px(1.6)
+    edge = max(2, plan.style.px(0.4))
+    for item in plan.placed:
+        box = item.box
+        if item.shape == "bar":
+            pen.rectangle((box.left, box.top, box.right - 1, box.bottom - 1), fill=item.ground)
+            continue
+        if item.shape == "badge":
+            pen.rectangle((box.left, box.top, box.right - 1, box.bottom - 1), fill=item.ground)
+        if item.shape == "button":
+            outline = plan.style.palette.button_edge
+            pen.rounded_rectangle(
+                (box.left, box.top, box.right - 1, box.bottom - 1),
+                radius=radius,
+                fill=item.ground,
+                outline=outline,
+                width=edge,
+            )
+        font = _font(fonts.bold if item.bold else fonts.regular, item.font_px)
+        step = line_height(item.font_px)
+        top = (box.top + box.bottom) // 2 - step * len(item.lines) // 2
+        if item.shape == "text" and item.align == "left" and item.element.part is Part.LINE:
+            top = box.top
+        for index, line in enumerate(item.lines):
+            cy = top + step * index + step // 2
+            if item.align == "left":
+                pen.text((box.left, cy), line, font=font, fill=item.ink, anchor="lm")
+            else:
+                pen.text(
+                    ((box.left + box.right) // 2, cy), line, font=font, fill=item.ink, anchor="mm"
+                )
+    return image
+
+
+def render(
+    screen: Screen, width: int, height: int, fonts: Fonts, style: Style | None = None
+) -> Frame:
+    """Lay out and draw a screen; disabled buttons are drawn but are not touch targets."""
+    plan = layout(screen, width, height, fonts, style or Style())
+    targets = tuple(
+        Target(p.element.target, p.element.text, p.box)
+        for p in plan.placed
+        if p.touch and p.element.target is not None
+    )
+    return Frame(screen.name, draw(plan, fonts), targets)

@@ -10,18 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import select
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from PIL import Image
 
-from terminal.app import pages, printouts
+from terminal.app import ballot_session, pages, printouts
+from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.screens import Fonts, Screen, render
+from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
 from terminal.app.software import software_hash
 from terminal.app.view import View
+from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
@@ -29,9 +30,10 @@ from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
-from terminal.idscan.register import Voter
 from terminal.idscan.scans import classify
+from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
+from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -43,18 +45,6 @@ CHAIR_LOCKOUT = dt.timedelta(minutes=5)
 class Purpose(Enum):
     OPEN = "open"
     CLOSE = "close"
-
-
-@dataclass
-class Session:
-    """One voter at the terminal: nothing of it is stored but through Polls."""
-
-    position: int | None  # register position (None at the booth, which knows no voter)
-    voter: Voter | None
-    reissue: bool
-    language: str = "ky"
-    contest: int = 0
-    selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 FATAL_TEXT = {
@@ -73,6 +63,7 @@ FATAL_TEXT = {
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
+    Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
     Decision.DOCUMENT_MISMATCH: N_("The document does not match the voter register."),
     Decision.DOCUMENT_EXPIRED: N_("The document has expired."),
@@ -104,6 +95,10 @@ SHARE_TEXT = {
     ShareProblem.DUPLICATE: N_("That key-share card was already scanned."),
     ShareProblem.FOREIGN_SET: N_("That key-share card is from another set of cards."),
     ShareProblem.WRONG_KEY: N_("These cards do not open this precinct's ballot box."),
+    ShareProblem.NOT_REGISTERED: N_(
+        "That key-share card is not one of this precinct's cards. The cards already "
+        "scanned are kept."
+    ),
 }
 
 
@@ -118,6 +113,7 @@ class Station:
         worker_language: str,
         export_dir: Path,
         gpio: Gpio | None = None,
+        px_per_mm: float = DEFAULT_PX_PER_MM,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -141,6 +137,8 @@ class Station:
         self.frame: Frame | None = None
         self.pressed: str | None = None
         self.recovery = Recovery.NOTHING
+        self.px_per_mm = px_per_mm  # the panel's, from the board config
+        self.idle = IdleTimer(polls.log.clock.now())
 
     # --- text ---------------------------------------------------------------------------
 
@@ -203,6 +201,7 @@ class Station:
         while True:
             watchdog.tick()
             self.check_enclosure()
+            self.check_idle()
             select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
             for scan in self.scanner.read():
                 self.on_scan(scan)
@@ -229,8 +228,19 @@ class Station:
             self.gpio.set_status_led(lit)
             self.led = lit
 
+    def style(self) -> Style:
+        """The panel's density, with the display modes the voter chose for this session."""
+        voter = self.session if self.view in VOTER_VIEWS else None
+        return Style(
+            self.px_per_mm,
+            large_text=voter is not None and voter.large_text,
+            high_contrast=voter is not None and voter.high_contrast,
+        )
+
     def show(self) -> None:
-        self.frame = render(self._screen(), self.display.width, self.display.height, self.fonts)
+        self.frame = render(
+            self._screen(), self.display.width, self.display.height, self.fonts, self.style()
+        )
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -270,6 +280,7 @@ class Station:
 
     def on_tap(self, target: str) -> None:
         handler = getattr(self, f"_tap_{self.view.value}", None)
+        self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
             self.show()
@@ -424,46 +435,57 @@ class Station:
 
     def _tap_language(self, target: str) -> None:
         assert self.session is not None
-        if target in VOTER_LANGUAGES:
-            self.session.language = target
-            self.session.contest = 0
-            self.view = View.BALLOT
+        self.view = ballot_session.tap_language(self.session, target) or self.view
 
     def _contest(self) -> Contest:
         assert self.session is not None
-        return self.polls.election.contests[self.session.contest]
+        return ballot_session.contest_of(self.session, self.polls.election)
 
     def _tap_ballot(self, target: str) -> None:
         assert self.session is not None
-        contest = self._contest()
-        chosen = self.session.selections.get(contest.id, ())
-        if target.startswith("choice-"):
-            choice = target.removeprefix("choice-")
-            if choice in chosen:
-                chosen = tuple(c for c in chosen if c != choice)
-            elif contest.max_selections == 1:
-                chosen = (choice,)
-            elif len(chosen) < contest.max_selections:
-                chosen = (*chosen, choice)
-            self.session.selections[contest.id] = chosen
-        elif target == "next" and chosen:
-            if self.session.contest + 1 < len(self.polls.election.contests):
-                self.session.contest += 1
-            else:
-                self.view = View.REVIEW
-        elif target == "back" and self.session.contest > 0:
-            self.session.contest -= 1
+        self.view = (
+            ballot_session.tap_ballot(self.session, self.polls.election, target) or self.view
+        )
 
     def _tap_review(self, target: str) -> None:
         assert self.session is not None
-        if target == "change":
-            self.session.contest = 0
-            self.view = View.BALLOT
-        elif target == "cast":
+        if target == "cast":
             session = self.session
             self._run_print(
                 lambda: self.polls.cast(session.selections, self._slip_data(session)), View.CAST
             )
+            return
+        self.view = (
+            ballot_session.tap_review(self.session, self.polls.election, target) or self.view
+        )
+
+    def _tap_idle_warning(self, target: str) -> None:
+        assert self.session is not None
+        self.view = self.session.warned_view or View.BALLOT
+        self.session.warned_view = None
+
+    def _tap_timed_out(self, target: str) -> None:
+        self.view = View.IDLE
+
+    def check_idle(self) -> None:
+        """Warn a voter who stopped touching the screen, then void their ballot: it goes
+        back to the poll worker, who can issue it again (the log says so)."""
+        now = self.polls.log.clock.now()
+        session = self.session
+        if self.view not in OPEN_BALLOT_VIEWS or session is None:
+            self.idle.touched(now)
+            return
+        warned = session.warned_view is not None
+        if not self.idle.due(now, warned):
+            return
+        if not warned:
+            self.polls.log.append("ballot_idle_warning")
+            session.warned_view, self.view = self.view, View.IDLE_WARNING
+            self.idle.touched(now)
+        else:
+            self.polls.cancel("timed_out")
+            self.session, self.view = None, View.TIMED_OUT
+        self.show()
 
     def _tap_cast(self, target: str) -> None:
         self.session, self.view = None, View.IDLE
@@ -476,26 +498,46 @@ class Station:
 
     def _start_shares(self) -> None:
         precinct = self.polls.precinct
-        self.collector = ShareCollector(self.polls.election.id, precinct.code, precinct.sealing_key)
+        self.collector = ShareCollector(
+            self.polls.election.id, precinct.code, precinct.sealing_key, precinct.share_cards
+        )
         self.view, self.lines = View.SHARES, ()
 
     def _share(self, data: str) -> None:
-        assert self.collector is not None
-        result = self.collector.add(data)
+        collector = self.collector
+        assert collector is not None
+        # The key is rebuilt only in the key process, where the box is counted with it.
+        result: ShareProblem | Count | None = collector.take(data)
+        if result is None and collector.complete:
+            result = count_with_shares(collector, self.polls.count_box)
+            if isinstance(result, ShareProblem):
+                collector.refused(result)
+        member, count = collector.last_member, len(collector.registered)
         if isinstance(result, ShareProblem):
             self.polls.log.append("share_refused", problem=result.value)
             self.lines = (self._w(SHARE_TEXT[result]),)
+            if member is not None:
+                named = self._w("Key-share card {member} of {count}:")
+                self.lines = (named.format(member=member, count=count), *self.lines)
             return
         if result is None:
-            self.lines = (self._w("Card accepted."),)
+            if member is None:
+                self.lines = (self._w("Card accepted."),)
+            else:
+                accepted = self._w(
+                    "Key-share card {member} of {count} accepted: {have} of {needed}."
+                )
+                self.lines = (
+                    accepted.format(
+                        member=member,
+                        count=count,
+                        have=len(collector.shares),
+                        needed=collector.needed,
+                    ),
+                )
             return
         self.collector = None
-        key = bytearray(result)
-        try:
-            self.polls.count_and_sign(bytes(key))
-        finally:
-            # The key exists only for the count: overwrite our copy as soon as it is done.
-            key[:] = bytes(len(key))
+        self.polls.count_and_sign(result)
         self._run_print(self._publish, View.COUNTED)
 
     def _publish(self) -> PrinterProblem | None:
@@ -562,7 +604,7 @@ class Station:
             selections = data["selections"]
             language = data["language"]
             assert isinstance(selections, dict) and isinstance(language, str)
-            return render_slip(election, language, selections, paper)
+            return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
             return printouts.protocol(
@@ -612,6 +654,7 @@ def fatal_screen(reason: str, message: str, gettext: Gettext) -> Screen:
 
 def render_slip(
     election: Election,
+    precinct: str,
     language: str,
     selections: dict[str, tuple[str, ...]],
     paper: printouts.Paper,
@@ -627,5 +670,6 @@ def render_slip(
             )
             for c in election.contests
         ),
+        slip_code.encode(election, precinct, selections),
     )
     return printouts.slip(slip, translator(language), paper)

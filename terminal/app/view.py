@@ -24,3 +24,5 @@ class View(Enum):
     SHARES = "shares"
     COUNTED = "counted"
     RECOVERED = "recovered"
+    IDLE_WARNING = "idle_warning"  # the voter has not touched the screen for a while
+    TIMED_OUT = "timed_out"  # the ballot went back to the poll worker, void

@@ -163,6 +163,9 @@ class Precinct:
     new: bool = False
     abolished: bool = False
     voters_on_list: int = 0  # as the registry states it, at most MAX_VOTERS_ON_LIST
+    # SHA-256 of each key-share card, member 1 first (trust/shares.py): a card not listed is
+    # refused alone, by its number, and never spoils the good cards already scanned.
+    share_cards: tuple[str, ...] = ()
     # The ElGamal public key of ballot format 2, derived from the sealing key's private half
     # (terminal/tally/encrypted_ballot.py); None in a format-1 election.
     elgamal_key: bytes | None = None
@@ -387,6 +390,7 @@ def _election_from_fields(f: Fields) -> Election:
                 voters=voters,
                 ballot_slots=p.int("ballot_slots", 1),
                 **_registry_entry(p, code, voters, districts, bool(territories)),
+                share_cards=_share_cards(p),
                 elgamal_key=p.hex("elgamal_key", 32) if _optional(p, "elgamal_key") else None,
             )
         )
@@ -541,6 +545,16 @@ def _territory_to_dict(t: Territory) -> dict[str, Any]:
     return value
 
 
+def _share_cards(p: Fields) -> tuple[str, ...]:
+    if "share_cards" not in p.value:  # packages from before the cards were listed
+        return ()
+    cards = p.list("share_cards")
+    if not all(isinstance(c, str) and re.fullmatch("[0-9a-f]{64}", c) for c in cards):
+        raise FormatError(f"{p.where}.share_cards: each must be a SHA-256 in lower-case hex")
+    _unique(cards, f"{p.where}.share_cards")
+    return tuple(cards)
+
+
 def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     value: dict[str, Any] = {
         "code": p.code,
@@ -560,6 +574,8 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
     }
     if p.territory is not None:
         value["territory"] = p.territory
+    if p.share_cards:
+        value["share_cards"] = list(p.share_cards)
     if p.elgamal_key is not None:
         value["elgamal_key"] = p.elgamal_key.hex()
     return value

@@ -12,6 +12,7 @@ one board file serves every run, and the short relative socket paths stay within
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from terminal.hal.clock import Clock, SystemClock
+from terminal.hal.device_key import (
+    OTP_TOOL,
+    DeviceKeySource,
+    DiskDeviceKey,
+    KeyFileDeviceKey,
+    OtpDeviceKey,
+)
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Printer, Scanner, Touch
 from terminal.hal.rotation import ROTATIONS
@@ -94,6 +102,14 @@ class GpioDriver(StrEnum):
     CHARDEV = "chardev"  # lines of a GPIO chip through the kernel's character device
 
 
+class DeviceKeyKind(StrEnum):
+    """Where the board keeps the key the card's secrets are sealed under (hal/device_key.py)."""
+
+    OTP = "otp"  # the Pi 4/400/CM4/5's OTP private key, through rpi-otp-private-key
+    FILE = "file"  # 32 raw bytes in a file on another medium than the data card
+    DISK = "disk"  # the first 32 bytes of a disk of its own (QEMU's second disk)
+
+
 class ClockSource(StrEnum):
     """What set the wall clock; recorded with every event."""
 
@@ -115,6 +131,10 @@ class DisplayConfig:
     path: Path  # the framebuffer device, or the simulated panel's socket
     width: int
     height: int
+    # The active area's size as drawn (width x height, after rotation), from the panel's
+    # data sheet: the screens keep tap targets and text at a physical size with it.
+    width_mm: float
+    height_mm: float
     rotation: int  # degrees clockwise the panel is mounted; 0 for the simulated panel
     tty: Path | None  # the console sharing the framebuffer, kept quiet; None for the socket
 
@@ -176,6 +196,12 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class DeviceKeyConfig:
+    source: DeviceKeyKind
+    path: Path  # the tool (otp), the key file (file) or the block device (disk)
+
+
+@dataclass(frozen=True)
 class ClockConfig:
     source: ClockSource
 
@@ -198,6 +224,7 @@ class BoardConfig:
     clock: ClockConfig
     fonts: FontsConfig
     gpio: GpioConfig
+    device_key: DeviceKeyConfig
 
 
 @dataclass(frozen=True)
@@ -224,13 +251,16 @@ def load_board(path: Path) -> BoardConfig:
 
 def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     """Check parsed TOML; `source` names it in errors. Raises BoardConfigError."""
-    required = ("terminal", "display", "touch", "scanner", "printer", "storage", "clock")
+    required = (
+        "terminal", "display", "touch", "scanner", "printer", "storage", "clock", "device_key"
+    )  # fmt: skip
     unknown = sorted(set(data) - {*required, "fonts", "gpio"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
         if name not in data:
             raise BoardConfigError(source, name, "missing section")
+    storage = _storage(_Section(source, "storage", data["storage"]))
     return BoardConfig(
         source=source,
         terminal=_terminal(_Section(source, "terminal", data["terminal"])),
@@ -238,10 +268,11 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         touch=_touch(_Section(source, "touch", data["touch"])),
         scanner=_scanner(_Section(source, "scanner", data["scanner"])),
         printer=_printer(_Section(source, "printer", data["printer"])),
-        storage=_storage(_Section(source, "storage", data["storage"])),
+        storage=storage,
         clock=_clock(_Section(source, "clock", data["clock"])),
         fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
         gpio=_gpio(_Section(source, "gpio", data.get("gpio", {}))),
+        device_key=_device_key(_Section(source, "device_key", data["device_key"]), storage),
     )
 
 
@@ -258,6 +289,15 @@ def open_devices(config: BoardConfig) -> Devices:
         clock=SystemClock(config.clock.source.value),
         gpio=_open_gpio(config.gpio),
     )
+
+
+def open_device_key(config: DeviceKeyConfig) -> DeviceKeySource:
+    """The board's device key source, as its config names it (nothing is read yet)."""
+    if config.source is DeviceKeyKind.OTP:
+        return OtpDeviceKey(config.path)
+    if config.source is DeviceKeyKind.FILE:
+        return KeyFileDeviceKey(config.path)
+    return DiskDeviceKey(config.path)
 
 
 def _open_gpio(config: GpioConfig) -> Gpio:
@@ -392,6 +432,15 @@ class _Section:
             raise self.error(key, f"must be {expected}, not {value!r}")
         return value
 
+    def millimetres(self, key: str) -> float:
+        """A panel's side: 10 mm to 1 m covers every display a terminal could have."""
+        value = self._take(key)
+        if value is None:
+            raise self.error(key, "missing")
+        if type(value) not in (int, float) or not 10 <= value <= 1000:  # type: ignore[operator]
+            raise self.error(key, f"must be a length in mm from 10 to 1000, not {value!r}")
+        return float(value)  # type: ignore[arg-type]
+
     def optional_string(self, key: str) -> str | None:
         return self.string(key) if self.has(key) else None
 
@@ -443,6 +492,8 @@ def _display(section: _Section) -> DisplayConfig:
         path=section.path("socket" if socket else "device"),
         width=section.integer("width", range(1, MAX_SCREEN_SIDE + 1)),
         height=section.integer("height", range(1, MAX_SCREEN_SIDE + 1)),
+        width_mm=section.millimetres("width_mm"),
+        height_mm=section.millimetres("height_mm"),
         # The simulated panel shows the picture as drawn: it has no mounting to undo.
         rotation=0 if socket else section.integer("rotation", ROTATIONS, default=0),
         tty=None if socket else section.path("tty", DEFAULT_CONSOLE),
@@ -573,6 +624,32 @@ def _gpio(section: _Section) -> GpioConfig:
     if config.seal_line is not None and config.seal_line == config.led_line:
         raise section.error("led_line", "must be another line than seal_line")
     section.finish(driver)
+    return config
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """True when `path` lies in `directory`, compared as absolute, normalised paths."""
+    absolute = Path(os.path.normpath(os.path.abspath(path)))
+    return absolute.is_relative_to(os.path.normpath(os.path.abspath(directory)))
+
+
+def _device_key(section: _Section, storage: StorageConfig) -> DeviceKeyConfig:
+    source = section.choice("source", DeviceKeyKind)
+    if source is DeviceKeyKind.OTP:
+        config = DeviceKeyConfig(source, section.path("tool", OTP_TOOL))
+    else:
+        key = "path" if source is DeviceKeyKind.FILE else "device"
+        config = DeviceKeyConfig(source, section.path(key))
+        # The key sealing the card's secrets must not travel with the card.
+        media = [("data", storage.data), ("export", storage.export)]
+        if storage.mirror is not None:
+            media.append(("mirror", storage.mirror))
+        for name, directory in media:
+            if _inside(config.path, directory):
+                raise section.error(
+                    key, f"must be on another medium than storage.{name} ({directory})"
+                )
+    section.finish(source)
     return config
 
 

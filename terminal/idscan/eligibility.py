@@ -5,7 +5,9 @@ screen. The checks run from the document to the register to the marks, so that t
 poll worker is told the first thing that is wrong:
 
   1. the scan is a valid document with a national number (IIN or PIN);
-  2. the document is of a country the election accepts;
+  2. the document is of a country the election accepts, and its holder's nationality (when
+     the document states one: an MRZ does, a bare IIN/PIN does not) is the election's own
+     country: a foreign national's residence card of that country gives no vote;
   3. the number is on this precinct's register;
   4. the document agrees with the register: the birth date, and for an ID card its
      number (the register records the ID card; a passport is checked by number and date);
@@ -31,6 +33,7 @@ class Decision(Enum):
     ELIGIBLE = "eligible"
     INVALID_DOCUMENT = "invalid_document"
     DOCUMENT_NOT_ACCEPTED = "document_not_accepted"
+    NOT_A_NATIONAL = "not_a_national"
     NOT_ON_REGISTER = "not_on_register"
     DOCUMENT_MISMATCH = "document_mismatch"
     DOCUMENT_EXPIRED = "document_expired"
@@ -57,12 +60,16 @@ def decide(
     election_day: dt.date,
     marked: Callable[[int], bool],
     may_reissue: bool,
+    nationality: str,
 ) -> Outcome:
-    """The decision on one document; see the module docstring for the order of checks."""
+    """The decision on one document; see the module docstring for the order of checks.
+    `nationality` is the election's country as an MRZ writes it (KGZ, KAZ)."""
     if not document.valid or document.number is None:
         return Outcome(Decision.INVALID_DOCUMENT)
     if document.country not in rules.countries:
         return Outcome(Decision.DOCUMENT_NOT_ACCEPTED)
+    if document.nationality is not None and document.nationality != nationality:
+        return Outcome(Decision.NOT_A_NATIONAL)
     position = register.find(document.number)
     if position is None:
         return Outcome(Decision.NOT_ON_REGISTER)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from terminal.idscan.findings import Finding, Problem
+from terminal.idscan.icao import is_icao_code
 from terminal.idscan.pin import Sex
 
 FILLER = "<"
@@ -78,6 +79,8 @@ class Mrz:
     surname: str
     given_names: str
     errors: tuple[Finding, ...]
+    # Part 3: a name field that ends in a letter, with no filler left, was cut to fit.
+    name_truncated: bool = False
 
     def field(self, field: Field) -> str:
         return self.optional_data if field is Field.OPTIONAL_DATA else self.optional_data_2
@@ -129,6 +132,7 @@ class _Reader:
         self.fmt = fmt
         self.today = today
         self.errors: list[Finding] = []
+        self.truncated = False
 
     def read(self, lines: Sequence[str]) -> Mrz:
         if self.fmt is Format.TD1:
@@ -163,6 +167,7 @@ class _Reader:
             surname=surname,
             given_names=given,
             errors=tuple(self.errors),
+            name_truncated=self.truncated,
         )
 
     def _td2_td3(self, l1: str, l2: str) -> Mrz:
@@ -197,6 +202,7 @@ class _Reader:
             surname=surname,
             given_names=given,
             errors=tuple(self.errors),
+            name_truncated=self.truncated,
         )
 
     def _error(self, line: int, problem: Problem, message: str) -> None:
@@ -217,11 +223,20 @@ class _Reader:
         if code[0] not in first or not (code[1].isalpha() or code[1] == FILLER):
             kind = "a passport code (P)" if self.fmt is Format.TD3 else "an ID code (A, C or I)"
             self._error(line, Problem.MALFORMED, f"document code {code!r} is not {kind}")
+        elif self.fmt is not Format.TD3 and code[1] == "V":
+            # Parts 5 and 6: V is never the second character (it would read as a visa).
+            self._error(line, Problem.MALFORMED, f"document code {code!r}: V is not allowed")
+        elif code == "AC":
+            # Part 5, appendix: AC is the crew member certificate, an airline crew's travel
+            # document, which identifies no voter.
+            self._error(line, Problem.MALFORMED, "document code 'AC' is a crew member certificate")
         return code.rstrip(FILLER)
 
     def _state(self, line: int, what: str, code: str) -> str:
         if not _STATE.fullmatch(code):
             self._error(line, Problem.MALFORMED, f"{what} {code!r} is not a country code")
+        elif not is_icao_code(code.rstrip(FILLER)):
+            self._error(line, Problem.MALFORMED, f"{what} {code!r} is not on ICAO's list of codes")
         return code.rstrip(FILLER)
 
     def _number(self, line: int, first: str, check: str, optional: str) -> tuple[str, str]:
@@ -273,12 +288,21 @@ class _Reader:
 
     def _name(self, line: int, field: str) -> tuple[str, str]:
         # Part 3, names: the primary identifier (surname), two fillers, the secondary
-        # identifier (given names); single fillers separate the words inside either.
+        # identifier (given names); single fillers separate the components inside either.
+        # Once two fillers follow the secondary identifier, only fillers may follow; a
+        # field that ends in a letter was truncated to fit, which is no error.
+        self.truncated = field[-1:].isalpha()
         surname, _, given = field.rstrip(FILLER).partition(FILLER * 2)
-        if not surname.strip(FILLER):
+        if not surname or surname.startswith(FILLER):
             self._error(line, Problem.MALFORMED, "the name has no surname (primary identifier)")
         if any(c.isdigit() for c in field):
             self._error(line, Problem.MALFORMED, "the name holds digits (letters A-Z and '<' only)")
+        elif given.startswith(FILLER) or FILLER * 2 in given:
+            self._error(
+                line,
+                Problem.MALFORMED,
+                "the name continues after the two fillers that end the given names",
+            )
         return _words(surname), _words(given)
 
 

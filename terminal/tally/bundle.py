@@ -212,6 +212,22 @@ def _count_kinds(log: Log, end: int) -> Counter[str]:
     return kinds
 
 
+def _check_protocol_logged(bundle: Path, log: Log, closed_at: int, protocol: bytes) -> None:
+    """The log (pinned by the export checkpoint) says which protocol the terminal signed
+    after the close: a protocol re-signed later with the terminal's key is not that one."""
+    signed = [data for number, data in _lines_of_kind(log, "protocol_signed") if number > closed_at]
+    if not signed:
+        raise _fail(bundle, EVENTS, "records no protocol_signed after the close checkpoint")
+    digest = hashlib.sha256(protocol).hexdigest()
+    if signed[-1].get("protocol_sha256") != digest:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            "is not the protocol the terminal logged signing (the last protocol_signed record "
+            f"names {signed[-1].get('protocol_sha256')!r}, this file's SHA-256 is {digest})",
+        )
+
+
 def verify_bundle(
     bundle: Path,
     package: Package,
@@ -300,9 +316,20 @@ def verify_bundle(
         if not checkpoint.matches(log.hashes):
             raise _fail(bundle, EVENTS, f"does not extend the signed {reason} checkpoint")
         checkpoints[reason] = checkpoint
-    close = checkpoints["close"]
+    close, export = checkpoints["close"], checkpoints["export"]
     if (protocol.log_size, protocol.log_head) != (close.size, close.head):
         raise _fail(bundle, PROTOCOL, "log size and head differ from the close checkpoint")
+    # Every exported record is signed: a record past the export checkpoint would be pinned
+    # by the manifest alone, which a terminal key signs at any time after the fact.
+    if len(log) != export.size:
+        raise _fail(
+            bundle,
+            EVENTS,
+            f"holds {len(log)} records, the signed export checkpoint covers {export.size}",
+        )
+    if not checkpoints["open"].size <= close.size <= export.size:
+        raise _fail(bundle, checkpoint_name("close"), "is not between the open and export ones")
+    _check_protocol_logged(bundle, log, close.size, files[PROTOCOL])
 
     try:
         commitment = Commitment.from_json(
@@ -388,7 +415,7 @@ def verify_bundle(
     if private_key is not None:
         try:
             if election.ballot_format == 2:
-                counted, _ = count_verifiable(
+                counted = count_verifiable(
                     records, key, private_key, election, precinct, ids["terminal"]
                 )
             else:

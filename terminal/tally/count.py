@@ -36,6 +36,8 @@ class Count:
     votes: dict[str, dict[str, int]]  # contest id -> choice id -> votes
     blank: dict[str, int]  # contest id -> ballots with no selection in it
     ballots: int
+    # Ballot format 2: the proven decryptions the totals are (decryption.json in the bundle).
+    decryption: Decryption | None = None
 
 
 def count_records(
@@ -75,7 +77,7 @@ def count_verifiable(
     election: Election,
     precinct: Precinct,
     terminal: str,
-) -> tuple[Count, Decryption]:
+) -> Count:
     """Count format-2 records: check each one's signature, add up the ciphertexts of every
     option, decrypt each sum with the key the share cards rebuilt and prove it. The count
     is the decryptions'; no single ballot is ever decrypted."""
@@ -94,4 +96,4 @@ def count_verifiable(
     except (DecryptionError, ValueError, RuntimeError) as exc:  # RuntimeError: libsodium's
         raise CountError(str(exc)) from exc
     votes, blank = result.votes(election)
-    return Count(votes, blank, len(records)), result
+    return Count(votes, blank, len(records), result)

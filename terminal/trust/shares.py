@@ -8,6 +8,7 @@ secret is reconstructed, and the reconstructed key is checked against the packag
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -28,6 +29,7 @@ class ShareProblem(Enum):
     DUPLICATE = "duplicate"
     FOREIGN_SET = "foreign_set"
     WRONG_KEY = "wrong_key"
+    NOT_REGISTERED = "not_registered"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class ShareCard:
 
     def payload(self) -> str:
         return f"{CARD_PREFIX}:{self.election}:{self.precinct}:{self.mnemonic}"
+
+    def digest(self) -> str:
+        """The card's SHA-256 as the package lists it. A share is as random as the key it
+        splits, so its hash tells nothing of the key."""
+        return hashlib.sha256(b"tamga-share-card/1\0" + self.payload().encode()).hexdigest()
 
 
 def split_key(
@@ -67,7 +74,9 @@ class ShareCollector:
     election: str
     precinct: str
     public_key: bytes
+    registered: tuple[str, ...] = ()  # the package's card digests, member 1 first
     shares: list[Share] = field(default_factory=list)
+    last_member: int | None = None  # the number of the card last scanned, when known
 
     @property
     def needed(self) -> int:
@@ -78,10 +87,29 @@ class ShareCollector:
         """Take one scanned card.
 
         Returns a ShareProblem if the card is refused (nothing is kept; for WRONG_KEY the
-        cards of that set held so far are dropped too), the raw private
+        cards of that set held so far are dropped too, which a package listing its cards
+        never comes to: an unlisted card is refused alone as NOT_REGISTERED), the raw private
         key once enough cards are in and it matches the precinct's public key, or None
-        while more cards are needed.
+        while more cards are needed. `last_member` then names the card by its number.
+        (The terminal rebuilds the key only in its key process: it calls take() here, then
+        combine() there, and refused() here if that refuses.)
         """
+        problem = self.take(payload)
+        if problem is not None or not self.complete:
+            return problem
+        secret = self.combine()
+        if isinstance(secret, ShareProblem):
+            self.refused(secret)
+        return secret
+
+    @property
+    def complete(self) -> bool:
+        """Enough cards are held to rebuild the key."""
+        return bool(self.shares) and len(self.shares) >= self.needed
+
+    def take(self, payload: str) -> ShareProblem | None:
+        """Check one scanned card against those held and keep it, or say why not."""
+        self.last_member = None
         card = parse_card(payload)
         if card is None:
             return ShareProblem.NOT_A_SHARE
@@ -91,6 +119,10 @@ class ShareCollector:
             share = Share.from_mnemonic(card.mnemonic)
         except shamir_mnemonic.MnemonicError:
             return ShareProblem.DAMAGED
+        if self.registered:
+            if card.digest() not in self.registered:
+                return ShareProblem.NOT_REGISTERED
+            self.last_member = self.registered.index(card.digest()) + 1
         if self.shares:
             first = self.shares[0]
             if share.common_parameters() != first.common_parameters() or (
@@ -100,19 +132,27 @@ class ShareCollector:
             if any(s.index == share.index for s in self.shares):
                 return ShareProblem.DUPLICATE
         self.shares.append(share)
-        if len(self.shares) < share.member_threshold:
-            return None
+        return None
+
+    def combine(self) -> bytes | ShareProblem:
+        """The key the cards held rebuild, if it is the precinct's; changes nothing (it may
+        run in a child process whose changes would be lost)."""
         try:
             secret: bytes = shamir_mnemonic.combine_mnemonics([s.mnemonic() for s in self.shares])
         except shamir_mnemonic.MnemonicError:
-            self.shares.pop()
             return ShareProblem.FOREIGN_SET
         if len(secret) != 32 or public_key_of(secret) != self.public_key:
-            # Every card held is of this one set (checked above), and the set opens another
-            # key: drop them all, or the right cards scanned next would be foreign to them.
-            self.shares.clear()
             return ShareProblem.WRONG_KEY
         return secret
+
+    def refused(self, problem: ShareProblem) -> None:
+        """Forget what combine() refused: the last card (it does not fit the others), or,
+        for WRONG_KEY, every card: all are of one set (take() checked), and the set opens
+        another key, so the right cards scanned next would be foreign to them."""
+        if problem is ShareProblem.WRONG_KEY:
+            self.shares.clear()
+        else:
+            self.shares.pop()
 
     def reset(self) -> None:
         self.shares.clear()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from terminal.hal.device_key import KeyFileDeviceKey
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +38,11 @@ class DayRun:
         the key the commission's office made (not the package's copy)."""
         key = VerifyKey.load(self.out / "office" / "commission.pub.pem")
         return ["--commission-key", key.fingerprint(), "--package", str(self.package)]
+
+
+def device_of(run: Path) -> DeviceSealer:
+    """The device key of the simulated board whose run directory is `run` (beside data/)."""
+    return DeviceSealer(KeyFileDeviceKey(run / "device.key").read())
 
 
 def run_day(out: Path, voters: int, seed: int, scripted: int, *extra: str) -> DayRun:

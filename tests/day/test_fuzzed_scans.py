@@ -8,6 +8,9 @@ import string
 from pathlib import Path
 
 from sim.day import Day
+from terminal.hal.storage import DataDir
+from terminal.idscan.marks import VoterMarks
+from tests.day.conftest import device_of
 
 
 def _scans(rng: random.Random, count: int) -> list[str]:
@@ -56,4 +59,5 @@ def test_random_scans_are_refused_and_change_nothing(tmp_path: Path) -> None:
     opened = next(i for i, e in enumerate(events) if e["kind"] == "polls_opened")
     after_opening = {e["kind"] for e in events[opened + 1 :]}
     assert after_opening <= {"voter_refused", "scan_rejected"}, after_opening
-    assert set((tmp_path / "data" / "marks.bin").read_bytes()) == {0}
+    marks = VoterMarks(DataDir(tmp_path / "data"), len(day.register.voters), device_of(tmp_path))
+    assert marks.count == 0

@@ -20,8 +20,7 @@ from terminal.app.identity import load_identity
 from terminal.ballot.package import load_package
 from terminal.trust.chair import parse_card
 from terminal.trust.shares import parse_card as parse_share
-from terminal.trust.signing import SigningKey
-from tests.day.conftest import REPO, DayRun
+from tests.day.conftest import REPO, DayRun, device_of
 
 
 def _files(*roots: Path) -> Iterator[Path]:
@@ -51,18 +50,25 @@ def _secrets(day: DayRun) -> dict[str, bytes]:
     chair_card = parse_card((day.out / "cards" / "1234-chair.txt").read_text())
     assert chair_card is not None
     found["chair secret"] = base64.urlsafe_b64encode(chair_card.secret).rstrip(b"=")
-    terminal = SigningKey.load(day.out / "data" / "terminal.key.pem").private
-    raw = terminal.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    found["terminal key hex"] = raw.hex().encode()
-    found["terminal key b64"] = base64.b64encode(raw).rstrip(b"=")
+    identity = load_identity(day.out / "data", device_of(day.out))
+    raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    for name, key in (
+        ("terminal key", identity.key.private),
+        ("terminal encryption key", identity.decryption),
+    ):
+        value = key.private_bytes(*raw)
+        found[f"{name} raw"] = value
+        found[f"{name} hex"] = value.hex().encode()
+        found[f"{name} b64"] = base64.b64encode(value).rstrip(b"=")
+    device = (day.out / "device.key").read_bytes()
+    found["device key raw"] = device
+    found["device key hex"] = device.hex().encode()
     return found
 
 
 def test_no_secret_and_no_voter_number_in_logs_exports_or_errors(day: DayRun) -> None:
     secrets = _secrets(day)
-    identity = load_identity(day.out / "data")
+    identity = load_identity(day.out / "data", device_of(day.out))
     package = load_package(day.package)
     register = package.register("1234", package.keys(identity.terminal_id, identity.decryption))
     numbers = [v.number.encode() for v in register.voters]
@@ -74,9 +80,8 @@ def test_no_secret_and_no_voter_number_in_logs_exports_or_errors(day: DayRun) ->
     for path in texts:
         data = path.read_bytes()
         for name, secret in secrets.items():
-            # Only the terminal's own key file may hold the terminal's key.
-            if not (name.startswith("terminal key") and path.name == "terminal.key.pem"):
-                assert secret not in data, f"{name} found in {path}"
+            # Not even the terminal's key files: they hold the keys sealed.
+            assert secret not in data, f"{name} found in {path}"
         for number in numbers:
             assert number not in data, f"a voter's number found in {path}"
         for voter in register.voters[:50]:
@@ -91,6 +96,7 @@ def test_the_terminal_data_and_the_secret_cards_are_private(day: DayRun) -> None
         *_files(day.out / "cards"),
         *_files(day.out / "pin-letters"),
         day.out / "office" / "commission.key.pem",
+        day.out / "device.key",
     ]
     for path in private:
         mode = stat.S_IMODE(path.stat().st_mode)

@@ -71,7 +71,7 @@ def test_without_a_mirror_nothing_is_copied(tmp_path: Path) -> None:
     assert storage.warning() is None
 
 
-@pytest.mark.parametrize("name", ["terminal.key.pem", "terminal.enc.key.pem"])
+@pytest.mark.parametrize("name", ["terminal.key.sealed", "terminal.enc.key.sealed"])
 def test_keys_never_reach_the_mirror(tmp_path: Path, name: str) -> None:
     (tmp_path / "mirror").mkdir()
     (tmp_path / "data").mkdir()

@@ -111,10 +111,14 @@ def test_what_no_check_digit_covers() -> None:
     # A changed sex is caught only by the national number.
     assert not classify(s.scan(corrupt(s.KAZ_TD1, 1, 7, "M")), today=s.TODAY).valid
     assert classify(s.scan(corrupt(s.ICAO_TD1, 1, 7, "M")), today=s.TODAY).valid
-    # A changed issuing state loses the national number: valid, but of another country and
-    # without a number, which no KAZ or KGZ election accepts.
+    # A changed issuing state is caught by ICAO's list of codes when the new code is on no
+    # list ("KAY"); changed into another state's code ("KAZ" -> "KEN") the document loses its
+    # national number: valid, but of another country, which no KAZ or KGZ election accepts.
     other = classify(s.scan(corrupt(s.KAZ_TD1, 0, 4, "Y")), today=s.TODAY)
-    assert (other.valid, other.country, other.number) == (True, "KAY", None)
+    assert (other.valid, other.country) == (False, "KAY")
+    assert "issuing state 'KAY' is not on ICAO's list of codes" in str(other.errors)
+    kenya = classify(s.scan(corrupt(corrupt(s.KAZ_TD1, 0, 3, "E"), 0, 4, "N")), today=s.TODAY)
+    assert (kenya.valid, kenya.country, kenya.number) == (True, "KEN", None)
 
 
 def test_the_example_message_of_the_issue() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from terminal.idscan.scans import classify
 from terminal.tally.ballot_box import BallotBox
 from terminal.tally.event_log import EventLog
 from terminal.tally.sealing import record_format
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.shares import ShareCollector
 from tests.ballot_reader import read_selections
 
@@ -91,8 +93,10 @@ def build_world(root: Path, voters: int, seed: int = 1, role: Role = Role.COMBIN
     office.mkdir(parents=True)
     key = commission.create_commission_key(office / "commission.key.pem")
     terminal_data = root / "terminal"
-    provision(terminal_data, TERMINAL_ID, key.public.pem())
-    identity = load_identity(terminal_data)
+    # The board's device key, which the card's secrets are sealed under (never on the card).
+    device = DeviceSealer(os.urandom(32))
+    provision(terminal_data, TERMINAL_ID, key.public.pem(), device)
+    identity = load_identity(terminal_data, device)
     day = dt.date(2025, 11, 30)
     register = synthetic.make_register(PRECINCT, voters, day, rng)
     spec = ElectionSpec(
@@ -306,7 +310,7 @@ class Terminal:
                     people.next += 1
                 polls.close_polls()
             elif state is PollsState.CLOSED:
-                if polls.count_and_sign(self.world.private_key) is not None:
+                if polls.count_and_sign(polls.count_box(self.world.private_key)) is not None:
                     raise Stop("printer problem at counting")
             else:
                 if not polls.count_events("bundle_exported"):

@@ -10,6 +10,7 @@ import pytest
 
 from sim.faulty_storage import FaultyStorage
 from terminal.app.polls import InconsistentStores
+from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.tally.event_log import FILE_NAME as EVENTS
 from tests.reliability.cuts import check_finished, count_operations, run_until_cut
 from tests.reliability.polling import Terminal, World
@@ -38,7 +39,7 @@ def test_a_cut_between_closing_and_the_close_checkpoint_is_recovered(
 
 def test_a_blank_log_beside_marked_voters_stops_the_terminal(world: World, scratch: Path) -> None:
     operations = count_operations(world, scratch / "uncut", 3, 42)
-    marked = next(op.number for op in operations if op.name == "marks.bin" and op.kind == "sync")
+    marked = next(op.number for op in operations if op.name == MARKS_FILE and op.kind == "sync")
     day = run_until_cut(world, scratch / "day", 3, 42, marked)
     files = day.storage.durable()
     files[EVENTS] = b""  # the log lost, the marks kept: no power cut leaves this

@@ -23,6 +23,7 @@ from terminal.hal.storage import DataDir, Storage
 from terminal.idscan.pin import Sex, make_pin
 from terminal.idscan.register import Register, Voter
 from terminal.trust import envelope
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import SigningKey
 
 ELECTION_ID = "kg-2025-unit"
@@ -133,6 +134,12 @@ def data_dir(tmp_path: Path) -> Iterator[DataDir]:
 @pytest.fixture(scope="session")
 def terminal_key() -> SigningKey:
     return SigningKey.generate()
+
+
+@pytest.fixture(scope="session")
+def device() -> DeviceSealer:
+    """A board's device key, which the card's secrets are sealed under."""
+    return DeviceSealer(os.urandom(32))
 
 
 @pytest.fixture(scope="session")

@@ -213,7 +213,7 @@ def at(value: Any, path: tuple[Any, ...]) -> Any:
 
 
 # Contest fields added after the first packages were signed: absent means the old default.
-ADDED_LATER = ("kind", "blank_allowed", "party", "ballot_number")
+ADDED_LATER = ("kind", "blank_allowed", "party", "ballot_number", "share_cards")
 
 
 def test_every_field_is_required(election_dict: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from terminal.idscan.marks import VoterMarks
 from terminal.tally.ballot_box import BallotBox
 from terminal.tally.event_log import EventLog
 from terminal.trust.files import write_private_file, write_public_file
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import SigningKey
 from tests.unit.conftest import FixedClock
 
@@ -24,14 +25,14 @@ def mode(path: Path) -> int:
 
 
 def test_every_store_of_the_data_directory_is_private(
-    tmp_path: Path, terminal_key: SigningKey
+    tmp_path: Path, terminal_key: SigningKey, device: DeviceSealer
 ) -> None:
     root = tmp_path / "data"
     storage = DataDir(root)
     try:
         BallotBox.create(storage, terminal_key.public, 2)
         EventLog.open(storage, FixedClock()).append("polls_opened")
-        VoterMarks(storage, 3).mark(1)
+        VoterMarks(storage, 3, device).mark(1)
         storage.pwrite("pwritten", 10, b"x")
         storage.append("appended", b"line\n")
         storage.replace("replaced", b"whole")
@@ -40,7 +41,15 @@ def test_every_store_of_the_data_directory_is_private(
         storage.close()
     names = sorted(p.name for p in root.iterdir())
     assert names == sorted(
-        ["ballots.slots", "events.jsonl", "marks.bin", "pwritten", "appended", "replaced", "empty"]
+        [
+            "ballots.slots",
+            "events.jsonl",
+            "marks.sealed",
+            "pwritten",
+            "appended",
+            "replaced",
+            "empty",
+        ]
     )
     for path in root.iterdir():
         assert mode(path) == 0o600, path

@@ -4,57 +4,132 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.hal.storage import DataDir
-from terminal.idscan.marks import FILE_NAME, MarksError, VoterMarks
+from terminal.idscan.marks import FILE_NAME, PAGE, MarksError, VoterMarks, copy_size
 from terminal.idscan.pin import Pin, PinError, Sex, make_pin, mask, parse_pin
 from terminal.idscan.register import Register, Voter
 from terminal.jsonfmt import FormatError
-from tests.unit.conftest import RecordingStorage, fuzz, make_register
+from terminal.trust.sealed_store import DeviceSealer
+from tests.unit.conftest import MemoryStorage, RecordingStorage, fuzz, make_register
 
 # --- marks -------------------------------------------------------------------------------------
 
 
-def test_marks_survive_a_restart(data_dir: DataDir) -> None:
-    marks = VoterMarks(data_dir, 5)
+def test_marks_survive_a_restart(data_dir: DataDir, device: DeviceSealer) -> None:
+    marks = VoterMarks(data_dir, 5, device)
     assert marks.count == 0 and not any(marks.issued(i) for i in range(5))
     marks.mark(3)
     marks.mark(1)
     marks.mark(3)  # marking twice is still one voter
     data_dir.close()
-    again = VoterMarks(DataDir(data_dir.root), 5)
+    again = VoterMarks(DataDir(data_dir.root), 5, device)
     assert [again.issued(i) for i in range(5)] == [False, True, False, True, False]
     assert again.count == 2
 
 
-def test_a_mark_is_one_byte_in_place_and_synced(data_dir: DataDir) -> None:
+def test_a_mark_reseals_one_whole_page_copy_and_syncs(
+    data_dir: DataDir, device: DeviceSealer
+) -> None:
     storage = RecordingStorage(data_dir)
-    marks = VoterMarks(storage, 4)
+    marks = VoterMarks(storage, 4, device)
     storage.calls.clear()
     marks.mark(2)
-    assert storage.calls == [("pwrite", FILE_NAME, 2, 1), ("sync", FILE_NAME, 0, 0)]
-    # Position-addressed: the file is one byte per voter, with no order or time in it.
-    assert data_dir.read(FILE_NAME) == b"\0\0\1\0"
+    used = 8 + 4 + 8 + 12 + 4 + 16
+    # Generation 1 goes to the second copy, which starts on its own 4 KiB page.
+    assert storage.calls == [("pwrite", FILE_NAME, PAGE, used), ("sync", FILE_NAME, 0, 0)]
+    marks.mark(0)
+    assert storage.writes()[-1] == ("pwrite", FILE_NAME, 0, used)
+    assert len(data_dir.read(FILE_NAME)) == 2 * PAGE == 2 * copy_size(4)
 
 
-def test_a_marks_file_of_the_wrong_size_is_refused(data_dir: DataDir) -> None:
-    VoterMarks(data_dir, 5).mark(0)
-    for voters in (4, 6):
-        with pytest.raises(MarksError, match="5 marks"):
-            VoterMarks(data_dir, voters)
-    assert data_dir.read(FILE_NAME) == b"\1\0\0\0\0"
+def test_the_marks_file_does_not_show_who_was_marked(
+    data_dir: DataDir, device: DeviceSealer
+) -> None:
+    """No byte of the file follows a voter: marking any one voter changes the whole copy,
+    and the same marks sealed twice share nothing but the header."""
+    voters = 3000
+    assert copy_size(voters) == PAGE  # a precinct's whole register fits in one page
+    marks = VoterMarks(data_dir, voters, device)
+    marks.mark(10)
+    before = data_dir.read(FILE_NAME)
+    marks.mark(2999)
+    after = data_dir.read(FILE_NAME)
+    changed = [i for i in range(len(after)) if before[i] != after[i]]
+    # Every sealed byte of the copy written changed (bar chance ones), not only byte 2999.
+    assert len(changed) > 0.98 * voters
 
 
-@pytest.mark.parametrize("value", [2, 0x31, 0xFF])
-def test_a_mark_other_than_0_or_1_is_refused(data_dir: DataDir, value: int) -> None:
-    VoterMarks(data_dir, 3)
-    data_dir.pwrite(FILE_NAME, 1, bytes([value]))
-    with pytest.raises(MarksError, match="0 or 1"):
-        VoterMarks(data_dir, 3)
+def test_a_marks_file_of_the_wrong_size_is_refused(data_dir: DataDir, device: DeviceSealer) -> None:
+    VoterMarks(data_dir, 5, device).mark(0)
+    kept = data_dir.read(FILE_NAME)
+    for voters in (4, 5000):
+        with pytest.raises(MarksError, match="from another register"):
+            VoterMarks(data_dir, voters, device)
+    assert data_dir.read(FILE_NAME) == kept
+
+
+def test_another_device_key_opens_no_marks_and_changes_nothing(
+    data_dir: DataDir, device: DeviceSealer
+) -> None:
+    marks = VoterMarks(data_dir, 5, device)
+    marks.mark(0)
+    marks.mark(4)
+    kept = data_dir.read(FILE_NAME)
+    with pytest.raises(MarksError, match="neither copy opens with this board's device key"):
+        VoterMarks(data_dir, 5, DeviceSealer(os.urandom(32)))
+    assert data_dir.read(FILE_NAME) == kept
+
+
+@given(st.integers(0, 2 * PAGE - 1), st.integers(1, 255))
+def test_no_flipped_byte_sets_or_clears_a_mark_silently(at: int, mask: int) -> None:
+    """A flip in the older copy costs nothing; in the current copy the marks fall back to the
+    copy before (one mark fewer: polls.recover() reports that against the log), or refuse."""
+    storage = MemoryStorage()
+    device = DeviceSealer(bytes(range(32)))
+    marks = VoterMarks(storage, 6, device)
+    for position in (1, 4, 5):
+        marks.mark(position)  # generation 3, in copy 1; generation 2 in copy 0
+    data = bytearray(storage.read(FILE_NAME))
+    data[at] ^= mask
+    storage.files[FILE_NAME] = bytearray(data)
+    try:
+        again = VoterMarks(storage, 6, device)
+    except MarksError:
+        return
+    found = {p for p in range(6) if again.issued(p)}
+    assert found in ({1, 4, 5}, {1, 4}), found
+
+
+def test_a_torn_mark_leaves_the_marks_as_before_it(device: DeviceSealer) -> None:
+    storage = MemoryStorage()
+    marks = VoterMarks(storage, 6, device)
+    marks.mark(1)
+    marks.mark(2)  # generation 2, copy 0
+    before = storage.read(FILE_NAME)
+    marks.mark(3)  # generation 3, to copy 1
+    # Torn: only the new copy's header reached the card, not its sealed marks.
+    torn = bytearray(before)
+    torn[PAGE : PAGE + 32] = storage.read(FILE_NAME)[PAGE : PAGE + 32]
+    storage.files[FILE_NAME] = torn
+    again = VoterMarks(storage, 6, device)
+    assert {p for p in range(6) if again.issued(p)} == {1, 2}
+
+
+def test_an_older_copy_put_back_is_refused(data_dir: DataDir, device: DeviceSealer) -> None:
+    marks = VoterMarks(data_dir, 5, device)
+    marks.mark(0)  # generation 1, copy 1
+    old_copy_1 = data_dir.read(FILE_NAME)[PAGE:]
+    for position in (1, 2, 3):
+        marks.mark(position)  # generation 4 in copy 0, 3 in copy 1
+    data_dir.pwrite(FILE_NAME, PAGE, old_copy_1)
+    with pytest.raises(MarksError, match="generations 4 and 1, not one mark apart"):
+        VoterMarks(DataDir(data_dir.root), 5, device)
 
 
 # --- register ----------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ BUILDERS: dict[View, Builder] = {  # every View has its builder (tests/test_scre
     View.BALLOT: ballot.ballot,
     View.REVIEW: ballot.review,
     View.CAST: ballot.cast,
+    View.IDLE_WARNING: ballot.idle_warning,
+    View.TIMED_OUT: desk.timed_out,
     View.PRINTER_PROBLEM: notices.printer_problem,
     View.RECOVERED: notices.recovered,
 }

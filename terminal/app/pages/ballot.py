@@ -1,72 +1,111 @@
-"""The voter's screens: the language, each contest, the review, the ballot cast."""
+"""The voter's screens: the language and display modes, each contest, the review, the
+ballot cast, and the idle warning."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from terminal.app.i18n import LANGUAGE_NAMES, VOTER_LANGUAGES
+from terminal.app.ballot_session import HIGH_CONTRAST, LARGE_TEXT
+from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext
 from terminal.app.pages.common import in_test
 from terminal.app.screens import Button, Screen
+from terminal.ballot import selection
+from terminal.ballot.election import Choice, Contest, ContestKind
 
 if TYPE_CHECKING:
     from terminal.app.station import Station
 
+# Before the voter has chosen a language, the display modes are named in all four.
+LARGE_TEXT_LABEL = "Чоң тамга · Крупный шрифт · Ірі қаріп · Large text"
+HIGH_CONTRAST_LABEL = "Контраст · High contrast"
+HINTS = {
+    ContestKind.ONE_OF: N_("Choose one."),
+    ContestKind.PARTY_LIST: N_("Choose one party."),
+    ContestKind.REFERENDUM: N_("Answer yes or no."),
+}
+
 
 def language(s: Station) -> Screen:
+    session = s.session
+    large = session is not None and session.large_text
+    contrast = session is not None and session.high_contrast
     return Screen(
         "language",
         "Тил · Язык · Тіл · Language",
         (),
-        choices=tuple(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
+        choices=(
+            *(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
+            Button(LARGE_TEXT, LARGE_TEXT_LABEL, selected=large),
+            Button(HIGH_CONTRAST, HIGH_CONTRAST_LABEL, selected=contrast),
+        ),
         columns=2,
         test_mode=in_test(s),
     )
 
 
+def choice_label(choice: Choice, language: str) -> str:
+    """A choice as the ballot names it: its number on the ballot, a party list's party."""
+    name = choice.party.name(language) if choice.party and not choice.against_all else ""
+    name = name or choice.name(language)
+    number = choice.party.number if choice.party else choice.ballot_number
+    return f"{number}. {name}" if number is not None and not choice.against_all else name
+
+
+def hint(contest: Contest, t: Gettext, marked: int) -> tuple[str, ...]:
+    lines: tuple[str, ...]
+    if contest.kind is ContestKind.UP_TO_K:
+        lines = (
+            t("Choose up to {n}; marked: {count}.").format(n=contest.max_selections, count=marked),
+        )
+    else:
+        lines = (t(HINTS[contest.kind]),)
+    if contest.blank_allowed:
+        lines += (t("You may leave this contest without a mark."),)
+    return lines
+
+
 def ballot(s: Station) -> Screen:
     assert s.session is not None
-    t, lang = s._v, s.session.language
+    t, lang, session = s._v, s.session.language, s.session
     contest = s._contest()
-    chosen = s.session.selections.get(contest.id, ())
+    chosen = session.selections.get(contest.id, ())
     choices = tuple(
-        Button(f"choice-{c.id}", c.name(lang), selected=c.id in chosen) for c in contest.choices
+        Button(f"choice-{c.id}", choice_label(c, lang), selected=c.id in chosen)
+        for c in contest.choices
     )
-    hint = (
-        t("Choose one.")
-        if contest.max_selections == 1
-        else t("Choose up to {n}.").format(n=contest.max_selections)
-    )
-    actions: tuple[Button, ...] = (Button("next", t("Next"), primary=True, enabled=bool(chosen)),)
-    if s.session.contest > 0:
+    ready = selection.complete(contest, chosen)
+    actions: tuple[Button, ...] = (Button("next", t("Next"), primary=True, enabled=ready),)
+    if session.contest > 0 and not session.reviewing:
         actions = (Button("back", t("Back")), *actions)
     return Screen(
         "ballot",
         contest.title(lang),
-        (hint,),
+        hint(contest, t, len(chosen)),
         choices=choices,
         columns=2 if len(choices) > 5 else 1,
         actions=actions,
         test_mode=in_test(s),
+        page=session.page,
     )
 
 
 def review(s: Station) -> Screen:
     assert s.session is not None
     t, lang, session = s._v, s.session.language, s.session
-    lines = tuple(
-        f"{c.title(lang)}: "
-        + ", ".join(ch.name(lang) for ch in c.choices if ch.id in session.selections.get(c.id, ()))
-        for c in s.polls.election.contests
-    )
+    rows = []
+    nothing = t("no choice")
+    for c in s.polls.election.contests:
+        chosen = session.selections.get(c.id, ())
+        names = ", ".join(choice_label(ch, lang) for ch in c.choices if ch.id in chosen)
+        rows.append(Button(f"change-{c.id}", f"{c.title(lang)}: {names or nothing}"))
     return Screen(
         "review",
         t("Check your choice"),
-        (*lines, t("Tap Cast to cast your ballot.")),
-        actions=(
-            Button("change", t("Change")),
-            Button("cast", t("Cast ballot"), primary=True),
-        ),
+        (t("Tap a contest to change it, or Cast to cast your ballot."),),
+        choices=tuple(rows),
+        actions=(Button("cast", t("Cast ballot"), primary=True),),
         test_mode=in_test(s),
+        page=session.page,
     )
 
 
@@ -77,5 +116,23 @@ def cast(s: Station) -> Screen:
         t("Your ballot is cast"),
         (t("Take your paper slip. Thank you!"),),
         actions=(Button("done", t("Done"), primary=True),),
+        test_mode=in_test(s),
+    )
+
+
+def idle_warning(s: Station) -> Screen:
+    t = s._v
+    return Screen(
+        "idle_warning",
+        t("Are you still voting?"),
+        (
+            t("Nobody has touched the screen for two minutes."),
+            t(
+                "Without a touch within a minute the ballot is void and goes back to the "
+                "poll worker."
+            ),
+        ),
+        actions=(Button("continue", t("Continue voting"), primary=True),),
+        warning=True,
         test_mode=in_test(s),
     )

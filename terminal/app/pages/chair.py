@@ -29,21 +29,19 @@ def ready(s: Station) -> Screen:
 
 def chair_pin(s: Station) -> Screen:
     w = s._w
-    digits = [Button(f"digit-{d}", d) for d in "123456789"]
-    keys = (
-        *digits,
-        Button("erase", "⌫"),
-        Button("digit-0", "0"),
-        Button("ok", w("OK"), primary=True, enabled=len(s.pin) == chair.PIN_DIGITS),
-    )
+    keys = (*(Button(f"digit-{d}", d) for d in "1234567890"), Button("erase", "⌫"))
+    dots = "● " * len(s.pin) or "—"
     return Screen(
         "chair_pin",
-        w("Chair PIN"),
-        (w("Enter the chair's PIN."), *s.lines),
+        f"{w('Chair PIN')}: {dots.strip()}",
+        s.lines or (w("Enter the chair's PIN."),),
         choices=keys,
         columns=3,
-        big_line="● " * len(s.pin) or "—",
-        actions=(Button("cancel", w("Cancel")),),
+        paged=False,
+        actions=(
+            Button("cancel", w("Cancel")),
+            Button("ok", w("OK"), primary=True, enabled=len(s.pin) == chair.PIN_DIGITS),
+        ),
         test_mode=in_test(s),
     )
 

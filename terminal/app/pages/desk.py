@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from terminal.app.i18n import N_, every_language
 from terminal.app.pages.common import in_test, ok_button
 from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
@@ -19,10 +20,11 @@ def idle(s: Station) -> Screen:
         status = w("Coupons issued: {count}").format(count=polls.count_events("coupon_issued"))
     else:
         status = w("Ballots cast: {count}").format(count=polls.box.count if polls.box else 0)
-    prompt = (
-        w("Voter: scan the code on your coupon.")
+    # At the booth the voter reads this screen before choosing a language.
+    prompts = (
+        every_language(SCAN_COUPON)
         if polls.role is Role.VOTE
-        else w("Scan the voter's document.")
+        else (w("Scan the voter's document."),)
     )
     problem = polls.storage.warning()
     warning: tuple[str, ...] = (
@@ -33,8 +35,11 @@ def idle(s: Station) -> Screen:
     if s.seal is False:
         warning += (w("Warning: the terminal's seal is open. Call the chair."),)
     return Screen(
-        "idle", w("Polls open"), (prompt, status, *s.lines, *warning), test_mode=in_test(s)
+        "idle", w("Polls open"), (*prompts, status, *s.lines, *warning), test_mode=in_test(s)
     )
+
+
+SCAN_COUPON = N_("Voter: scan the code on your coupon.")
 
 
 def coupon(s: Station) -> Screen:
@@ -94,4 +99,19 @@ def refused(s: Station) -> Screen:
     w = s._w
     return Screen(
         "refused", w("No ballot"), s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
+    )
+
+
+def timed_out(s: Station) -> Screen:
+    w = s._w
+    return Screen(
+        "timed_out",
+        w("Ballot void: nobody was voting"),
+        (
+            w("The voter did not touch the screen for three minutes: the ballot is void."),
+            w("It can be issued again: scan the voter's document or coupon."),
+        ),
+        actions=ok_button(s),
+        warning=True,
+        test_mode=in_test(s),
     )

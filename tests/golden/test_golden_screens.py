@@ -1,0 +1,55 @@
+"""Every screen as drawn equals its golden image (within anti-aliasing), and keeps the
+accessibility rules (targets, text size, contrast, no overflow) on its panel.
+
+`make test` runs a pairwise subset of panels x modes x languages for every state; the whole
+matrix is marked slow (`make torture`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from terminal.app.screen_checks import problems
+from terminal.app.screens import draw
+from tests import golden
+
+SUBSET = list(golden.matrix(full=False))
+FULL = list(golden.matrix(full=True))
+
+
+ELECTION = golden.screen_states.catalogue_election()
+
+
+def _check(shot: golden.screen_states.Shot) -> None:
+    name, plan = shot.name, shot.layout(ELECTION)
+    assert problems(plan) == [], name
+    path = golden.path_of(name)
+    assert path.exists(), f"no golden image {path.name}: run python -m tests.golden update"
+    with Image.open(path) as stored:
+        share = golden.difference(draw(plan, golden.plan_fonts()), stored)
+    assert share <= golden.TOLERANCE, (
+        f"{name}: {share:.2%} of the pixels changed; if meant, run python -m tests.golden update"
+    )
+
+
+@pytest.mark.parametrize("shot", SUBSET, ids=[s.name for s in SUBSET])
+def test_screen_matches_its_golden_image(shot: golden.screen_states.Shot) -> None:
+    _check(shot)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shot", FULL, ids=[s.name for s in FULL])
+def test_every_screen_of_the_matrix_matches(shot: golden.screen_states.Shot) -> None:
+    _check(shot)
+
+
+def test_the_matrix_covers_every_state_panel_mode_and_language() -> None:
+    names = {s.name for s in FULL}
+    assert len(names) == len(FULL) == 528
+    for state in golden.screen_states.STATES:
+        assert any(s.state == state for s in SUBSET), state.name
+    for panel, mode, language in golden.pairwise():
+        assert any((s.panel.name, s.mode, s.language) == (panel, mode, language) for s in SUBSET)
+    stored = {p.stem for p in golden.DIRECTORY.glob("*.png")}
+    assert stored == names, "run python -m tests.golden update"
