@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.desk import DESK_COMMANDS, run_desk_command
 from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
@@ -82,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     add_voterlist_parser(commands)
     # Each workflow folder adds the commands it owns.
     add_election_commands(commands)
+    for desk in DESK_COMMANDS.values():
+        desk.add_parser(commands)
     return parser
 
 
@@ -91,7 +94,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bundle a directory."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "voterlist" or hasattr(args, "run"):
+    if args.command == "voterlist" or args.command in DESK_COMMANDS or hasattr(args, "run"):
         return args
     if getattr(args, "shares", None):
         args.bundles = [p for p in args.shares if p.is_dir()] + args.bundles
@@ -215,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_voterlist(args)
     if hasattr(args, "run"):  # the commands of a workflow folder (host_tools/election/)
         return run_election_command(args)
+    if args.command in DESK_COMMANDS:
+        return run_desk_command(DESK_COMMANDS[args.command], args)
     try:
         package = pinned_package(args)
     except SystemExit as stop:

@@ -15,6 +15,10 @@ command -v mdb-export >/dev/null || need+=(mdbtools)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # libsodium-dev: the Bookworm test venv builds PyNaCl 1.5.0 on the system libsodium.
 [ -f /usr/include/sodium.h ] || need+=(libsodium-dev)
+# sqlite3: tests read the results database with the stock shell; chromium: the auditors'
+# report is rendered headless in a test.
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"
 sudo=""

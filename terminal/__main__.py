@@ -1,7 +1,10 @@
 """Run the terminal: `python -m terminal --board BOARD.toml [--package DIR] [--data DIR]`,
 or provision it: `python -m terminal provision --board BOARD.toml --data DIR --id ID
 --commission-key PEM` (the board config names the device key the private keys are sealed
-under)."""
+under), or give the data partition's LUKS2 key to cryptsetup on its standard input:
+`python -m terminal data-key --board BOARD.toml | cryptsetup open --key-file - ...`, or,
+after a finished TEST day, reset it for the official package: `python -m terminal
+reset-test --board BOARD.toml --election TEST_ID` (terminal/app/test_reset.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from terminal.app.polls import InconsistentStores, Polls
 from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
+from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board import (
@@ -31,8 +35,9 @@ from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
 from terminal.tally import elgamal
 from terminal.tally.event_log import EventLog, LogError
+from terminal.tally.key_process import harden_process
 from terminal.tally.sealing import SealError
-from terminal.trust.sealed_store import DeviceSealer, SealedError
+from terminal.trust.sealed_store import DeviceSealer, Purpose, SealedError
 
 
 def _sealer(board: BoardConfig) -> DeviceSealer:
@@ -55,6 +60,23 @@ def _provision(argv: list[str]) -> int:
     public = provision(args.data, args.id, args.commission_key.read_bytes(), device)
     print(f"terminal {args.id} provisioned; register {args.data / 'terminal.pub.pem'}")
     print(f"key fingerprint {public.fingerprint()}")
+    return 0
+
+
+def _data_key(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal data-key")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
+    args = parser.parse_args(argv)
+    if sys.stdout.isatty():
+        print("data-key writes a secret: pipe it to cryptsetup, not to a screen", file=sys.stderr)
+        return 2
+    try:
+        device = _sealer(load_board(args.board))
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(device.wrapping_key(Purpose.DATA_PARTITION))
+    sys.stdout.buffer.flush()
     return 0
 
 
@@ -150,6 +172,11 @@ def _run(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "provision":
         return _provision(argv[1:])
+    if argv and argv[0] == "data-key":
+        return _data_key(argv[1:])
+    harden_process()
+    if argv and argv[0] == "reset-test":  # it opens the device key too
+        return reset_command(argv[1:])
     return _run(argv)
 
 

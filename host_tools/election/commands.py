@@ -198,7 +198,7 @@ def add_election_commands(commands: argparse._SubParsersAction[argparse.Argument
         commands,
         "terminals",
         "register provisioned terminals in the election",
-        "  python -m terminal provision --data t1 --id T-1001-01 \\\n"
+        "  python -m terminal provision --board BOARD.toml --data t1 --id T-1001-01 \\\n"
         "      --commission-key el/commission.pub.pem\n"
         "  python -m host_tools terminals register --election el t1",
     )

@@ -10,7 +10,6 @@ reads — and its expected totals are a JSON file beside it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +101,3 @@ def is_test(election: Election) -> bool:
 
 def expected_path_for(deck: Path) -> Path:
     return deck.with_name(deck.name.removesuffix(".jsonl") + ".expected.json")
-
-
-def deck_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text().splitlines() if json.loads(line))

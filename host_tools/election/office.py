@@ -453,7 +453,7 @@ def read_provisioned(data: Path) -> ProvisionedTerminal:
     except OSError as exc:
         raise OfficeError(
             f"{data}: not a provisioned terminal ({exc.filename}: {exc.strerror}); run "
-            "`python -m terminal provision --data DIR --id ID --commission-key "
+            "`python -m terminal provision --board BOARD --data DIR --id ID --commission-key "
             "DIR/commission.pub.pem` first"
         ) from exc
     except (FormatError, SignatureError, ValueError) as exc:

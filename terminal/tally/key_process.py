@@ -41,14 +41,24 @@ class KeyProcessError(Exception):
     """The child died or could not report (not a refusal of the job: those come back)."""
 
 
-def harden() -> list[str]:
-    """Make this process undumpable, coreless and unswappable; what failed, for the journal
-    (the first two are required: failing them raises OSError)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def harden_process() -> None:
+    """No core dump of this process and no ptrace or /proc/<pid>/mem by other processes of
+    its user: the terminal's own process holds its signing key and the register all day.
+    Raises OSError if the kernel refuses."""
+    if _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if libc.mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
+
+
+def harden() -> list[str]:
+    """harden_process(), and lock every page in RAM; what failed, for the journal (locking
+    is best effort; the rest raises OSError)."""
+    harden_process()
+    if _libc().mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
         return [f"mlockall: {os.strerror(ctypes.get_errno())}"]
     return []
 

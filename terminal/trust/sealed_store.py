@@ -47,6 +47,8 @@ class Purpose(Enum):
     SIGNING_KEY = "tamga-wrap/1 terminal signing key"
     ENCRYPTION_KEY = "tamga-wrap/1 terminal encryption key"
     VOTER_MARKS = "tamga-wrap/1 voter marks"
+    # The LUKS2 key of the data partition (docs/raspberry-pi.md), given to cryptsetup.
+    DATA_PARTITION = "tamga-wrap/1 data partition luks2 key"
 
 
 class SealedError(Exception):

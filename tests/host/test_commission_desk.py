@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -17,9 +18,13 @@ from host_tools.pinning import load_pinned_package
 from host_tools.verify import rebuild_keys
 from terminal.app.identity import load_identity, provision
 from terminal.ballot.election import TerritoryKind
+from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import VerifyKey
+from tests.bundle_factory import make_bundle
 
 PHRASE = "correct horse battery staple"
+# The terminals' device key (on a Pi: OTP memory); the host never sees it.
+DEVICE = DeviceSealer(bytes(range(32)))
 DEFINITION = """\
 format = "tamga-definition/1"
 id = "KG-20270411-TEST"
@@ -122,7 +127,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     terminals = {}
     for terminal in ("T-1", "T-2"):
         terminals[terminal] = root / terminal
-        provision(terminals[terminal], terminal, (election / "commission.pub.pem").read_bytes())
+        pem = (election / "commission.pub.pem").read_bytes()
+        provision(terminals[terminal], terminal, pem, DEVICE)
     assert run("terminals", "register", "--election", election, *terminals.values(), *common) == 0
     assert run("election", "sign", "--election", election, *common) == 0
     fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
@@ -144,7 +150,7 @@ def test_the_package_is_what_a_terminal_accepts(desk: Desk) -> None:
         ("201", "D-2", True),
     ]
     for terminal, data in desk.terminals.items():
-        identity = load_identity(data)
+        identity = load_identity(data, DEVICE)
         entry = election.terminal(terminal)
         assert entry is not None
         keys = package.keys(terminal, identity.decryption)
@@ -267,7 +273,7 @@ def test_bad_steps_are_refused_with_a_message_and_change_nothing(
     refused(cli("terminals", "register", "--election", el, desk.terminals["T-1"], *phrase),
             "registered already")  # fmt: skip
     stranger = tmp_path / "T-9"
-    provision(stranger, "T-9", (el / "commission.pub.pem").read_bytes())
+    provision(stranger, "T-9", (el / "commission.pub.pem").read_bytes(), DEVICE)
     refused(cli("terminals", "register", "--election", el, stranger, *phrase), "not planned")
     refused(cli("terminals", "register", "--election", el, tmp_path, *phrase),
             "not a provisioned terminal")  # fmt: skip
@@ -335,3 +341,48 @@ def test_the_commands_run_as_a_user_runs_them() -> None:
     result = cli("election", "sign", "--election", "/nonexistent/el")
     refused(result, "not an election directory")
     assert "election" in cli("--help").stdout
+
+
+# --- logic and accuracy ---------------------------------------------------------------------
+
+
+def test_deck_then_lat_passes_on_the_decks_results_and_fails_on_any_change(
+    desk: Desk, tmp_path: Path, inproc: Any
+) -> None:
+    deck = tmp_path / "deck.jsonl"
+    assert (
+        inproc("election", "test-deck", "--election", desk.election, "--out", deck).returncode == 0
+    )
+    ballots = [json.loads(line) for line in deck.read_text().splitlines()]
+    # Choice k of the contest gets k votes: a swap or a lost vote changes a total.
+    assert ballots == [{"council": ["a"]}, {"council": ["b"]}, {"council": ["b"]}]
+    expected = tmp_path / "deck.expected.json"
+    assert json.loads(expected.read_text())["contests"] == {"council": {"a": 1, "b": 2}}
+    package = desk.election / "package"
+    election = load_pinned_package(package, desk.fingerprint).election
+    signer = load_identity(desk.terminals["T-1"], DEVICE).key
+    good = make_bundle(tmp_path / "good", election, "P-1", "T-1", signer, ballots)
+    pin = ("--package", package, "--commission-key", desk.fingerprint, "--expected", expected)
+    result = inproc("lat", *pin, good)
+    assert result.returncode == 0, result
+    assert "PASS: every total equals the deck (3 ballots)" in result.stdout
+    swapped = [{"council": ["b"]}, {"council": ["a"]}, {"council": ["a"]}]
+    bad = make_bundle(tmp_path / "bad", election, "P-1", "T-1", signer, swapped)
+    result = inproc("lat", *pin, bad)
+    assert result.returncode == 1
+    assert "FAIL council/a: expected 1, counted 2" in result.stdout
+    assert "FAIL council/b: expected 2, counted 1" in result.stdout
+    short = make_bundle(tmp_path / "short", election, "P-1", "T-1", signer, ballots[:2])
+    result = inproc("lat", *pin, short)
+    assert result.returncode == 1 and "FAIL ballots cast: expected 3, counted 2" in result.stdout
+    # Unpinned, or pinned to another key: refused before anything is read.
+    refused(inproc("lat", "--package", package, "--expected", expected, good), "no commission key")
+    other = "0" * 64
+    refused(inproc("lat", "--package", package, "--commission-key", other, "--expected",
+                   expected, good), "not the pinned")  # fmt: skip
+    alien = tmp_path / "alien.json"
+    alien.write_text(expected.read_text().replace("KG-20270411-TEST", "KG-OTHER"))
+    refused(inproc("lat", "--package", package, "--commission-key", desk.fingerprint,
+                   "--expected", alien, good), "the deck of election KG-OTHER")  # fmt: skip
+    alien.write_text("{}")
+    refused(inproc("lat", *pin[:4], "--expected", alien, good), "missing field 'format'")

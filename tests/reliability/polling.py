@@ -82,7 +82,9 @@ class World:
         return self.package.election
 
 
-def build_world(root: Path, voters: int, seed: int = 1, role: Role = Role.COMBINED) -> World:
+def build_world(
+    root: Path, voters: int, seed: int = 1, role: Role = Role.COMBINED, mode: Mode = Mode.OFFICIAL
+) -> World:
     """Provision a terminal, then make and sign an election for it with the host tools.
 
     `role` is the terminal's: combined (it identifies the voters itself), or a voting booth
@@ -106,7 +108,7 @@ def build_world(root: Path, voters: int, seed: int = 1, role: Role = Role.COMBIN
         timezone="+06:00",
         polls_open=dt.time(8),
         polls_close=dt.time(20),
-        mode=Mode.OFFICIAL,
+        mode=mode,
         country="KG",
         contests=(synthetic.president_contest(),),
         ballot_format=2,

@@ -1,0 +1,1 @@
+"""For auditors: the report of a collected election (`report`)."""

@@ -1,0 +1,1 @@
+"""After the polls close: collect the bundles, with their acts, into the results database."""
