@@ -1,11 +1,14 @@
-# Tamga: `make demo` runs a simulated polling day; `make test` runs the whole test suite.
+# Tamga: `make demo` runs a simulated election of several precincts; `make test` runs the whole test suite.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 BOOKWORM := .venv-bookworm
 STAMP := $(VENV)/.installed
 BOOKWORM_STAMP := $(BOOKWORM)/.installed
+# The enclosure firmware's MicroPython (npm), for its tests and sim day --enclosure.
+NODE_STAMP := firmware/enclosure/node_modules/.installed
 LOCALES := $(patsubst %.po,%.mo,$(wildcard terminal/locale/*/LC_MESSAGES/tamga.po))
+HOST_LOCALES := $(patsubst %.po,%.mo,$(wildcard host_tools/locale/*/LC_MESSAGES/tamga-host.po))
 
 .PHONY: demo test test-current test-bookworm lint system locales clean bench fuzz torture qemu-test
 
@@ -26,13 +29,19 @@ $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 		-r requirements/bookworm.txt pytest pytest-xdist hypothesis
 	touch $@
 
+$(NODE_STAMP): firmware/enclosure/package.json firmware/enclosure/package-lock.json | system
+	scripts/setup-node.sh
+
 terminal/locale/%/LC_MESSAGES/tamga.mo: terminal/locale/%/LC_MESSAGES/tamga.po $(STAMP)
 	$(VENV)/bin/pybabel compile --domain tamga -i $< -o $@
 
-locales: $(LOCALES)
+host_tools/locale/%/LC_MESSAGES/tamga-host.mo: host_tools/locale/%/LC_MESSAGES/tamga-host.po $(STAMP)
+	$(VENV)/bin/pybabel compile --domain tamga-host -i $< -o $@
+
+locales: $(LOCALES) $(HOST_LOCALES)
 
 demo: $(STAMP) locales
-	$(PY) -m sim day --voters 300 --seed 1 --out runs/demo
+	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --seed 1 --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -40,12 +49,12 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/bandit -q -c pyproject.toml -r terminal host_tools
 
-test-current: $(STAMP) locales
+test-current: $(STAMP) $(NODE_STAMP) locales
 	$(PY) -m pytest -n 2 -m "not slow"
 
 # The terminal's own tests again on the exact package versions of Raspberry Pi OS Bookworm,
 # with the issue-size power-cut day (300 voters, 100 cuts) run there, on the terminal's versions.
-test-bookworm: $(BOOKWORM_STAMP) locales
+test-bookworm: $(BOOKWORM_STAMP) $(NODE_STAMP) locales
 	TAMGA_FULL_POWER_CUTS=1 $(BOOKWORM)/bin/python -m pytest -n 2 -m "not slow and not host_only" tests
 
 test: lint test-current test-bookworm
@@ -61,7 +70,7 @@ fuzz: $(STAMP) locales
 	$(PY) -m fuzz --seconds $(FUZZ_SECONDS)
 
 # The long power-cut and crash variants (the default test run has a fast slice of each).
-torture: $(STAMP) locales
+torture: $(STAMP) $(NODE_STAMP) locales
 	$(PY) -m pytest -n 2 -m slow tests
 
 # The unchanged terminal on an emulated arm64 board (Debian 12 packages) under QEMU.

@@ -1,12 +1,13 @@
-"""Rendering: every screen of the station at 800x480, and every printout at 384 dots.
+"""Rendering: every screen of the station at 800x480 and 480x320, and every printout at
+384 dots.
 
 Screens are drawn the way Station.show draws them: Station._screen() builds the Screen
-from the station's state and terminal.app.screens.render draws it. The Station is real;
-its Polls is a stub holding just what the screens and printouts read (the election, the
-precinct, counts, the signed protocol), so no store or device is involved. Each screen is
-drawn in the four voter languages; the figure is its slowest language's median CPU time
-(the wall time is printed next to it; drawing is CPU-bound, and CPU time does not grow
-when other processes share the machine).
+from the station's state and terminal.app.screens.render lays it out and draws it. The
+states are sim/screen_states.py's (every view, each contest kind, a later page of the
+30-choice contest), on a real Station whose Polls is a stand-in holding what the screens
+read. Each screen is drawn in the four voter languages, normal and large text; the figure
+is the slowest case's median CPU time (the wall time is printed next to it; drawing is
+CPU-bound, and CPU time does not grow when other processes share the machine).
 
 Printouts go through Station.render_printout, as Polls calls it when it prints, on the
 simulated board's 58 mm paper (384 dots).
@@ -18,7 +19,6 @@ import datetime as dt
 import hashlib
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,19 +27,19 @@ from typing import Any
 from bench import Context, Figure, Spread, fmt, info, section, timed
 from bench.fixtures import Station as Precinct
 from bench.fixtures import make_station, random_selections
+from sim import screen_states
+from sim.screen_states import Panel
 from terminal.app import station as station_module
-from terminal.app.i18n import VOTER_LANGUAGES, translator
-from terminal.app.polls import Recovery
+from terminal.app.i18n import VOTER_LANGUAGES
 from terminal.app.screens import Fonts, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Role
 from terminal.ballot.election import Precinct as PrecinctEntry
-from terminal.hal.interfaces import PrinterStatus
 from terminal.tally.event_log import Checkpoint, origin
 from terminal.tally.protocol import LINES, ContestResult, Protocol
-from terminal.trust import chair
 
 WIDTH, HEIGHT = 800, 480
+SCREEN_PANELS = ("800x480", "480x320")
 PAPER_DOTS = 384
 SCREEN_TARGET_MS = 50.0
 PRINTOUT_TARGET_MS = 200.0
@@ -172,59 +172,34 @@ def _station(precinct: Precinct, polls: _Polls, language: str) -> station_module
     )
 
 
-def _prepare(
-    station: station_module.Station, polls: _Polls, view: Any, precinct: Precinct, language: str
-) -> None:
-    """Put the station in the state in which it shows `view`, as the voting day gets there."""
-    View = station_module.View
-    w = translator(language)
-    voter = precinct.register.voters[1234]
-    rng = random.Random(language)
-    station.view = view
-    station.lines = ()
-    station.session = station_module.Session(
-        1234, voter, reissue=view is View.REISSUE_OFFER, language=language
-    )
-    station.session.selections = random_selections(precinct.election, rng)
-    polls.box.count = 1187
-    extra: dict[str, Callable[[], None]] = {
-        "chair_pin": lambda: setattr(station, "pin", "1" * (chair.PIN_DIGITS - 2)),
-        "refused": lambda: setattr(
-            station, "lines", (w("This voter has already received a ballot."), voter.full_name())
-        ),
-        "printer_problem": lambda: setattr(
-            station, "lines", (w(station_module.PRINTER_TEXT[PrinterStatus.PAPER_OUT]),)
-        ),
-        "shares": lambda: setattr(station, "lines", (w("Card accepted."),)),
-        "recovered": lambda: setattr(station, "recovery", Recovery.BALLOT_VOID),
-    }
-    if view.value in extra:
-        extra[view.value]()
-
-
 def run(ctx: Context) -> None:
-    section("Rendering screens (800x480) and printouts (384 dots)")
+    section("Rendering screens (800x480, 480x320) and printouts (384 dots)")
     precinct = make_station()
     polls = _Polls(precinct, _signed_protocol(precinct))
-    _screens(ctx, precinct, polls)
+    _screens(ctx)
     _printouts(ctx, precinct, polls)
 
 
-def _screens(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
+def _screens(ctx: Context) -> None:
+    """Every state of sim/screen_states.py on the 800x480 and 480x320 panels, in the normal
+    and the large-text mode: layout and drawing, as Station.show does them."""
     count = 8 if ctx.quick else 25
     fonts = Fonts()
+    election = screen_states.catalogue_election()
+    panels = tuple(p for p in screen_states.board_panels() if p.name in SCREEN_PANELS)
     cold = True
-    for view in station_module.View:
-        worst: Spread | None = None
-        worst_wall = Spread(0, 0, 0)
-        worst_language = ""
-        try:
-            for language in VOTER_LANGUAGES:
-                station = _station(precinct, polls, language)
-                _prepare(station, polls, view, precinct, language)
+    for panel in panels:
+        for state in screen_states.STATES:
+            worst: Spread | None = None
+            worst_wall = Spread(0, 0, 0)
+            worst_case = ""
+            for shot in screen_states.shots(
+                modes=("normal", "large"), panels=(panel,), states=(state,)
+            ):
+                station = shot.station(election)
 
-                def draw(s: station_module.Station = station) -> object:
-                    return render(s._screen(), WIDTH, HEIGHT, fonts)
+                def draw(s: station_module.Station = station, p: Panel = panel) -> object:
+                    return render(s._screen(), p.width, p.height, fonts, s.style())
 
                 if cold:
                     t0 = time.perf_counter()
@@ -238,25 +213,15 @@ def _screens(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
                 cpu, wall = timed(draw, count)
                 spread = Spread.of(cpu).scaled(1e-6)
                 if worst is None or spread.p50 > worst.p50:
-                    worst, worst_language = spread, language
+                    worst, worst_case = spread, f"{shot.mode} {shot.language}"
                     worst_wall = Spread.of(wall).scaled(1e-6)
-        except Exception as exc:  # a view this bench does not know how to reach
-            ctx.results.unavailable(
-                f"render_screen_{view.value}_ms",
-                "ms",
-                SCREEN_TARGET_MS,
-                "lower",
-                f"{type(exc).__name__}: {exc}",
+            assert worst is not None
+            name = f"render_screen_{state.name.replace('-', '_')}_{panel.name}_ms"
+            info(
+                f"screen {state.name} at {panel.name} (CPU ms, slowest: {worst_case})",
+                f"{worst}; wall p50 {fmt(worst_wall.p50)}",
             )
-            continue
-        assert worst is not None
-        info(
-            f"screen {view.value} (CPU ms, slowest: {worst_language})",
-            f"{worst}; wall p50 {fmt(worst_wall.p50)}",
-        )
-        ctx.results.add(
-            Figure(f"render_screen_{view.value}_ms", worst.p50, "ms", SCREEN_TARGET_MS, "lower")
-        )
+            ctx.results.add(Figure(name, worst.p50, "ms", SCREEN_TARGET_MS, "lower"))
 
 
 def _coupon_code(precinct: Precinct) -> str:

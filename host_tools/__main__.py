@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.audit.paper_command import add_audit_parser
 from host_tools.desk import DESK_COMMANDS, run_desk_command
 from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
@@ -25,17 +26,16 @@ from host_tools.tally import (
     totals_json,
 )
 from host_tools.verify import (
-    BundleResult,
     ShareCardError,
-    all_verified,
     counted_bundles,
     rebuild_keys,
+    report_results,
     verify_bundles,
 )
 from host_tools.voterlist import add_voterlist_parser, run_voterlist
 from terminal.ballot.election import Mode
 from terminal.ballot.package import Package
-from terminal.tally.bundle import BALLOTS, PROTOCOL, BundleError, reconcile
+from terminal.tally.bundle import BALLOTS, PROTOCOL
 from terminal.tally.count import CountError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     again.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
     add_voterlist_parser(commands)
+    add_audit_parser(commands)
     # Each workflow folder adds the commands it owns.
     add_election_commands(commands)
     for desk in DESK_COMMANDS.values():
@@ -117,26 +118,6 @@ def _package_header(package: Package) -> str:
     return "\n".join(lines)
 
 
-def _report(package: Package, results: Sequence[BundleResult], quiet: bool) -> bool:
-    """Print one line per bundle (OK lines only unless `quiet`), then reconcile the bundles
-    of each precinct with each other; True if everything verified."""
-    for result in results:
-        if result.error is not None:
-            print(result.describe(), file=sys.stderr)
-        elif not quiet:
-            print(result.describe())
-    if not all_verified(results):
-        return False
-    try:
-        notes = reconcile(counted_bundles(results), package.election)
-    except BundleError as exc:
-        print(f"FAIL {exc}", file=sys.stderr)
-        return False
-    for note in notes if not quiet else ():
-        print(note)
-    return True
-
-
 def _keys(package: Package, cards: Sequence[Path]) -> dict[str, bytes] | None:
     try:
         return rebuild_keys(package, cards)
@@ -153,7 +134,7 @@ def _verify(package: Package, args: argparse.Namespace) -> int:
         keys = _keys(package, args.shares)
         if keys is None:
             return EXIT_FAILED
-    ok = _report(package, verify_bundles(package, args.bundles, keys), quiet=False)
+    ok = report_results(package, verify_bundles(package, args.bundles, keys), quiet=False)
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -161,7 +142,7 @@ def _tally(package: Package, args: argparse.Namespace) -> int:
     if not args.json:
         print(_package_header(package))
     results = verify_bundles(package, args.bundles, check_records=False)
-    if not _report(package, results, quiet=args.json):
+    if not report_results(package, results, quiet=args.json):
         print("nothing tallied: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     totals = sum_protocols(package.election, counted_bundles(results))
@@ -179,7 +160,7 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
     if keys is None:
         return EXIT_FAILED
     results = verify_bundles(package, args.bundles)
-    if not _report(package, results, quiet=False):
+    if not report_results(package, results, quiet=False):
         print("nothing recounted: every bundle must verify first", file=sys.stderr)
         return EXIT_FAILED
     status = EXIT_OK

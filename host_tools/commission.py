@@ -45,6 +45,7 @@ from terminal.ballot.election import (
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
 from terminal.tally.encrypted_ballot import precinct_public
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust import chair
 from terminal.trust.files import write_private_file
 from terminal.trust.shares import ShareCard, public_key_of, split_key
@@ -208,6 +209,12 @@ def build_election(
         # One card alone must never open a ballot box.
         raise CommissionError(
             f"need 2 <= threshold <= share count <= {MAX_SHARES}, got {threshold} of {share_count}"
+        )
+    size = verifiable_size(spec.contests)
+    if spec.ballot_format == 2 and size > MAX_RECORD_SIZE:
+        raise CommissionError(
+            f"a verifiable ballot of these contests is {size} bytes, more than a 4 KiB slot "
+            f"holds ({MAX_RECORD_SIZE}): fewer choices, or ballot format 1"
         )
     built: list[Precinct] = []
     secrets: dict[str, PrecinctSecrets] = {}

@@ -18,7 +18,7 @@ from terminal.ballot.package import Package
 from terminal.tally.ballot_box import split_records
 from terminal.tally.bundle import BALLOTS, VerifiedBundle
 from terminal.tally.count import Count, CountError, count_records, count_verifiable
-from terminal.tally.protocol import LINES
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, OPTIONAL_LINES, SLIPS_COUNTED
 from terminal.tally.sealing import record_format
 
 LINE_LABELS = {
@@ -31,6 +31,8 @@ LINE_LABELS = {
     "coupons_issued": "Выдано талонов / Coupons issued",
     "coupons_void": "Талонов не напечатано / Coupons never printed",
     "codes_refused": "Отклонено кодов / Ballot codes refused",
+    SLIPS_COUNTED: "Бюллетеней в урне по датчику / Paper slips counted in the ballot box",
+    ENCLOSURE_OPENINGS: "Вскрытий пломбы или урны / Seal or ballot box lid opened",
 }
 BLANK_LABEL = "Без отметки / No selection"
 TEST_BANNER = "*** TEST ELECTION / ТЕСТОВЫЕ ВЫБОРЫ: test results, never official ***"
@@ -66,7 +68,7 @@ def sum_protocols(election: Election, bundles: Sequence[VerifiedBundle]) -> Tota
             blank[contest_id] += result.blank
         for line, value in protocol.lines.items():
             if line != "voters_on_register":
-                lines[line] += value
+                lines[line] = lines.get(line, 0) + value
         precincts.add(protocol.precinct)
     for code in precincts:
         precinct = election.precinct(code)
@@ -83,7 +85,8 @@ def totals_json(election: Election, totals: Totals) -> dict[str, Any]:
         "election": election.id,
         "mode": election.mode.value,
         **marked,
-        "contests": totals.votes,
+        "contests": totals.votes,  # real choice ids only
+        "blank": totals.blank,  # ballots with no mark in the contest (void ones: "lines")
         "precincts": list(totals.precincts),
         "lines": totals.lines,
         "bundles": totals.bundles,
@@ -123,6 +126,9 @@ def render_totals(election: Election, totals: Totals) -> str:
         out.append(_row(BLANK_LABEL, str(n), _percent(n, ballots)))
     out += ["", "Protocol lines, summed / Строки протокола, сумма"]
     out += [_row(LINE_LABELS[line], str(totals.lines[line])) for line in LINES]
+    for line in OPTIONAL_LINES:
+        if line in totals.lines:
+            out.append(_row(LINE_LABELS[line], str(totals.lines[line])))
     out += ["", TEST_BANNER] if test else []
     return "\n".join(out) + "\n"
 

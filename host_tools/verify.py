@@ -11,6 +11,7 @@ every refused card gets its own message, naming the file.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,10 @@ from terminal.tally.bundle import (
     PROTOCOL,
     BundleError,
     VerifiedBundle,
+    reconcile,
     verify_bundle,
 )
+from terminal.tally.protocol import SLIPS_COUNTED
 from terminal.trust.shares import ShareCollector, ShareProblem, parse_card
 
 
@@ -125,6 +128,12 @@ class BundleResult:
             text += ", every ballot proof and decryption proof verifies"
         if self.bundle.recount is not None:
             text += ", recount matches the protocol"
+        slips = p.lines.get(SLIPS_COUNTED)
+        if slips is not None:
+            cast = p.lines["ballots_cast"]
+            text += f", {slips} paper slips counted in the ballot box"
+            if slips != cast:
+                text += f" (DIFFERENCE: {slips - cast:+d} against {cast} ballots cast)"
         if self.reexport:
             text += f" (another export of the same results as {self.same_as}: counted once)"
         elif self.same_as is not None:
@@ -220,3 +229,23 @@ def all_verified(results: Sequence[BundleResult]) -> bool:
 def counted_bundles(results: Sequence[BundleResult]) -> list[VerifiedBundle]:
     """The verified bundles, each counted once; only call when all_verified(results)."""
     return [r.bundle for r in results if r.bundle is not None and r.same_as is None]
+
+
+def report_results(package: Package, results: Sequence[BundleResult], quiet: bool) -> bool:
+    """Print one line per bundle (OK lines only unless `quiet`), then reconcile the bundles
+    of each precinct with each other; True if everything verified."""
+    for result in results:
+        if result.error is not None:
+            print(result.describe(), file=sys.stderr)
+        elif not quiet:
+            print(result.describe())
+    if not all_verified(results):
+        return False
+    try:
+        notes = reconcile(counted_bundles(results), package.election)
+    except BundleError as exc:
+        print(f"FAIL {exc}", file=sys.stderr)
+        return False
+    for note in notes if not quiet else ():
+        print(note)
+    return True

@@ -12,6 +12,10 @@ command -v jq >/dev/null || need+=(jq)
 # mdbtools: host_tools voterlist reads the CEC's MS Access (.mdb) voter lists with it.
 command -v mdb-export >/dev/null || need+=(mdbtools)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# nodejs and npm: the enclosure controller's MicroPython runs under Node in tests and the
+# simulator (firmware/enclosure/run.mjs; the npm package by scripts/setup-node.sh).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # libsodium-dev: the Bookworm test venv builds PyNaCl 1.5.0 on the system libsodium.
 [ -f /usr/include/sodium.h ] || need+=(libsodium-dev)

@@ -1,4 +1,5 @@
-"""`python -m sim day`: a whole simulated polling day, ending in verified, tallied results."""
+"""`python -m sim day`: a whole simulated polling day, ending in verified, tallied results;
+`python -m sim election`: a whole election of many precincts (sim/election.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim import outdir
+from sim import boards, definitions, outdir
 from sim.day import REPO, Day, DayFailed, read_choices
+from sim.election import add_parser as add_election_parser
+from sim.election import election_main
 
 
 def _day(args: argparse.Namespace) -> int:
@@ -17,12 +20,37 @@ def _day(args: argparse.Namespace) -> int:
     try:
         if args.choices:
             read_choices(args.choices)  # a bad file stops the run before anything is made
+        if args.screen:
+            boards.panel_of(args.screen)
+        if args.definition:
+            definitions.day_spec(args.definition)
         outdir.fresh(out)
-    except (DayFailed, outdir.ForeignDirectory) as exc:
+    except (
+        DayFailed,
+        outdir.ForeignDirectory,
+        boards.ScreenSizeError,
+        definitions.DefinitionProblem,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    day = Day(
-        args.voters, args.seed, out, args.choices, args.power_cuts, args.roles, args.paper_rows
+    kind = Day
+    if args.enclosure:
+        if args.roles != "combined":
+            print("--enclosure runs with --roles combined", file=sys.stderr)
+            return 2
+        from sim.enclosure import EnclosureDay
+
+        kind = EnclosureDay
+    day = kind(
+        args.voters,
+        args.seed,
+        out,
+        args.choices,
+        args.power_cuts,
+        args.roles,
+        args.paper_rows,
+        args.definition,
+        args.screen,
     )
     try:
         timings = day.run()
@@ -53,8 +81,15 @@ def _day(args: argparse.Namespace) -> int:
         check=True,
     )
     (out / "tally.json").write_text(tally.stdout)
-    totals = json.loads(tally.stdout)["contests"]
+    tallied = json.loads(tally.stdout)
+    totals = tallied["contests"]
     expected = day.expected_totals()
+    if tallied["blank"] != day.expected_blank():
+        print(
+            f"MISMATCH: blank contests {tallied['blank']}, the slips show {day.expected_blank()}",
+            file=sys.stderr,
+        )
+        return 1
     table = subprocess.run(
         [*host, "tally", *pinned, *bundles],
         cwd=REPO,
@@ -101,7 +136,26 @@ def main(argv: list[str]) -> int:
         help="paper rolls of this many dot rows (8 a millimetre): the printers run out and "
         "the poll worker reloads them",
     )
+    day.add_argument(
+        "--definition",
+        type=Path,
+        help="hold the day on the election of this definition file (examples/*.toml)",
+    )
+    day.add_argument(
+        "--screen",
+        metavar="WxH",
+        help="simulated terminals with the panel of the board config of this size (480x320)",
+    )
+    day.add_argument(
+        "--enclosure",
+        action="store_true",
+        help="with an enclosure controller (its MicroPython firmware, under Node): slips "
+        "dropped into the box are counted, the seal is opened mid-day, the line attacked",
+    )
+    add_election_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "election":
+        return election_main(args)
     if args.voters < 1:
         parser.error("--voters must be at least 1")
     return _day(args)

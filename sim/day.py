@@ -17,6 +17,7 @@ voter who was cut off is helped again as a poll worker would.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -35,15 +36,17 @@ from PIL import Image, ImageOps
 
 from host_tools import commission
 from host_tools.commission import ElectionSpec, PrecinctSpec, TerminalRegistration
-from sim import synthetic
+from sim import boards, definitions, synthetic
 from sim.panel import SimulatedPanel
 from sim.printer import PrintedPage, SimulatedPrinter
 from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
+from terminal.app.screens import PAGE_NEXT, PAGE_PREVIOUS
 from terminal.app.station import render_slip
 from terminal.ballot import selection
 from terminal.ballot.election import Election, Mode, Role
 from terminal.idscan.register import Register
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,6 +56,7 @@ SCREEN_TIMEOUT = 60.0
 SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
+MAX_PAGES = 100  # more page turns than that: the pages do not turn
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
 
 
@@ -124,6 +128,10 @@ class SimTerminal:
         self.role = role
         self.root = root  # the process's working directory: data/, dev/, its bundle
         self.board = BOARDS / board
+        if day.screen is not None or day.language is not None:
+            # The simulated devices with another board's panel or poll worker's language.
+            root.mkdir(parents=True, exist_ok=True)
+            self.board = boards.derived(self.board, root / board, day.screen, day.language)
         self.pages: queue.Queue[PrintedPage] = queue.Queue()
         self.process: subprocess.Popen[bytes] | None = None
         self.protocol_printed = False
@@ -146,7 +154,8 @@ class SimTerminal:
         )  # fmt: skip
         encryption = (self.data / "terminal.enc.pub.pem").read_bytes()
         return TerminalRegistration(
-            self.terminal_id, PRECINCT, self.role, VerifyKey.load(self.data / "terminal.pub.pem"),
+            self.terminal_id, self.day.precinct, self.role,
+            VerifyKey.load(self.data / "terminal.pub.pem"),
             load_encryption_public(encryption, "terminal.enc.pub.pem"),
         )  # fmt: skip
 
@@ -167,11 +176,12 @@ class SimTerminal:
         self.scanner_slave = scanner_slave
         self.panel = SimulatedPanel(dev)
         self.panel.save_distinct(screens)
+        self.day.devices_started(self)
 
     def start(self, first: bool = False) -> None:
         command = [sys.executable, "-m", "terminal", "--board", str(self.board), "--data", "data"]
         if first:
-            command += ["--package", str(self.day.out / "package")]
+            command += ["--package", str(self.day.package_dir)]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         log = (self.root / "terminal.stderr").open("ab")
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=log)
@@ -188,6 +198,7 @@ class SimTerminal:
             self.process.wait(timeout=10)
         self.panel.close()
         self.printer.close()
+        self.day.devices_stopped(self)
         os.close(self.scanner_master)
         os.close(self.scanner_slave)
 
@@ -258,6 +269,20 @@ class SimTerminal:
             self.day.maybe_cut(self, 0.03 if target == "cast" else 0.25)
         return before
 
+    def page_to(self, target: str) -> None:
+        """Page back to the first page of the choices, then on until `target` is shown,
+        as a voter looks for a name in a long contest."""
+        for step in (PAGE_PREVIOUS, PAGE_NEXT):
+            for _ in range(MAX_PAGES):
+                frame = self.panel.frame
+                shown = {t.id for t in frame.targets} if frame else set()
+                if frame is None or target in shown or step not in shown:
+                    break
+                after = self.tap(step, cut=False)
+                self.screen(frame.name, after=after)
+            else:
+                raise DayFailed(f"{self.terminal_id}: {step} does not reach {target!r}")
+
     def send_scan(self, data: str) -> None:
         """The scanner reads `data`: document readers end a scan with LF (an MRZ's lines are
         joined by CR within it)."""
@@ -315,6 +340,8 @@ class SimTerminal:
 
 
 class Day:
+    board = "sim.toml"  # the combined terminal's board file
+
     def __init__(
         self,
         voters: int,
@@ -324,12 +351,21 @@ class Day:
         power_cuts: int,
         roles: str = "combined",
         paper_rows: int | None = None,
+        definition: Path | None = None,
+        screen: str | None = None,
+        language: str | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self.definition = definition  # an election definition (TOML) to hold the day on
+        self.screen = screen  # another panel size for the simulated terminals (WxH)
+        self.language = language  # every voter's and the poll workers' language (else drawn)
         self.paper_rows = paper_rows  # the length of a paper roll, in dot rows (None: endless)
         self.paper_reloads = 0
         self.voters = voters
         self.out = out
+        # sim/election.py runs a day per precinct of one election: its precinct and package.
+        self.precinct = PRECINCT
+        self.package_dir = out / "package"
         self.power_cuts = power_cuts
         self.choices_file = choices
         self.scripted = read_choices(choices) if choices else []
@@ -341,7 +377,7 @@ class Day:
         self.timings: dict[str, float] = {}
         self.current: VoterOutcome | None = None
         if roles == "combined":
-            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, "sim.toml")
+            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, self.board)
             self.desk = self.booth
         elif roles == "split":
             self.booth = SimTerminal(self, "T-1234-02", Role.VOTE, out, "sim-vote.toml")
@@ -363,22 +399,31 @@ class Day:
         # What the commission publishes; the host tools are pinned to it.
         self.commission_fingerprint = key.public.fingerprint()
         registrations = [t.provision(office / "commission.pub.pem") for t in self.terminals]
+        for terminal in self.terminals:
+            self.terminal_provisioned(terminal)
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).date()
         eligible = synthetic.make_register(PRECINCT, self.voters, today, self.rng).voters
         minors = synthetic.minors(PRECINCT, max(1, self.voters // 50), today, self.rng)
         self.register = Register(PRECINCT, (*eligible, *minors))
-        spec = ElectionSpec(
-            id=f"KG-{today:%Y%m%d}-PRES",
-            names=synthetic.ELECTION_NAMES,
-            date=today,
-            timezone="+06:00",
-            polls_open=dt.time(8),
-            polls_close=dt.time(20),
-            mode=Mode.OFFICIAL,
-            country="KG",
-            contests=(synthetic.president_contest(),),
-            ballot_format=2,  # verifiable ballots: host_tools verify checks every proof
+        spec = (
+            definitions.day_spec(self.definition)
+            if self.definition
+            else ElectionSpec(
+                id=f"KG-{today:%Y%m%d}-PRES",
+                names=synthetic.ELECTION_NAMES,
+                date=today,
+                timezone="+06:00",
+                polls_open=dt.time(8),
+                polls_close=dt.time(20),
+                mode=Mode.OFFICIAL,
+                country="KG",
+                contests=(synthetic.president_contest(),),
+            )
         )
+        if verifiable_size(spec.contests) <= MAX_RECORD_SIZE:
+            # Verifiable ballots wherever the ballot fits a 4 KiB slot: host_tools verify
+            # then checks every proof.
+            spec = dataclasses.replace(spec, ballot_format=2)
         created = commission.build_election(
             spec,
             # The minors are on the register only to be refused: not voters on the list.
@@ -398,6 +443,20 @@ class Day:
         self.chair_card = secrets.chair_card.payload()
         self.chair_pin = secrets.chair_pin
         self.share_cards = [card.payload() for card in secrets.share_cards]
+
+    # --- what a day with more devices adds (sim/enclosure.py) -----------------------------
+
+    def terminal_provisioned(self, terminal: SimTerminal) -> None:
+        """After the terminal's provisioning in the commission's workshop."""
+
+    def devices_started(self, terminal: SimTerminal) -> None:
+        """After the terminal's simulated devices are up, before the terminal starts."""
+
+    def devices_stopped(self, terminal: SimTerminal) -> None:
+        """After the terminal and its devices are stopped."""
+
+    def slip_printed(self, outcome: VoterOutcome) -> None:
+        """The voter has taken their printed slip."""
 
     # --- power cuts ------------------------------------------------------------------------
 
@@ -435,7 +494,7 @@ class Day:
                 pages.remove(slips[0])
         if current is not None and terminal.role is Role.IDENTIFY and current.coupon is None:
             for image in pages:
-                code = _decode_qr(image)
+                code = decode_qr(image)
                 if code is not None:
                     current.coupon = code
                     pages.remove(image)
@@ -552,7 +611,7 @@ class Day:
             return
         if not outcome.selections:
             outcome.selections = self.choices_of(index)
-            outcome.language = self.rng.choice(LANGUAGES)
+            outcome.language = self.language or self.rng.choice(LANGUAGES)
             kind = self.rng.choice(synthetic.DOCUMENTS)
             voter = self.register.voters[index]
             outcome.document = synthetic.document_scan(voter, kind, self.election.date, self.rng)
@@ -587,7 +646,7 @@ class Day:
             return False
         self.desk.screen("coupon")
         name, image = self.desk.take_page("coupon")
-        code = _decode_qr(image)
+        code = decode_qr(image)
         if code is None:
             raise DayFailed(f"printout {name}: the coupon's QR code does not decode")
         self.outcomes[index].coupon = code
@@ -603,10 +662,12 @@ class Day:
             booth.scan(outcome.coupon, "language")
         else:
             booth.screen("language")
+        booth.page_to(outcome.language)
         after = booth.tap(outcome.language)
         booth.screen("ballot", after=after)
         for contest in self.election.contests:
             for choice in outcome.selections[contest.id]:
+                booth.page_to(f"choice-{choice}")
                 after = booth.tap(f"choice-{choice}")
                 booth.screen("ballot", after=after)
             after = booth.tap("next")
@@ -624,7 +685,7 @@ class Day:
 
     def _expected_slip(self, outcome: VoterOutcome) -> Image.Image:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
-        return render_slip(self.election, PRECINCT, outcome.language, selections, Paper(384))
+        return render_slip(self.election, self.precinct, outcome.language, selections, Paper(384))
 
     def _expect_slip(self, outcome: VoterOutcome) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel
@@ -638,6 +699,7 @@ class Day:
                 name = self.printouts.file(page.image, "void")
                 raise DayFailed(f"printout {name} is not voter {outcome.voter}'s slip")
             outcome.outcome, outcome.slip = "cast", self.printouts.file(page.image, "slip")
+            self.slip_printed(outcome)
             return
 
     def close_polls(self, terminal: SimTerminal) -> None:
@@ -661,6 +723,13 @@ class Day:
                 line = {"voter": outcome.voter, "outcome": outcome.outcome, "slip": outcome.slip}
                 handle.write(json.dumps(line) + "\n")
 
+    def expected_blank(self) -> dict[str, int]:
+        """Per contest, the voters with a printed slip who left it without a mark."""
+        return {
+            c.id: sum(1 for o in self.outcomes if o.slip is not None and not o.selections[c.id])
+            for c in self.election.contests
+        }
+
     def expected_totals(self) -> dict[str, dict[str, int]]:
         totals = {c.id: {ch.id: 0 for ch in c.choices} for c in self.election.contests}
         for outcome in self.outcomes:
@@ -671,7 +740,7 @@ class Day:
         return totals
 
 
-def _decode_qr(image: Image.Image) -> str | None:
+def decode_qr(image: Image.Image) -> str | None:
     """Read a printed QR code with zbarimg, as the voter's coupon is read at the booth."""
     with tempfile.NamedTemporaryFile(suffix=".png") as handle:
         image.save(handle.name)

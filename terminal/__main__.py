@@ -4,7 +4,9 @@ or provision it: `python -m terminal provision --board BOARD.toml --data DIR --i
 under), or give the data partition's LUKS2 key to cryptsetup on its standard input:
 `python -m terminal data-key --board BOARD.toml | cryptsetup open --key-file - ...`, or,
 after a finished TEST day, reset it for the official package: `python -m terminal
-reset-test --board BOARD.toml --election TEST_ID` (terminal/app/test_reset.py)."""
+reset-test --board BOARD.toml --election TEST_ID` (terminal/app/test_reset.py), or pair
+it with its enclosure controller: `python -m terminal provision-enclosure --board BOARD.toml
+--data DIR --out FILE`."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from terminal.app.enclosure_pairing import PairingError, load_pairing, provision_pairing
+from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
@@ -24,9 +28,12 @@ from terminal.ballot.package import PackageError
 from terminal.hal.board import (
     BoardConfig,
     BoardConfigError,
+    EnclosureDriver,
+    SealAuthority,
     load_board,
     open_device_key,
     open_devices,
+    open_enclosure,
 )
 from terminal.hal.device_key import DeviceKeyError
 from terminal.hal.mirror import MirroredStorage
@@ -80,6 +87,28 @@ def _data_key(argv: list[str]) -> int:
     return 0
 
 
+def _provision_enclosure(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m terminal provision-enclosure")
+    parser.add_argument("--board", type=Path, required=True, help="board config: the device key")
+    parser.add_argument("--data", type=Path, required=True, help="the terminal's data directory")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="the plain copy for the controller's flash"
+    )
+    args = parser.parse_args(argv)
+    try:
+        device = _sealer(load_board(args.board))
+        provision_pairing(args.data, device, args.out)
+    except (BoardConfigError, DeviceKeyError) as exc:
+        print(f"device key: {exc}", file=sys.stderr)
+        return 2
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print("pairing key made; put it into the controller, then destroy the copy:")
+    print(f"  mpremote fs cp {args.out} :pairing.key && shred -u {args.out}")
+    return 0
+
+
 def _run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal")
     parser.add_argument("--board", type=Path, required=True, help="board config (board_configs/)")
@@ -93,8 +122,14 @@ def _run(argv: list[str]) -> int:
         return 2
     data = args.data or board.storage.data
     try:
-        identity = load_identity(data, _sealer(board))
-    except (NotProvisioned, DeviceKeyError) as exc:
+        device = _sealer(board)
+        identity = load_identity(data, device)
+        pairing = (
+            load_pairing(board.enclosure.pairing_key, device)
+            if board.enclosure.pairing_key is not None
+            else b""
+        )
+    except (NotProvisioned, DeviceKeyError, PairingError) as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
@@ -132,6 +167,14 @@ def _run(argv: list[str]) -> int:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:
         return stop("storage_failed", exc, 3)
+    try:
+        enclosure = open_enclosure(board.enclosure, last_counter(log), pairing)
+    except OSError as exc:  # the serial port's SerialException
+        print(f"enclosure controller of {args.board}: {exc}", file=sys.stderr)
+        return 2
+    watch = None
+    if board.enclosure.driver is not EnclosureDriver.NONE:
+        watch = EnclosureWatch(enclosure, log, board.enclosure.seal is SealAuthority.ENCLOSURE)
     station: Station
     polls = Polls(
         identity,
@@ -152,6 +195,7 @@ def _run(argv: list[str]) -> int:
         board.storage.export,
         devices.gpio,
         px_per_mm=style.px_per_mm,
+        enclosure_watch=watch,
     )
     try:
         station.start(args.package)
@@ -172,6 +216,8 @@ def _run(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "provision":
         return _provision(argv[1:])
+    if argv and argv[0] == "provision-enclosure":
+        return _provision_enclosure(argv[1:])
     if argv and argv[0] == "data-key":
         return _data_key(argv[1:])
     harden_process()

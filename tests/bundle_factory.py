@@ -101,6 +101,7 @@ def make_bundle(
     private_key: bytes | None = None,
     bend_records: Callable[[list[bytes]], list[bytes]] | None = None,
     bend_decryption: Callable[[bytes], bytes] | None = None,
+    sealed: Sequence[bytes] | None = None,
 ) -> Path:
     """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
 
@@ -113,6 +114,9 @@ def make_bundle(
     decryption.json, as the terminal does at close. `bend_records` changes the (signed)
     records after the count, `bend_decryption` the bytes of decryption.json before they are
     signed: what a dishonest terminal could export.
+    `sealed` puts these records in the box instead of sealing `ballots` (one per ballot; the
+    counts still come from `ballots`): bench/national.py's millions of ballots, which the
+    tally's checks bind by the signed commitment and never open.
     """
     code = election.precinct(precinct)
     assert code is not None, f"precinct {precinct} is not in the election"
@@ -138,10 +142,14 @@ def make_bundle(
     log.append("print_finished", printout="zero_report")
     log.append("polls_opened")
     records = []
-    for selections in ballots:
+    for index, selections in enumerate(ballots):
         log.append("ballot_issued", reissue=False)
-        ballot = Ballot(election.id, precinct, test, {k: tuple(v) for k, v in selections.items()})
-        records.append(seal_for(ballot, election, code, signer))
+        if sealed is not None:
+            records.append(sealed[index])
+        else:
+            marks = {k: tuple(v) for k, v in selections.items()}
+            ballot = Ballot(election.id, precinct, test, marks)
+            records.append(seal_for(ballot, election, code, signer))
         log.append("ballot_cast", recovered=False)
     for _ in range(voids):
         log.append("ballot_issued", reissue=False)

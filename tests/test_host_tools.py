@@ -398,6 +398,8 @@ EXPECTED_TOTALS = {
         "mayor": {"asanov": 2, "bekova": 3, "against": 1},
         "council": {"a": 3, "b": 3, "c": 1, "d": 1},
     },
+    # Ballots with no mark in a contest: beside the choices, never among them.
+    "blank": {"mayor": 1, "council": 2},
     "precincts": ["P1", "P2"],
     "lines": {
         "voters_on_register": 9,

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import inspect
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -41,8 +42,16 @@ from terminal.app.printouts import (
 )
 from terminal.ballot import slip_code
 from terminal.ballot.election import Mode
+from terminal.jsonfmt import FormatError
 from terminal.tally.event_log import Checkpoint, origin
-from terminal.tally.protocol import LINES, ContestResult, Protocol, join_qr_parts, qr_parts
+from terminal.tally.protocol import (
+    LINES,
+    OPTIONAL_LINES,
+    ContestResult,
+    Protocol,
+    join_qr_parts,
+    qr_parts,
+)
 from terminal.trust.signing import SigningKey
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +283,7 @@ def test_fixed_headings_go_through_gettext() -> None:
 
 
 def test_every_protocol_line_has_a_printed_label() -> None:
-    assert set(printouts._line_labels(english)) == set(LINES)
+    assert set(printouts._line_labels(english)) == {*LINES, *OPTIONAL_LINES}
 
 
 @pytest.mark.parametrize("font", [printouts.DEJAVU_SANS, printouts.DEJAVU_SANS_BOLD])
@@ -432,6 +441,17 @@ def test_the_documented_commands_verify_a_printed_protocol(tmp_path: Path) -> No
     assert (tmp_path / "out" / "protocol.json").read_bytes() == printout.protocol.to_json()
 
 
+def _top_of(part: Image.Image, image: Image.Image) -> int:
+    """The row at which `part` (pasted centred, as the sheet does) starts in `image`."""
+    whole, piece = np.asarray(image, dtype=bool), np.asarray(part, dtype=bool)
+    left = (image.width - part.width) // 2
+    for top in range(image.height - part.height, -1, -1):
+        window = whole[top : top + part.height, left : left + part.width]
+        if window[0].tolist() == piece[0].tolist() and np.array_equal(window, piece):
+            return top
+    raise AssertionError("the code is not on the printout")
+
+
 def test_the_documented_commands_reject_a_wrong_key_and_a_missing_part(tmp_path: Path) -> None:
     printout, _key = protocol_printout(contests=3, choices=12)
     image = protocol(printout, english)
@@ -443,9 +463,40 @@ def test_the_documented_commands_reject_a_wrong_key_and_a_missing_part(tmp_path:
     assert result.returncode != 0
     assert "Signature Verified Successfully" not in result.stdout
 
-    # Cut the printout just above the last code's caption: one part is lost.
+    # Cut the printout just above the last code: one part is lost.
     last = qr_code(qr_parts(printout.protocol.to_json(), printout.signature)[-1], image.width)
-    image.crop((0, 0, image.width, image.height - last.height - 100)).save(tmp_path / "cut.png")
+    top = _top_of(last, image)
+    image.crop((0, 0, image.width, top - 1)).save(tmp_path / "cut.png")
     result = _run_verify_script(tmp_path / "cut.png", tmp_path / "other.pub.pem", tmp_path / "out")
     assert result.returncode != 0
     assert "missing" in result.stderr
+
+
+def _with_enclosure(slips: int, openings: int) -> tuple[ProtocolPrintout, SigningKey]:
+    printout, key = protocol_printout()
+    lines = {**printout.protocol.lines, "slips_counted": slips, "enclosure_openings": openings}
+    p = dataclasses.replace(printout.protocol, lines=lines)
+    signed = ProtocolPrintout(p, key.sign(p.to_json()), ELECTION_NAME, printout.contests, NOW)
+    return signed, key
+
+
+def test_enclosure_slips_printed_and_a_difference_named(tmp_path: Path) -> None:
+    """The slips the enclosure counted are printed beside the ballots cast and carried in the
+    signed QR codes; a difference, or an opening, adds a bold line naming it."""
+    plain = protocol(protocol_printout()[0], english)
+    equal, key = _with_enclosure(912, 0)
+    equal_image = protocol(equal, english)
+    assert_decodes(equal_image, equal, key, tmp_path)
+    assert Protocol.from_json(equal.protocol.to_json()).lines["slips_counted"] == 912
+    differing = protocol(_with_enclosure(913, 0)[0], english)
+    opened = protocol(_with_enclosure(912, 1)[0], english)
+    assert plain.height < equal_image.height < differing.height
+    assert equal_image.height < opened.height
+
+
+def test_protocol_lines_beyond_the_optional_ones_refused() -> None:
+    printout, _ = protocol_printout()
+    body = json.loads(printout.protocol.to_json())
+    body["lines"]["slips_stuffed"] = 1
+    with pytest.raises(FormatError, match="lines must be exactly"):
+        Protocol.from_json(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())

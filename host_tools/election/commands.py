@@ -58,7 +58,7 @@ def _passphrase(args: argparse.Namespace, new: bool = False) -> bytes:
         return first
     if not sys.stdin.isatty():
         raise office.OfficeError(
-            "no passphrase: give --passphrase-file FILE (or run at a terminal to type it)"
+            _("no passphrase: give --passphrase-file FILE (or run at a terminal to type it)")
         )
     phrase = getpass.getpass(_("Commission key passphrase: ")).encode()
     if new and getpass.getpass(_("Once more: ")).encode() != phrase:
@@ -238,10 +238,10 @@ def run_election_command(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INPUT
     except (office.OfficeError, calendar.CalendarError, FormatError, PackageError) as exc:
-        print(f"{_('error:')} {exc}", file=sys.stderr)
+        print(_("error:"), exc, file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:
-        print(f"{_('error:')} {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        print(_("error:"), f"{exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
     return status
 

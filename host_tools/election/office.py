@@ -36,6 +36,7 @@ from PIL import Image
 
 from host_tools import commission
 from host_tools.election.definition import Definition, PrecinctDefinition, load_definition
+from host_tools.election.messages import _
 from host_tools.voterlist.check import parse_date
 from host_tools.voterlist.read import VoterListError, read_voter_list
 from terminal.app.identity import (
@@ -74,7 +75,9 @@ class OfficeError(Exception):
 def save_commission_key(key: SigningKey, path: Path, passphrase: bytes) -> None:
     """The key as encrypted PKCS#8 PEM (0600): `openssl pkey -in FILE` asks for the phrase."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise OfficeError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+        raise OfficeError(
+            _("the passphrase must have at least {n} characters").format(n=MIN_PASSPHRASE)
+        )
     pem = key.private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -95,7 +98,9 @@ def load_commission_key(path: Path, passphrase: bytes) -> SigningKey:
             f"{path}: the commission key is not encrypted; keep it encrypted with a passphrase"
         ) from exc
     except ValueError as exc:
-        raise OfficeError(f"{path}: the passphrase does not open this key (or not a key)") from exc
+        raise OfficeError(
+            _("{path}: the passphrase does not open this key (or not a key)").format(path=path)
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise OfficeError(f"{path}: not an Ed25519 commission key")
     return SigningKey(key)
@@ -184,7 +189,9 @@ def read_registers(definition: Definition, seed: int = 1) -> dict[str, Register]
 
 def _new_directory(directory: Path) -> None:
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise OfficeError(f"{directory}: exists and is not empty; name a new directory")
+        raise OfficeError(
+            _("{dir}: exists and is not empty; name a new directory").format(dir=directory)
+        )
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
@@ -199,7 +206,9 @@ def create(
     definition = load_definition(definition_path)
     registers = read_registers(definition, seed)
     if commission_key is None and len(passphrase) < MIN_PASSPHRASE:
-        raise OfficeError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+        raise OfficeError(
+            _("the passphrase must have at least {n} characters").format(n=MIN_PASSPHRASE)
+        )
     if commission_key is not None:
         key = load_commission_key(commission_key, passphrase)
     else:
@@ -232,16 +241,18 @@ def require_directory(directory: Path) -> None:
     """Stop unless `directory` was made by `election create`."""
     if not (directory / DEFINITION_FILE).is_file():
         raise OfficeError(
-            f"{directory}: not an election directory (no {DEFINITION_FILE}); "
-            "make one with `election create`"
+            _(
+                "{dir}: not an election directory (no {file}); make one with `election create`"
+            ).format(dir=directory, file=DEFINITION_FILE)
         )
 
 
 def _definition(directory: Path) -> Definition:
     if not (directory / DEFINITION_FILE).is_file():
         raise OfficeError(
-            f"{directory}: not an election directory (no {DEFINITION_FILE}); "
-            "make one with `election create`"
+            _(
+                "{dir}: not an election directory (no {file}); make one with `election create`"
+            ).format(dir=directory, file=DEFINITION_FILE)
         )
     return load_definition(directory / DEFINITION_FILE)
 
@@ -317,13 +328,17 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
     definition = _definition(directory)
     if _inside(cards_dir, directory):
         raise OfficeError(
-            f"{cards_dir}: inside the election directory; the cards are the only copies of "
-            "the keys and must go elsewhere (a tmpfs or a removable medium)"
+            _(
+                "{dir}: inside the election directory; the cards are the only copies of "
+                "the keys and must go elsewhere (a tmpfs or a removable medium)"
+            ).format(dir=cards_dir)
         )
     if (directory / ELECTION_FILE).exists():
         raise OfficeError(
-            f"{directory / ELECTION_FILE}: the keys were made already; new cards would "
-            "orphan the old ones (make a new election directory to start again)"
+            _(
+                "{file}: the keys were made already; new cards would orphan the old ones "
+                "(make a new election directory to start again)"
+            ).format(file=directory / ELECTION_FILE)
         )
     if cards_dir.exists() and any(cards_dir.iterdir()):
         raise OfficeError(f"{cards_dir}: not empty; name an empty directory for the cards")

@@ -152,7 +152,7 @@ def to_table(database: Database, rows: Sequence[Row], level: Level, language: st
         out.insert(0, message("test_election", language))
 
     def line(label: str, *cells: str) -> str:
-        return f"  {label:<52}" + "".join(f"{cell:>12}" for cell in cells)
+        return f"  {label:<60}" + "".join(f"{cell:>12}" for cell in cells)
 
     for row in rows:
         names = [v for k, v in row.ids.items() if k.endswith("_name")]
@@ -177,7 +177,7 @@ def to_table(database: Database, rows: Sequence[Row], level: Level, language: st
                 if choice.ballot_number is not None:
                     label = f"{choice.ballot_number}. {label}"
                 n = row.votes[choice.column]
-                out.append(line(label[:52], str(n), _percent(n, cast)))
+                out.append(line(label[:60], str(n), _percent(n, cast)))
             n = row.blank[contest.id]
             out.append(line(message("blank", language), str(n), _percent(n, cast)))
         turnout = row.turnout

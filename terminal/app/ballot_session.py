@@ -49,7 +49,9 @@ class Session:
 
 def tap_language(session: Session, target: str) -> View | None:
     """The language (or a display mode) chosen; the view to go to, or None to stay."""
-    if target == LARGE_TEXT:
+    if target in (PAGE_NEXT, PAGE_PREVIOUS):
+        turn_page(session, target)
+    elif target == LARGE_TEXT:
         session.large_text = not session.large_text
     elif target == HIGH_CONTRAST:
         session.high_contrast = not session.high_contrast
@@ -57,6 +59,12 @@ def tap_language(session: Session, target: str) -> View | None:
         session.language, session.contest, session.page = target, 0, 0
         return View.BALLOT
     return None
+
+
+def turn_page(session: Session, target: str) -> None:
+    """A page on or back; the layout keeps the page within the pages there are (the
+    buttons past the first and the last page are drawn disabled)."""
+    session.page = max(0, session.page + (1 if target == PAGE_NEXT else -1))
 
 
 def contest_of(session: Session, election: Election) -> Contest:
@@ -71,7 +79,7 @@ def tap_ballot(session: Session, election: Election, target: str) -> View | None
             contest, chosen, target.removeprefix("choice-")
         )
     elif target in (PAGE_NEXT, PAGE_PREVIOUS):
-        session.page = max(0, session.page + (1 if target == PAGE_NEXT else -1))
+        turn_page(session, target)
     elif target == "next" and selection.complete(contest, chosen):
         session.selections.setdefault(contest.id, chosen)
         session.page = 0
@@ -93,7 +101,7 @@ def tap_review(session: Session, election: Election, target: str) -> View | None
                 session.contest, session.page, session.reviewing = index, 0, True
                 return View.BALLOT
     elif target in (PAGE_NEXT, PAGE_PREVIOUS):
-        session.page = max(0, session.page + (1 if target == PAGE_NEXT else -1))
+        turn_page(session, target)
     return None
 
 

@@ -39,6 +39,7 @@ from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import Count, count_records, count_verifiable
+from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
@@ -619,6 +620,7 @@ class Polls:
                 "coupons_issued": self.count_events("coupon_issued"),
                 "coupons_void": self.count_events("coupon_void"),
                 "codes_refused": self.count_events("ballot_code_refused"),
+                **protocol_lines(self.log),
             },
             contests={
                 c.id: ContestResult(counted.votes[c.id], counted.blank[c.id])

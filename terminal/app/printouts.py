@@ -23,9 +23,10 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from terminal.ballot.election import Election, Mode
+from terminal.app.i18n import N_, translator
+from terminal.ballot.election import Election, Mode, localized
 from terminal.tally.event_log import Checkpoint, origin
-from terminal.tally.protocol import LINES, Protocol, qr_parts
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, SLIPS_COUNTED, Protocol, qr_parts
 
 DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEJAVU_SANS_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -103,6 +104,8 @@ class SetupReport:
 
 @dataclass(frozen=True)
 class ZeroReport:
+    """Printed as the polls open: `printed_at` is the opening time it states."""
+
     header: Header
     software_sha256: str  # hex
     contests: tuple[ContestNames, ...]
@@ -155,12 +158,52 @@ class ProtocolPrintout:
     election_name: str
     contests: tuple[ContestNames, ...]
     printed_at: dt.datetime
+    opened_at: dt.datetime | None = None  # when the polls opened and closed (local time)
+    closed_at: dt.datetime | None = None
 
 
-def contest_names(election: Election, language: str) -> tuple[ContestNames, ...]:
-    """The election's contests and choices named in `language` (with the usual fallbacks)."""
+# What the commission signs is printed in the state language and in Russian (the language
+# of interethnic communication in both countries' election laws).
+STATE_LANGUAGES = {"KG": "ky", "KZ": "kk"}
+# The signature lines under a report the commission signs: chair, deputy, secretary and
+# members (a precinct commission has at least this many in both countries).
+SIGNATURES = (
+    N_("Chair of the commission"),
+    N_("Deputy chair"),
+    N_("Secretary"),
+    N_("Member of the commission"),
+    N_("Member of the commission"),
+    N_("Member of the commission"),
+)
+
+
+def commission_languages(country: str) -> tuple[str, ...]:
+    """The languages of the commission's printouts: the state language, then Russian."""
+    return (STATE_LANGUAGES[country], "ru")
+
+
+def _joined(texts: list[str]) -> str:
+    return " / ".join(dict.fromkeys(texts))  # the same text twice is printed once
+
+
+def in_languages(languages: tuple[str, ...]) -> Gettext:
+    """A gettext that gives each message in every one of `languages`, joined by " / "."""
+    translators = [translator(language) for language in languages]
+    return lambda message: _joined([t(message) for t in translators])
+
+
+def named_in(names: dict[str, str], languages: tuple[str, ...]) -> str:
+    return _joined([localized(names, language) for language in languages])
+
+
+def contest_names(election: Election, *languages: str) -> tuple[ContestNames, ...]:
+    """The election's contests and choices named in `languages` (with the usual fallbacks)."""
     return tuple(
-        ContestNames(c.id, c.title(language), {ch.id: ch.name(language) for ch in c.choices})
+        ContestNames(
+            c.id,
+            named_in(c.titles, languages),
+            {ch.id: named_in(ch.names, languages) for ch in c.choices},
+        )
         for c in election.contests
     )
 
@@ -315,6 +358,15 @@ class _Sheet:
         for line in checkpoint.to_bytes().decode("ascii").splitlines():
             self.text(line, size=SMALL)
 
+    def signatures(self) -> None:
+        """A line to sign (and to write the name on) for each commission member."""
+        self.rule()
+        self.text(self.gettext("Signatures of the commission members"), bold=True)
+        for role in SIGNATURES:
+            self.space(GAP * 3)
+            self.rule()
+            self.text(self.gettext(role), size=SMALL)
+
     def render(self) -> Image.Image:
         if self.test:
             self.space()
@@ -367,7 +419,8 @@ def zero_report(report: ZeroReport, gettext: Gettext, paper: Paper = Paper()) ->
     sheet.rule()
     sheet.checkpoint(_("Event log checkpoint at opening"), report.checkpoint)
     sheet.rule()
-    sheet.field(_("Printed"), _when(report.printed_at))
+    sheet.field(_("Polls opened"), _when(report.printed_at))
+    sheet.signatures()
     return sheet.render()
 
 
@@ -424,7 +477,17 @@ def _line_labels(gettext: Gettext) -> dict[str, str]:
         "coupons_issued": _("Coupons issued"),
         "coupons_void": _("Coupons never printed"),
         "codes_refused": _("Ballot codes refused"),
+        SLIPS_COUNTED: _("Paper slips counted in the ballot box"),
+        ENCLOSURE_OPENINGS: _("Seal or ballot box lid opened"),
     }
+
+
+def _turnout(lines: dict[str, int]) -> str:
+    """Voters who received a ballot, as a share of the voters on the register."""
+    on_register = lines["voters_on_register"]
+    if not on_register:
+        return "—"
+    return f"{100 * lines['voters_received_ballot'] / on_register:.1f} %"
 
 
 def qr_code(payload: str, width: int) -> Image.Image:
@@ -472,6 +535,30 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     labels = _line_labels(gettext)
     for name in LINES:
         sheet.row(labels[name], str(p.lines[name]))
+        if name == "ballots_cast" and SLIPS_COUNTED in p.lines:
+            sheet.row(labels[SLIPS_COUNTED], str(p.lines[SLIPS_COUNTED]))
+            difference = p.lines[SLIPS_COUNTED] - p.lines["ballots_cast"]
+            if difference:
+                sheet.text(
+                    _(
+                        "DIFFERENCE: the ballot box counted {slips} paper slips for {cast} "
+                        "ballots cast ({difference:+d}). The commission must look into it."
+                    ).format(
+                        slips=p.lines[SLIPS_COUNTED],
+                        cast=p.lines["ballots_cast"],
+                        difference=difference,
+                    ),
+                    bold=True,
+                )
+        if name == "ballots_cast" and p.lines.get(ENCLOSURE_OPENINGS):
+            sheet.row(labels[ENCLOSURE_OPENINGS], str(p.lines[ENCLOSURE_OPENINGS]))
+            sheet.text(
+                _(
+                    "The seal or the ballot box lid was opened while the polls were open: "
+                    "see the event log."
+                ),
+                bold=True,
+            )
     for contest in printout.contests:
         result = p.contests[contest.id]
         sheet.rule()
@@ -496,6 +583,14 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
             _("QR {index}/{count}").format(index=index, count=len(codes)), bold=True, center=True
         )
         sheet.space()
+    # What the commission attests, signed at the foot of the protocol.
+    sheet.rule()
+    sheet.row(_("Turnout"), _turnout(p.lines), bold=True)
+    if printout.opened_at is not None:
+        sheet.field(_("Polls opened"), _when(printout.opened_at))
+    if printout.closed_at is not None:
+        sheet.field(_("Polls closed"), _when(printout.closed_at))
+    sheet.signatures()
     return sheet.render()
 
 

@@ -7,8 +7,10 @@ screens in the board's language, voter screens in the language the voter chose.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import select
+import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -17,6 +19,7 @@ from PIL import Image
 
 from terminal.app import ballot_session, pages, printouts
 from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
+from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
@@ -114,9 +117,11 @@ class Station:
         export_dir: Path,
         gpio: Gpio | None = None,
         px_per_mm: float = DEFAULT_PX_PER_MM,
+        enclosure_watch: EnclosureWatch | None = None,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
+        self.enclosure_watch = enclosure_watch
         self.seal: bool | None = None  # the seal switch as last read (None: no switch)
         self.led: bool | None = None  # the status LED as last set
         self.display = display
@@ -202,7 +207,9 @@ class Station:
             watchdog.tick()
             self.check_enclosure()
             self.check_idle()
-            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], 1.0)
+            # The enclosure controller is polled too: its events wait at most this long.
+            wait = 1.0 if self.enclosure_watch is None else 0.2
+            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], wait)
             for scan in self.scanner.read():
                 self.on_scan(scan)
             for event in self.touch.read():
@@ -216,17 +223,33 @@ class Station:
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
         is logged and stays on the poll worker's screen while the seal is open. The status
-        LED is lit while the polls are open."""
-        intact = self.gpio.seal_intact()
-        if intact is not None and intact != self.seal:
-            if self.seal is not None or not intact:  # at start-up only an open seal is news
-                self.polls.log.append("seal_closed" if intact else "seal_opened")
-            self.seal = intact
+        LED is lit while the polls are open. With an enclosure controller, its events are
+        logged and shown too, and the board config says whose seal switch is the seal."""
+        watch, changed = self.enclosure_watch, False
+        if watch is not None:
+            changed = watch.check(self.polls.state is PollsState.OPEN, time.monotonic())
+        if watch is not None and watch.authoritative_seal:
+            seal = None if watch.enclosure.status is None else not watch.seal_open
+            changed |= seal != self.seal
+            self.seal = seal
+        else:
+            changed |= self._check_gpio_seal()
+        # Only the waiting screen shows the enclosure; others show it when next drawn.
+        if changed and self.view is View.IDLE:
             self.show()
         lit = self.polls.state is PollsState.OPEN
         if lit != self.led:
             self.gpio.set_status_led(lit)
             self.led = lit
+
+    def _check_gpio_seal(self) -> bool:
+        intact = self.gpio.seal_intact()
+        if intact is not None and intact != self.seal:
+            if self.seal is not None or not intact:  # at start-up only an open seal is news
+                self.polls.log.append("seal_closed" if intact else "seal_opened")
+            self.seal = intact
+            return True
+        return False
 
     def style(self) -> Style:
         """The panel's density, with the display modes the voter chose for this session."""
@@ -564,6 +587,14 @@ class Station:
     def _slip_data(self, session: Session) -> dict[str, object]:
         return {"language": session.language, "selections": dict(session.selections)}
 
+    def _event_time(self, kind: str) -> dt.datetime | None:
+        """When the last event of `kind` was logged, in the polling station's local time."""
+        events = self.polls.log.of_kind(kind)
+        if not events:
+            return None
+        moment = dt.datetime.fromisoformat(events[-1].time.replace("Z", "+00:00"))
+        return moment.astimezone(dt.timezone(self.polls.election.utc_offset))
+
     def render_printout(self, kind: str, data: dict[str, object]) -> Image.Image:
         """Render one printout; called by Polls at the moment it prints."""
         polls, w = self.polls, self._w
@@ -583,6 +614,11 @@ class Station:
             return printouts.setup_report(
                 printouts.SetupReport(header, software_hash(), str(package), now), w, paper
             )
+        # What the commission signs: in the state language and Russian.
+        signed = printouts.commission_languages(election.country)
+        signed_header = dataclasses.replace(
+            header, election_name=printouts.named_in(election.names, signed)
+        )
         if kind == "zero-report":
             assert polls.box is not None
             checkpoint = Checkpoint.from_bytes(
@@ -590,14 +626,14 @@ class Station:
             )
             return printouts.zero_report(
                 printouts.ZeroReport(
-                    header,
+                    signed_header,
                     software_hash(),
-                    printouts.contest_names(election, lang),
+                    printouts.contest_names(election, *signed),
                     polls.box.count,
                     checkpoint,
                     now,
                 ),
-                w,
+                printouts.in_languages(signed),
                 paper,
             )
         if kind == "slip":
@@ -611,11 +647,13 @@ class Station:
                 printouts.ProtocolPrintout(
                     Protocol.from_json(body),
                     signature,
-                    election.name(lang),
-                    printouts.contest_names(election, lang),
+                    signed_header.election_name,
+                    printouts.contest_names(election, *signed),
                     now,
+                    self._event_time("polls_opened"),
+                    self._event_time("polls_closed"),
                 ),
-                w,
+                printouts.in_languages(signed),
                 paper,
             )
         if kind == "coupon":

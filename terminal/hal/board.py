@@ -28,6 +28,7 @@ from terminal.hal.device_key import (
     KeyFileDeviceKey,
     OtpDeviceKey,
 )
+from terminal.hal.enclosure import Enclosure, NoEnclosure
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Printer, Scanner, Touch
 from terminal.hal.rotation import ROTATIONS
@@ -47,6 +48,8 @@ DEFAULT_CONSOLE = Path("/dev/tty1")
 AUTO = "auto"
 # What scanners and thermal printers ship set to.
 DEFAULT_BAUDRATE = 9600
+# The controller's UART (firmware/enclosure/board.py).
+DEFAULT_ENCLOSURE_BAUDRATE = 115200
 _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -108,6 +111,18 @@ class DeviceKeyKind(StrEnum):
     OTP = "otp"  # the Pi 4/400/CM4/5's OTP private key, through rpi-otp-private-key
     FILE = "file"  # 32 raw bytes in a file on another medium than the data card
     DISK = "disk"  # the first 32 bytes of a disk of its own (QEMU's second disk)
+
+
+class EnclosureDriver(StrEnum):
+    NONE = "none"  # no enclosure controller
+    SERIAL = "serial"  # an RP2040 controller on a UART (firmware/enclosure/)
+
+
+class SealAuthority(StrEnum):
+    """Whose seal switch is the seal, where the board has both."""
+
+    ENCLOSURE = "enclosure"  # the controller's (it watches while the Pi is off too)
+    GPIO = "gpio"  # the Pi's own [gpio] seal_line
 
 
 class ClockSource(StrEnum):
@@ -202,6 +217,15 @@ class DeviceKeyConfig:
 
 
 @dataclass(frozen=True)
+class EnclosureConfig:
+    driver: EnclosureDriver
+    port: Path | None = None  # the UART: /dev/serial0 is the header's GPIO14/15
+    baudrate: int = DEFAULT_ENCLOSURE_BAUDRATE
+    pairing_key: Path | None = None  # sealed (python -m terminal provision-enclosure)
+    seal: SealAuthority = SealAuthority.ENCLOSURE
+
+
+@dataclass(frozen=True)
 class ClockConfig:
     source: ClockSource
 
@@ -225,6 +249,7 @@ class BoardConfig:
     fonts: FontsConfig
     gpio: GpioConfig
     device_key: DeviceKeyConfig
+    enclosure: EnclosureConfig = EnclosureConfig(EnclosureDriver.NONE)
 
 
 @dataclass(frozen=True)
@@ -254,7 +279,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     required = (
         "terminal", "display", "touch", "scanner", "printer", "storage", "clock", "device_key"
     )  # fmt: skip
-    unknown = sorted(set(data) - {*required, "fonts", "gpio"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -273,6 +298,10 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
         gpio=_gpio(_Section(source, "gpio", data.get("gpio", {}))),
         device_key=_device_key(_Section(source, "device_key", data["device_key"]), storage),
+        enclosure=_enclosure(
+            _Section(source, "enclosure", data.get("enclosure", {})),
+            _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
+        ),
     )
 
 
@@ -651,6 +680,41 @@ def _device_key(section: _Section, storage: StorageConfig) -> DeviceKeyConfig:
                 )
     section.finish(source)
     return config
+
+
+def _enclosure(section: _Section, gpio_seal: bool) -> EnclosureConfig:
+    driver = section.choice("driver", EnclosureDriver, default=EnclosureDriver.NONE)
+    if driver is EnclosureDriver.NONE:
+        section.finish(driver)
+        return EnclosureConfig(driver)
+    # With two seal switches, the file must say which one is the seal: a guess either way
+    # would hide one of them on election day.
+    if gpio_seal and not section.has("seal"):
+        raise section.error(
+            "seal", 'missing: [gpio] has a seal_line too; say "enclosure" or "gpio"'
+        )
+    config = EnclosureConfig(
+        driver,
+        port=section.path("port"),
+        baudrate=section.integer("baudrate", _BAUDRATES, default=DEFAULT_ENCLOSURE_BAUDRATE),
+        pairing_key=section.path("pairing_key"),
+        seal=section.choice("seal", SealAuthority, default=SealAuthority.ENCLOSURE),
+    )
+    if config.seal is SealAuthority.GPIO and not gpio_seal:
+        raise section.error("seal", 'is "gpio", but [gpio] has no seal_line')
+    section.finish(driver)
+    return config
+
+
+def open_enclosure(config: EnclosureConfig, logged: int, pairing_key: bytes) -> Enclosure:
+    """The enclosure controller's driver; `logged` is its last event number in the event
+    log. Raises OSError (serial.SerialException) for the port."""
+    if config.driver is EnclosureDriver.NONE:
+        return NoEnclosure()
+    from terminal.hal.enclosure import SerialEnclosure
+
+    assert config.port is not None
+    return SerialEnclosure.open(str(config.port), config.baudrate, pairing_key, logged)
 
 
 def _clock(section: _Section) -> ClockConfig:

@@ -39,9 +39,10 @@ from terminal.tally.decryption import (
     DecryptionError,
     check_ballots,
 )
+from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
 from terminal.tally.encrypted_ballot import Context
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
-from terminal.tally.protocol import Protocol
+from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import (
     SealError,
     ballot_body,
@@ -381,6 +382,10 @@ def verify_bundle(
         ("coupons_void", kinds["coupon_void"]),
         ("codes_refused", kinds["ballot_code_refused"]),
     ]
+    if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
+        kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
+        checks.append((SLIPS_COUNTED, while_open(kinds_in_order, SLIP_KINDS)))
+        checks.append((ENCLOSURE_OPENINGS, while_open(kinds_in_order, OPENING_KINDS)))
     for line, value in checks:
         if lines[line] != value:
             raise _fail(bundle, PROTOCOL, f"line {line} is {lines[line]}, the bundle shows {value}")

@@ -39,6 +39,12 @@ LINES = (
     "coupons_void",
     "codes_refused",
 )
+# Only on a terminal with an enclosure controller: the paper slips its slot sensor counted
+# into the ballot box while the polls were open, beside the ballots cast, and how often its
+# seal or the box's lid was opened then (or found opened while the terminal was off).
+SLIPS_COUNTED = "slips_counted"
+ENCLOSURE_OPENINGS = "enclosure_openings"
+OPTIONAL_LINES = (SLIPS_COUNTED, ENCLOSURE_OPENINGS)
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,13 @@ class Protocol:
         if f.str("format") != FORMAT:
             raise FormatError(f"{source}: format must be {FORMAT!r}")
         lines_f = f.obj("lines")
-        lines = {name: lines_f.int(name) for name in LINES}
-        if set(lines_f.value) != set(LINES):
-            raise FormatError(f"{source}: lines must be exactly {list(LINES)}")
+        optional = [name for name in OPTIONAL_LINES if name in lines_f.value]
+        lines = {name: lines_f.int(name) for name in (*LINES, *optional)}
+        if set(lines_f.value) != set(lines):
+            raise FormatError(
+                f"{source}: lines must be exactly {list(LINES)}, and {list(OPTIONAL_LINES)} "
+                "where the terminal has an enclosure controller"
+            )
         contests = {}
         contests_f = f.obj("contests")
         for cid in contests_f.value:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from terminal.ballot.election import Election, Precinct
+from terminal.ballot.election import Contest, Election, Precinct
 from terminal.jsonfmt import FormatError, canonical_json, load_canonical
 from terminal.tally import encrypted_ballot
 from terminal.tally.encrypted_ballot import BallotError, Context, EncryptedBallot, Nonces
@@ -140,11 +140,17 @@ class RecordFormat:
 FORMAT_1 = RecordFormat(1, RECORD_SIZE)
 
 
+def verifiable_size(contests: Sequence[Contest]) -> int:
+    """The size of a format-2 record of these contests."""
+    body = sum(encrypted_ballot.contest_layout(c).size for c in contests)
+    return len(HEADER_2) + body + SIGNATURE_SIZE
+
+
 def record_format(election: Election) -> RecordFormat:
     """The record format of this election's ballots (its package says which version)."""
     if election.ballot_format == 1:
         return FORMAT_1
-    size = len(HEADER_2) + encrypted_ballot.body_size(election) + SIGNATURE_SIZE
+    size = verifiable_size(election.contests)
     if size > MAX_RECORD_SIZE:
         raise SealError(f"a ballot of this election is {size} bytes: it needs a 4 KiB slot")
     return RecordFormat(2, size)

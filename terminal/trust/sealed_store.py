@@ -47,6 +47,8 @@ class Purpose(Enum):
     SIGNING_KEY = "tamga-wrap/1 terminal signing key"
     ENCRYPTION_KEY = "tamga-wrap/1 terminal encryption key"
     VOTER_MARKS = "tamga-wrap/1 voter marks"
+    # The key shared with the enclosure controller (app/enclosure_pairing.py).
+    ENCLOSURE_PAIRING = "tamga-wrap/1 enclosure pairing key"
     # The LUKS2 key of the data partition (docs/raspberry-pi.md), given to cryptsetup.
     DATA_PARTITION = "tamga-wrap/1 data partition luks2 key"
 

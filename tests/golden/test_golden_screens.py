@@ -53,3 +53,11 @@ def test_the_matrix_covers_every_state_panel_mode_and_language() -> None:
         assert any((s.panel.name, s.mode, s.language) == (panel, mode, language) for s in SUBSET)
     stored = {p.stem for p in golden.DIRECTORY.glob("*.png")}
     assert stored == names, "run python -m tests.golden update"
+
+
+def test_every_view_is_in_the_catalogue_of_screen_states() -> None:
+    """A new screen gets its golden images and its checks: add a State for it in
+    sim/screen_states.py, then run python -m tests.golden update."""
+    from terminal.app.view import View
+
+    assert {state.view for state in golden.screen_states.STATES} == set(View)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
+import random
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +19,7 @@ import pytest
 from host_tools.__main__ import main
 from host_tools.pinning import load_pinned_package
 from host_tools.verify import rebuild_keys
+from sim import synthetic
 from terminal.app.identity import load_identity, provision
 from terminal.ballot.election import TerritoryKind
 from terminal.trust.sealed_store import DeviceSealer
@@ -386,3 +390,36 @@ def test_deck_then_lat_passes_on_the_decks_results_and_fails_on_any_change(
                    "--expected", alien, good), "the deck of election KG-OTHER")  # fmt: skip
     alien.write_text("{}")
     refused(inproc("lat", *pin[:4], "--expected", alien, good), "missing field 'format'")
+
+
+def write_cec_list(path: Path, precinct_number: str, count: int) -> Path:
+    """`count` voters in the CEC's exchange layout (the CSV `voterlist check` reads)."""
+    voters = synthetic.make_register("X", count, dt.date(2027, 4, 11), random.Random(3)).voters
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("Cod", "Cod_izber", "Soname", "Name", "Otchestvo", "Cod_uch",
+                         "Data_rojd", "PIN", "Udostve", "Date_vidach", "Adres"))  # fmt: skip
+        for i, v in enumerate(voters, 1):
+            writer.writerow((i, i, v.surname, v.name, v.patronymic, precinct_number,
+                             v.birth_date.strftime("%d.%m.%Y"), v.number, v.document,
+                             v.document_issued.strftime("%d.%m.%Y"), v.address))  # fmt: skip
+    return path
+
+
+def test_a_register_from_a_cec_layout_csv_goes_into_the_package(
+    desk: Desk, tmp_path: Path, inproc: Any
+) -> None:
+    listed = write_cec_list(tmp_path / "p101.csv", "101", 4)
+    text = DEFINITION.replace('register = "synthetic"', 'register = "p101.csv"', 1)
+    (tmp_path / "def.toml").write_text(text)
+    el = tmp_path / "el"
+    result = inproc("election", "create", "--definition", tmp_path / "def.toml", "--out", el,
+                    "--passphrase-file", desk.phrase)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads((el / "registers" / "counts.json").read_text()) == {"P-1": 4, "P-2": 3}
+    # A row of another precinct in the list is named by file and row.
+    write_cec_list(listed, "999", 4)
+    result = inproc("election", "create", "--definition", tmp_path / "def.toml", "--out",
+                    tmp_path / "el2", "--passphrase-file", desk.phrase)  # fmt: skip
+    refused(result, "p101.csv row 2: of precinct '999', not 101")
+    assert not (tmp_path / "el2").exists()

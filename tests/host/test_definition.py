@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from host_tools.election.definition import (
     SCHEMA_FILE,
@@ -19,6 +21,7 @@ from host_tools.election.definition import (
     load_definition,
 )
 from terminal.ballot.election import ContestKind, ElectionKind, Role, TerritoryKind
+from tests.unit.conftest import fuzz
 
 REPO = Path(__file__).resolve().parents[2]
 KG = REPO / "examples" / "kg-local.toml"
@@ -349,3 +352,39 @@ def test_key_lines_follow_arrays_of_tables_and_inline_keys() -> None:
     assert lines[("contests", 0, "choices", 2, "party")] == line_of(text, 'party = "kelechek"')
     assert lines[("names",)] == line_of(text, "[names]")
     assert dotted(("contests", 0, "choices", 2, "party")) == "contests[0].choices[2].party"
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@fuzz(150)
+@given(st.data())
+def test_a_definition_changed_anywhere_loads_or_is_refused_with_a_place(
+    fuzz_dir: Path, data: st.DataObject
+) -> None:
+    """One line of the example replaced by random text, or one value by a random TOML value:
+    either a definition (checked again: it loads) or a DefinitionError whose every problem
+    names the file — never any other exception."""
+    text = KG.read_text()
+    lines = text.splitlines()
+    index = data.draw(st.integers(0, len(lines) - 1))
+    if data.draw(st.booleans()) and "=" in lines[index]:
+        key = lines[index].split("=", 1)[0]
+        value = data.draw(
+            st.one_of(
+                st.integers(-(2**70), 2**70).map(str),
+                st.text(max_size=20).map(lambda t: json.dumps(t)),
+                st.sampled_from(["true", "[]", "{}", "1.5", "2027-04-11", "08:00:00", '"x"']),
+            )
+        )
+        lines[index] = f"{key}= {value}"
+    else:
+        lines[index] = data.draw(st.text(max_size=40))
+    path = fuzz_dir / "def.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
+    try:
+        load_definition(path)
+    except DefinitionError as exc:
+        assert exc.problems and all(p.startswith(str(path)) for p in exc.problems)

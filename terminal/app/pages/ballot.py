@@ -40,6 +40,7 @@ def language(s: Station) -> Screen:
         ),
         columns=2,
         test_mode=in_test(s),
+        page=session.page if session is not None else 0,
     )
 
 

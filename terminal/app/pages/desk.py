@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from terminal.app.i18n import N_, every_language
+from terminal.app.pages import enclosure
 from terminal.app.pages.common import in_test, ok_button
 from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
@@ -34,6 +35,7 @@ def idle(s: Station) -> Screen:
     )
     if s.seal is False:
         warning += (w("Warning: the terminal's seal is open. Call the chair."),)
+    warning += enclosure.warnings(s)
     return Screen(
         "idle", w("Polls open"), (*prompts, status, *s.lines, *warning), test_mode=in_test(s)
     )

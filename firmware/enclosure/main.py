@@ -1,0 +1,5 @@
+# Started by MicroPython at boot (flashed with the other modules; docs/enclosure.md).
+import board
+import controller
+
+controller.run(board.PicoBoard())
