@@ -32,15 +32,24 @@ def panel_of(size: str) -> dict[str, object]:
     )
 
 
-def with_screen(board: Path, size: str, target: Path) -> Path:
-    """A copy of the simulated `board` at `target` with the panel of size `size`."""
-    panel = panel_of(size)
-    text = board.read_text()
-    start = text.index("[display]")
+def _set(text: str, table: str, values: dict[str, object]) -> str:
+    start = text.index(f"[{table}]")
     end = text.find("\n[", start + 1)
     end = len(text) if end < 0 else end
     section = text[start:end]
-    for key in DISPLAY_KEYS:
-        section = re.sub(rf"(?m)^{key} = .*$", f"{key} = {panel[key]}", section)
-    target.write_text(text[:start] + section + text[end:])
+    for key, value in values.items():
+        written = f'"{value}"' if isinstance(value, str) else str(value)
+        section = re.sub(rf"(?m)^{key} = .*$", f"{key} = {written}", section)
+    return text[:start] + section + text[end:]
+
+
+def derived(board: Path, target: Path, screen: str | None, language: str | None) -> Path:
+    """A copy of the simulated `board` at `target` with the panel of size `screen` and the
+    poll worker's `language`, where given."""
+    text = board.read_text()
+    if screen is not None:
+        text = _set(text, "display", panel_of(screen))
+    if language is not None:
+        text = _set(text, "terminal", {"language": language})
+    target.write_text(text)
     return target

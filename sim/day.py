@@ -126,9 +126,10 @@ class SimTerminal:
         self.role = role
         self.root = root  # the process's working directory: data/, dev/, its bundle
         self.board = BOARDS / board
-        if day.screen is not None:  # the simulated devices with another board's panel
+        if day.screen is not None or day.language is not None:
+            # The simulated devices with another board's panel or poll worker's language.
             root.mkdir(parents=True, exist_ok=True)
-            self.board = boards.with_screen(self.board, day.screen, root / board)
+            self.board = boards.derived(self.board, root / board, day.screen, day.language)
         self.pages: queue.Queue[PrintedPage] = queue.Queue()
         self.process: subprocess.Popen[bytes] | None = None
         self.protocol_printed = False
@@ -350,10 +351,12 @@ class Day:
         paper_rows: int | None = None,
         definition: Path | None = None,
         screen: str | None = None,
+        language: str | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.definition = definition  # an election definition (TOML) to hold the day on
         self.screen = screen  # another panel size for the simulated terminals (WxH)
+        self.language = language  # every voter's and the poll workers' language (else drawn)
         self.paper_rows = paper_rows  # the length of a paper roll, in dot rows (None: endless)
         self.paper_reloads = 0
         self.voters = voters
@@ -602,7 +605,7 @@ class Day:
             return
         if not outcome.selections:
             outcome.selections = self.choices_of(index)
-            outcome.language = self.rng.choice(LANGUAGES)
+            outcome.language = self.language or self.rng.choice(LANGUAGES)
             kind = self.rng.choice(synthetic.DOCUMENTS)
             voter = self.register.voters[index]
             outcome.document = synthetic.document_scan(voter, kind, self.election.date, self.rng)

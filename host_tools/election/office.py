@@ -521,7 +521,11 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     as a terminal will (pinned to this key)."""
     election = load_draft(directory)
     _check_commission(directory, key)
-    missing = [p.code for p in election.precincts if not election_terminals(election, p.code)]
+    missing = [
+        p.code
+        for p in election.precincts
+        if not p.abolished and not election_terminals(election, p.code)
+    ]
     if missing:
         raise OfficeError(
             f"precincts without a registered terminal: {', '.join(missing)}; "

@@ -15,6 +15,11 @@ first hardens itself:
   the Pi has swap off as well, docs/raspberry-pi.md).
 
 Only the job's result (the count, or a refusal) comes back, pickled over a pipe.
+
+What stays in the terminal's process: the share cards as scanned (strings, and the collector's
+Share objects until the count is done). Any k of them rebuild the key, so they are dropped as
+soon as the count is signed; Python strings cannot be wiped, which is again best effort, and
+why the process is undumpable and swap is off.
 """
 
 from __future__ import annotations

@@ -372,3 +372,20 @@ def test_enclosure_fuzzed_line_changes_nothing(chunks: list[bytes]) -> None:
     controller.status(slips=7)
     driver.poll()
     assert driver.status is not None and driver.status.slips == 7
+
+
+def test_enclosure_frames_of_an_earlier_session_refused() -> None:
+    """After either side restarts the sequence numbers start again at 1: a frame recorded in
+    the session before, its number now unused, still does not verify."""
+    driver, controller, clock = connected()
+    old = [controller.status(slips=n) for n in range(1, 4)]
+    driver.poll()
+    clock.now += hal.LOST_AFTER_S + 0.1
+    assert driver.poll() == [hal.Lost()]
+    controller.read_pi()
+    assert driver.poll() == [hal.Connected(1, 0)]
+    controller.status(slips=9)
+    driver.poll()
+    controller.line.to_pi = b"".join(old)  # seq 1, 2, 3 of the old session
+    assert driver.poll() == [hal.Refused("terminal", Refusal.MAC, 1)] * 3
+    assert driver.status is not None and driver.status.slips == 9

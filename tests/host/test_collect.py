@@ -3,6 +3,7 @@ and checked, nothing half-imported after SIGKILL; read back with the sqlite3 CLI
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from host_tools.__main__ import main
-from host_tools.collect import db
+from host_tools.collect import db, importer
 from host_tools.collect.act import act_pages, read_act
+from host_tools.collect.progress import BAR_WIDTH, Progress
 from terminal.tally.bundle import BALLOTS, EVENTS
 from terminal.tally.protocol import LINES
 from tests.bundle_factory import export_again
@@ -266,7 +268,9 @@ def test_every_core_gives_the_same_database(
     ]
 
 
-def _complete_or_absent(database: Path, contests: int, choices: int) -> tuple[int, list[str]]:
+def _complete_or_absent(
+    database: Path, contests: int, choices: int, acts: bool = True
+) -> tuple[int, list[str]]:
     """How many bundles the database holds, and every one that is there only in part."""
     lines, checks = len(LINES), []
     query = (
@@ -281,7 +285,9 @@ def _complete_or_absent(database: Path, contests: int, choices: int) -> tuple[in
     rows = [line.split("|") for line in output.splitlines()]
     for row in rows:
         bundle, status, *counts = row
-        if [int(n) for n in counts[:3]] != [lines, choices, contests] or "0" in counts[3:]:
+        if [int(n) for n in counts[:3]] != [lines, choices, contests] or "0" in counts[
+            3 : 6 if acts else 5
+        ]:
             checks.append(f"bundle {bundle} ({status}): {counts}")
     return len(rows), checks
 
@@ -367,3 +373,57 @@ def test_sigkill_at_random_points_never_leaves_a_partial_bundle(
     # one counted bundle, every other bundle is its re-export or in conflict with it.
     assert statuses["counted"] == "5" and "failed" not in statuses
     assert int(statuses["conflict"]) + int(statuses.get("same_results", 0)) == 10
+
+
+class FakeTerminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only() -> None:
+    for tty in (True, False):
+        stream = FakeTerminal(tty)
+        progress = Progress(3, "bundles", stream)
+        for _ in range(3):
+            progress.advance()
+        progress.close()
+        text = stream.getvalue()
+        if tty:
+            assert "[" + "#" * BAR_WIDTH + "] 3/3 bundles" in text
+            assert text.endswith("\r\x1b[K")  # wiped at the end
+        else:
+            assert text == ""
+
+
+def test_ctrl_c_stops_with_what_was_imported_whole(desk: DeskElection) -> None:
+    paths = [desk.bundle(code, ballots(i, 30)) for i, code in enumerate(PRECINCTS)]
+    database = desk.root / "interrupted.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "host_tools", "collect", "--db", str(database),
+         "--package", str(desk.package), *desk.pin, "--jobs", "1", *map(str, paths * 20)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # Interrupted once the first bundle is in.
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "прервано" in err and "Traceback" not in err
+    count, partial = _complete_or_absent(database, contests=1, choices=3, acts=False)
+    assert count >= 1 and not partial
+
+
+def test_the_bulk_reading_of_a_log_agrees_with_the_checked_one(desk: DeskElection) -> None:
+    bundle = desk.bundle("1001", ballots(4, 25), voids=3)
+    events = (bundle / EVENTS).read_bytes()
+    offset = desk.created.election.utc_offset
+    bulk = importer._log_figures(events, "events.jsonl", offset)
+    assert bulk == importer._log_figures_checked(events, "events.jsonl", offset)
+    assert ("ballot_void", "cancelled", 3) in bulk[1]
+    assert sum(n for _, kind, n in bulk[0] if kind == "ballot_cast") == 25

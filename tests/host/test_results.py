@@ -10,8 +10,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from host_tools.__main__ import main
+from host_tools.election.messages import DOMAIN, LOCALE_DIR
+from host_tools.messages import MESSAGES
 from tests.bundle_factory import export_again
 from tests.host.desk_election import (
     PRECINCTS,
@@ -190,3 +193,13 @@ def test_help_has_examples_and_exit_codes(capsys: pytest.CaptureFixture[str], co
     assert stop.value.code == 0
     text = capsys.readouterr().out
     assert "examples:" in text and "exit status:" in text and "--lang" in text
+
+
+@pytest.mark.parametrize("language", ["ru", "ky", "kk"])
+def test_every_desk_message_is_in_the_host_catalogs(language: str) -> None:
+    """The commands after the polls speak through the host tools' gettext catalogs."""
+    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id: m.string for m in catalog if m.id}
+    missing = [msgid for msgid in MESSAGES.values() if not translated.get(msgid)]
+    assert not missing

@@ -3,17 +3,22 @@ worker language, which lights it asks for, and the protocol's lines from the log
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from terminal.app import station as station_module
 from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
 from terminal.app.pages import enclosure as page
+from terminal.app.polls import PollsState
+from terminal.ballot.election import Role
 from terminal.hal import enclosure as hal
 from terminal.hal.enclosure_protocol import ControllerEvent, Refusal
 from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import EventLog
+from tests.hal.test_gpio import Pins
 from tests.unit.conftest import FixedClock, MemoryStorage
 
 
@@ -122,3 +127,51 @@ def test_enclosure_protocol_lines_count_while_the_polls_are_open() -> None:
     log.append("polls_closed")
     log.append("enclosure_lid_opened", counter=7)
     assert protocol_lines(log) == {"slips_counted": 4, "enclosure_openings": 1}
+
+
+@pytest.mark.parametrize("authority", ["enclosure", "gpio"])
+def test_enclosure_or_gpio_seal_whichever_the_board_names(authority: str) -> None:
+    """With both seal switches, the one the board config names is the screen's seal; the
+    controller's openings are logged either way."""
+    log = EventLog.open(MemoryStorage(), FixedClock())
+    polls = SimpleNamespace(
+        log=log,
+        state=PollsState.OPEN,
+        role=Role.COMBINED,
+        box=SimpleNamespace(count=3),
+        storage=SimpleNamespace(warning=lambda: None),
+        package=None,
+    )
+    pins = Pins()
+    enclosure = ScriptedEnclosure()
+    watch = EnclosureWatch(enclosure, log, authoritative_seal=authority == "enclosure")
+    station = station_module.Station(
+        polls,  # type: ignore[arg-type]
+        SimpleNamespace(width=800, height=480, show=lambda frame: None),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        station_module.Fonts(),
+        "en",
+        Path("bundle"),
+        pins,
+        enclosure_watch=watch,
+    )
+    station.view = station_module.View.IDLE
+    warning = "Warning: the terminal's seal is open. Call the chair."
+    enclosure.notices = [hal.Connected(1, 0)]
+    enclosure.status = status()
+    station.check_enclosure()
+    assert warning not in station._screen().lines
+    # The controller's seal opens; the Pi's own switch stays closed.
+    enclosure.notices = [hal.Event(1, ControllerEvent.SEAL_OPENED, 0)]
+    enclosure.status = status(seal=False)
+    station.check_enclosure()
+    assert "enclosure_seal_opened" in [e.kind for e in log.events]
+    assert (warning in station._screen().lines) is (authority == "enclosure")
+    # Now the Pi's switch opens too, and the controller's closes.
+    pins.intact = False
+    enclosure.status = status()
+    station.check_enclosure()
+    assert (warning in station._screen().lines) is (authority == "gpio")
+    assert ("seal_opened" in [e.kind for e in log.events]) is (authority == "gpio")
+    assert enclosure.lights.polls_open

@@ -31,9 +31,10 @@ def chair_pin(s: Station) -> Screen:
     w = s._w
     keys = (*(Button(f"digit-{d}", d) for d in "1234567890"), Button("erase", "⌫"))
     dots = "● " * len(s.pin) or "—"
+    title = w("Chair PIN")
     return Screen(
         "chair_pin",
-        f"{w('Chair PIN')}: {dots.strip()}",
+        f"{title}: {dots.strip()}",
         s.lines or (w("Enter the chair's PIN."),),
         choices=keys,
         columns=3,
