@@ -13,6 +13,7 @@ error, host_tools.voterlist.synthetic_list) as the CEC's CSV, then times what
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -23,6 +24,7 @@ from terminal.hal.storage import DataDir
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.pin import parse_pin
 from terminal.idscan.register import Register
+from terminal.trust.sealed_store import DeviceSealer
 
 IDENTIFY_TARGET_MS = 20.0
 RECONCILE_TARGET_S = 10.0
@@ -46,7 +48,7 @@ def _identify(ctx: Context) -> None:
     assert loaded == register
 
     storage = DataDir(ctx.scratch("identify"))
-    marks = VoterMarks(storage, VOTERS)
+    marks = VoterMarks(storage, VOTERS, DeviceSealer(os.urandom(32)))
     for position in rng.sample(range(VOTERS), VOTERS // 2):
         marks.mark(position)
 

@@ -19,7 +19,7 @@ from typing import Any
 from sim import synthetic
 from terminal.app import station as station_module
 from terminal.app.ballot_session import VOTER_VIEWS, Session
-from terminal.app.i18n import VOTER_LANGUAGES
+from terminal.app.i18n import VOTER_LANGUAGES, every_language
 from terminal.app.polls import Recovery
 from terminal.app.screens import Fonts, Layout, layout
 from terminal.app.view import View
@@ -34,6 +34,7 @@ from terminal.ballot.election import (
     Role,
 )
 from terminal.hal.interfaces import PrinterStatus
+from terminal.idscan.ballot_codes import CodeProblem
 from terminal.trust import chair
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ class Panel:
 
 def board_panels() -> tuple[Panel, ...]:
     """One panel of each distinct size among the board configs (board_configs/*.toml)."""
-    from terminal.hal.board import load_board  # the board module opens devices: load late
+    from terminal.hal.board_config import load_board
 
     seen: dict[tuple[int, int, float], Panel] = {}
     for path in sorted((REPO / "board_configs").glob("*.toml")):
@@ -220,6 +221,14 @@ STATES = (
     State("voter_found", View.VOTER_FOUND),
     State("reissue_offer", View.REISSUE_OFFER),
     State("refused", View.REFUSED, setup=_lines("This voter has already received a ballot.")),
+    State(
+        "refused-booth",
+        View.REFUSED,
+        role=Role.VOTE,
+        setup=lambda s: setattr(
+            s, "lines", every_language(station_module.CODE_TEXT[CodeProblem.USED])
+        ),
+    ),
     State("language", View.LANGUAGE),
     State("ballot-one-of", View.BALLOT, contest=0),
     State("ballot-party-list", View.BALLOT, contest=1),

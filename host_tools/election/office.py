@@ -164,7 +164,7 @@ def _synthetic_voters(precinct: PrecinctDefinition, day: dt.date, seed: int) -> 
     # The simulator's voters (sim.synthetic): only for definitions that ask for them.
     from sim import synthetic
 
-    rng = random.Random(f"{seed}:{precinct.code}")
+    rng = random.Random(f"{seed}:{precinct.code}")  # nosec B311: synthetic test voters
     return synthetic.make_register(precinct.code, precinct.voters_on_list, day, rng).voters
 
 
@@ -523,7 +523,11 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     as a terminal will (pinned to this key)."""
     election = load_draft(directory)
     _check_commission(directory, key)
-    missing = [p.code for p in election.precincts if not election_terminals(election, p.code)]
+    missing = [
+        p.code
+        for p in election.precincts
+        if not p.abolished and not election_terminals(election, p.code)
+    ]
     if missing:
         raise OfficeError(
             f"precincts without a registered terminal: {', '.join(missing)}; "

@@ -26,6 +26,7 @@ IDLE_VOID = dt.timedelta(minutes=1)  # after the warning
 # the screens the voter's display modes apply to.
 OPEN_BALLOT_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW, View.IDLE_WARNING)
 VOTER_VIEWS = (*OPEN_BALLOT_VIEWS, View.CAST)
+PAGED_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW)  # Session.page is their page
 LARGE_TEXT = "large-text"
 HIGH_CONTRAST = "high-contrast"
 

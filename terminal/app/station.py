@@ -18,11 +18,17 @@ from pathlib import Path
 from PIL import Image
 
 from terminal.app import ballot_session, pages, printouts
-from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
+from terminal.app.ballot_session import (
+    OPEN_BALLOT_VIEWS,
+    PAGED_VIEWS,
+    VOTER_VIEWS,
+    IdleTimer,
+    Session,
+)
 from terminal.app.enclosure_watch import EnclosureWatch
-from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, translator
+from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
+from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
 from terminal.app.view import View
 from terminal.ballot import slip_code
@@ -261,9 +267,13 @@ class Station:
         )
 
     def show(self) -> None:
-        self.frame = render(
-            self._screen(), self.display.width, self.display.height, self.fonts, self.style()
-        )
+        screen = self._screen()
+        plan = layout(screen, self.display.width, self.display.height, self.fonts, self.style())
+        if self.session is not None and self.view in PAGED_VIEWS:
+            # The page shown: larger text means fewer choices a page, so a page number
+            # kept from before could point past the last page.
+            self.session.page = plan.page
+        self.frame = frame_of(plan, screen.name, self.fonts)
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -448,7 +458,8 @@ class Station:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
         else:
-            self.view, self.lines = View.REFUSED, (self._w(CODE_TEXT[problem]),)
+            # The voter reads this before choosing a language: it is in all four.
+            self.view, self.lines = View.REFUSED, every_language(CODE_TEXT[problem])
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()

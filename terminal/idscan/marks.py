@@ -107,16 +107,25 @@ class VoterMarks:
             # Copy 0 of zeros is generation 0: the file as made, nothing marked.
             return (0, bytes(self.voters)) if index == 0 else None
         magic, voters, generation, nonce = _HEADER.unpack_from(copy)
-        if magic == MAGIC and voters != self.voters:
+        if magic != MAGIC or generation % 2 != index % 2 or generation == 0:
+            return None
+        opened = self._decrypt(copy, voters, generation, nonce)
+        if opened is not None and voters != self.voters:
+            # Whole and authentic, for another size of register: not damage.
             raise MarksError(
                 f"{FILE_NAME} copy {index} holds marks for {voters} voters, the register has "
                 f"{self.voters} (from another register)"
             )
-        if magic != MAGIC or generation % 2 != index % 2 or generation == 0:
+        return None if opened is None else (generation, opened)
+
+    def _decrypt(self, copy: bytes, voters: int, generation: int, nonce: bytes) -> bytes | None:
+        """The marks of a copy for a register of `voters`, or None if it does not open (a
+        torn or damaged copy, or one sealed under another device key)."""
+        if copy_used(voters) > len(copy):
             return None
-        sealed = copy[_HEADER.size : copy_used(self.voters)]
+        sealed = copy[_HEADER.size : copy_used(voters)]
         try:
-            return generation, self._aead.decrypt(nonce, sealed, _aad(self.voters, generation))
+            return self._aead.decrypt(nonce, sealed, _aad(voters, generation))
         except InvalidTag:
             return None
 

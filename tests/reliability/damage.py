@@ -245,19 +245,16 @@ def marks_voters(data: bytes) -> int:
 
 
 def _expect_marks(data: bytes, case: Case) -> Outcome:
-    """The marks are two sealed copies (terminal/idscan/marks.py): a cut changes the size; a
-    flip in a copy's voter count is a copy of another register; any other flip in the copy
-    in use makes it fail its tag, and the one before it holds one mark fewer than the log
-    counts (or, with none before it, no copy opens); in the older copy or the padding a
-    flip costs nothing."""
+    """The marks are two sealed copies (terminal/idscan/marks.py): a cut changes the size;
+    any flip in the copy in use makes it fail its tag, and the one before it holds one mark
+    fewer than the log counts (or, with none before it, no copy opens); in the older copy or
+    the padding a flip costs nothing."""
     if case.how == "cut":
         return Outcome.MARKS_ERROR
     span = len(data) // 2
     index, offset = divmod(case.at, span)
     generations = marks_generations(data)
     written = generations[index] not in (None, 0)
-    if written and 8 <= offset < 12:
-        return Outcome.MARKS_ERROR
     voters = marks_voters(data)
     current = 0 if (generations[1] is None or (generations[0] or 0) > generations[1]) else 1
     if written and offset >= marks.copy_used(voters):

@@ -106,16 +106,18 @@ def test_no_flipped_byte_sets_or_clears_a_mark_silently(at: int, mask: int) -> N
     assert found in ({1, 4, 5}, {1, 4}), found
 
 
-def test_a_torn_mark_leaves_the_marks_as_before_it(device: DeviceSealer) -> None:
+@pytest.mark.parametrize("kept", [1, 8, 12, 20, 32, 40])
+def test_a_torn_mark_leaves_the_marks_as_before_it(device: DeviceSealer, kept: int) -> None:
     storage = MemoryStorage()
     marks = VoterMarks(storage, 6, device)
     marks.mark(1)
     marks.mark(2)  # generation 2, copy 0
     before = storage.read(FILE_NAME)
     marks.mark(3)  # generation 3, to copy 1
-    # Torn: only the new copy's header reached the card, not its sealed marks.
+    # Torn: only the first `kept` bytes of the new copy reached the card (in its header: its
+    # magic, then its voter count, generation and nonce; then its first sealed marks).
     torn = bytearray(before)
-    torn[PAGE : PAGE + 32] = storage.read(FILE_NAME)[PAGE : PAGE + 32]
+    torn[PAGE : PAGE + kept] = storage.read(FILE_NAME)[PAGE : PAGE + kept]
     storage.files[FILE_NAME] = torn
     again = VoterMarks(storage, 6, device)
     assert {p for p in range(6) if again.issued(p)} == {1, 2}

@@ -97,10 +97,16 @@ def reissue_offer(s: Station) -> Screen:
     )
 
 
+NO_BALLOT = N_("No ballot")
+
+
 def refused(s: Station) -> Screen:
-    w = s._w
+    # At the booth a voter with a coupon reads it before choosing a language: the lines
+    # say why in all four (four titles do not fit the small panels), the red bar says no.
+    booth = s.polls.role is Role.VOTE
+    title = "✕" if booth else s._w(NO_BALLOT)
     return Screen(
-        "refused", w("No ballot"), s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
+        "refused", title, s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
     )
 
 
