@@ -18,6 +18,7 @@ voter who was cut off is helped again as a poll worker would.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -46,6 +47,7 @@ from terminal.app.station import render_slip
 from terminal.ballot import selection
 from terminal.ballot.election import Election, Identification, Mode, Role
 from terminal.idscan.register import Register
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
@@ -431,6 +433,10 @@ class Day:
                 identification=Identification(accept_bare_number=True),
             )
         )
+        if verifiable_size(spec.contests) <= MAX_RECORD_SIZE:
+            # Verifiable ballots wherever the ballot fits a 4 KiB slot: host_tools verify
+            # then checks every proof.
+            spec = dataclasses.replace(spec, ballot_format=2)
         created = commission.build_election(
             spec,
             # The minors are on the register only to be refused: not voters on the list.

@@ -44,6 +44,14 @@ FEED = 40  # dots of blank paper at the end, so the cutter never cuts through te
 RULE = 2  # thickness of a separating line, in dots
 
 QR_ERROR = "m"
+# The signed protocol's codes: level M at 5 dots a module, which a faded, blurred,
+# JPEG-compressed phone photo still reads (tests/qr_degradation.py; 4 dots do not).
+PROTOCOL_QR_ERROR, PROTOCOL_QR_MODULE = "m", 5
+# A dead print-head dot is a white line down the whole printout; through a finder pattern's
+# centre it makes that code unreadable (about 6 modules of each finder are fatal). So every
+# protocol code is printed twice, the copies shifted by at least this many modules, which
+# no single dot column can hit in both.
+PROTOCOL_QR_SHIFT = 7
 # The slip's code is read back from paper by the audit, photographed or scanned: large
 # modules (a short payload at 320 dots is 7-9 dots a module) survive fading and blur.
 SLIP_QR_WIDTH = 320
@@ -322,9 +330,11 @@ class _Sheet:
             self.text(f"{label}:", size=SMALL, bold=True)
             self.text(value)
 
-    def image(self, image: Image.Image) -> None:
+    def image(self, image: Image.Image, left: int | None = None) -> None:
+        """The image across the paper: centred, or `left` dots from the left edge."""
         block = Image.new("1", (self.paper.width, image.height), 1)
-        block.paste(image, ((self.paper.width - image.width) // 2, 0))
+        x = (self.paper.width - image.width) // 2 if left is None else left
+        block.paste(image, (x, 0))
         self.blocks.append(block)
 
     def banner(self) -> None:
@@ -495,20 +505,23 @@ def _turnout(lines: dict[str, int]) -> str:
     return f"{100 * lines['voters_received_ballot'] / on_register:.1f} %"
 
 
-def qr_code(payload: str, width: int) -> Image.Image:
-    """One QR code (level M) with its quiet zone, at the largest whole module size that fits.
+def qr_code(
+    payload: str, width: int, error: str = QR_ERROR, module: int | None = None
+) -> Image.Image:
+    """One QR code with its quiet zone, at `module` dots a module or else the largest whole
+    module size that fits `width`.
 
-    Raises PrintoutError when `width` dots cannot give it QR_MIN_MODULE dots a module.
+    Raises PrintoutError when `width` dots cannot give it QR_MIN_MODULE (or `module`) dots.
     """
-    code = segno.make(payload, error=QR_ERROR, micro=False, boost_error=False)
+    code = segno.make(payload, error=error, micro=False, boost_error=False)
     dark = np.array(list(code.matrix_iter(scale=1, border=QR_QUIET_ZONE)), dtype=bool)
     modules = dark.shape[0]
-    scale = width // modules
-    if scale < QR_MIN_MODULE:
+    scale = width // modules if module is None else module
+    needed = QR_MIN_MODULE if module is None else module
+    if scale < QR_MIN_MODULE or modules * scale > width:
         raise PrintoutError(
             f"QR code version {code.version} ({modules} modules with its quiet zone) needs "
-            f"{modules * QR_MIN_MODULE} dots at {QR_MIN_MODULE} dots a module; "
-            f"the paper has {width}"
+            f"{modules * needed} dots at {needed} dots a module; the paper has {width}"
         )
     pixels = np.where(dark, 0, 255).astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1)
     return Image.fromarray(pixels).convert("1", dither=Image.Dither.NONE)
@@ -531,7 +544,9 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
             )
     # Codes are made first: a protocol that cannot be printed whole fails before any text.
     parts = qr_parts(p.to_json(), printout.signature)
-    codes = [qr_code(part, paper.width) for part in parts]
+    # Each part twice, shifted: room for the shift is kept out of the width the code may take.
+    room = paper.width - PROTOCOL_QR_SHIFT * PROTOCOL_QR_MODULE
+    codes = [qr_code(part, room, PROTOCOL_QR_ERROR, PROTOCOL_QR_MODULE) for part in parts]
 
     header = Header(printout.election_name, p.election, p.precinct, p.terminal, Mode(p.mode))
     sheet = _Sheet(paper, header.mode, gettext)
@@ -583,10 +598,10 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     sheet.rule()
     sheet.text(_("Signed protocol: scan every QR code."), bold=True)
     for index, code in enumerate(codes, 1):
-        sheet.image(code)
-        sheet.text(
-            _("QR {index}/{count}").format(index=index, count=len(codes)), bold=True, center=True
-        )
+        caption = _("QR {index}/{count}").format(index=index, count=len(codes))
+        for left in (0, paper.width - code.width):
+            sheet.image(code, left)
+            sheet.text(caption, bold=True, center=True)
         sheet.space()
     # What the commission attests, signed at the foot of the protocol.
     sheet.rule()
