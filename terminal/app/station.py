@@ -64,6 +64,10 @@ FATAL_TEXT = {
     "storage_failed": N_(
         "The storage card failed. The last ballot was not confirmed. Call the commission."
     ),
+    "crypto_unsafe": N_(
+        "This terminal's cryptographic library is unsafe for verifiable ballots. "
+        "Call the commission."
+    ),
 }
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
