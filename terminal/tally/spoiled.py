@@ -111,7 +111,9 @@ class SpoiledStore:
 
     def add(self, ballot: Spoiled) -> None:
         """Keep a challenged ballot; returns only once it is durable."""
-        self.storage.replace(FILE, encode([*self.ballots(), ballot]))
+        kept = self.ballots()
+        if ballot.tracking_code not in {b.tracking_code for b in kept}:  # a retried print
+            self.storage.replace(FILE, encode([*kept, ballot]))
 
     def exported(self) -> bytes:
         """The file for the bundle (an empty list when nobody challenged)."""

@@ -97,14 +97,21 @@ def test_a_malformed_spoiled_file_is_refused_with_where() -> None:
     for data, message in (
         (b"{}", "missing field"),
         (b'{"format": "x", "ballots": []}', "not a tamga-spoiled/1"),
-        (b'{"format": "tamga-spoiled/1", "ballots": [{"tracking_code": "A", "record": "zz", '
-         b'"selections": {}, "nonces": []}]}', "spoiled ballot 1"),
+        (
+            b'{"format": "tamga-spoiled/1", "ballots": [{"tracking_code": "A", "record": "zz", '
+            b'"selections": {}, "nonces": []}]}',
+            "spoiled ballot 1",
+        ),
     ):
         with pytest.raises(FormatError, match=message):
             spoiled.decode(data, "spoiled.json")
     body = ballot_body(b"\0" * 200)
-    entry = {"tracking_code": "WRONG", "record": (b"\0" * 200).hex(), "selections": {},
-             "nonces": [[elgamal.encode_scalar(1).hex()]]}
+    entry = {
+        "tracking_code": "WRONG",
+        "record": (b"\0" * 200).hex(),
+        "selections": {},
+        "nonces": [[elgamal.encode_scalar(1).hex()]],
+    }
     data = json.dumps({"format": "tamga-spoiled/1", "ballots": [entry]}).encode()
     with pytest.raises(FormatError, match="is not its record's"):
         spoiled.decode(data, "spoiled.json")
