@@ -57,7 +57,7 @@ class Panel:
 
 def board_panels() -> tuple[Panel, ...]:
     """One panel of each distinct size among the board configs (board_configs/*.toml)."""
-    from terminal.hal.board import load_board  # the board module opens devices: load late
+    from terminal.hal.board_config import load_board
 
     seen: dict[tuple[int, int, float], Panel] = {}
     for path in sorted((REPO / "board_configs").glob("*.toml")):

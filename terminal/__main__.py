@@ -25,17 +25,15 @@ from terminal.app.station import Station, fatal_screen
 from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
-from terminal.hal.board import (
+from terminal.hal.board_config import (
     BoardConfig,
     BoardConfigError,
     EnclosureDriver,
     SealAuthority,
     load_board,
-    open_device_key,
-    open_devices,
-    open_enclosure,
 )
 from terminal.hal.device_key import DeviceKeyError
+from terminal.hal.devices import open_device_key, open_devices, open_enclosure
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError

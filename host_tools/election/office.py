@@ -164,7 +164,7 @@ def _synthetic_voters(precinct: PrecinctDefinition, day: dt.date, seed: int) -> 
     # The simulator's voters (sim.synthetic): only for definitions that ask for them.
     from sim import synthetic
 
-    rng = random.Random(f"{seed}:{precinct.code}")
+    rng = random.Random(f"{seed}:{precinct.code}")  # nosec B311: synthetic test voters
     return synthetic.make_register(precinct.code, precinct.voters_on_list, day, rng).voters
 
 
