@@ -55,6 +55,7 @@ def _day(args: argparse.Namespace) -> int:
         doubles=args.double_votes,
         definition=args.definition,
         screen=args.screen,
+        challenges=args.challenges,
     )
     try:
         timings = day.run()
@@ -138,6 +139,12 @@ def main(argv: list[str]) -> int:
     day.add_argument("--choices", type=Path, help="JSON Lines: line i is voter i's selections")
     day.add_argument("--power-cuts", type=int, default=0, help="kill a terminal N times")
     day.add_argument(
+        "--challenges",
+        type=int,
+        default=0,
+        help="K voters challenge their encrypted ballot once (Benaloh) and vote the same again",
+    )
+    day.add_argument(
         "--roles",
         choices=("combined", "split"),
         default="combined",
@@ -212,6 +219,8 @@ def main(argv: list[str]) -> int:
         parser.error("--replay-coupons / --double-votes: at most one attempt per voter")
     if args.terminals > args.voters:
         parser.error("--terminals: each terminal needs at least one voter of the register")
+    if args.challenges < 0:
+        parser.error("--challenges must not be negative")
     return _day(args)
 
 

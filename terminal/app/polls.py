@@ -50,7 +50,9 @@ from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, record_format, seal_for
+from terminal.tally.sealing import Ballot, record_format, seal_for, seal_verifiable
+from terminal.tally.spoiled import FILE as SPOILED_FILE
+from terminal.tally.spoiled import Spoiled, SpoiledStore
 from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
 
@@ -598,8 +600,35 @@ class Polls:
         assert self.session_open()
         self.log.append("ballot_void", reason=reason)
 
+    def seal_ballot(self, selections: dict[str, tuple[str, ...]]) -> Spoiled:
+        """Encrypt a reviewed format-2 ballot (nothing stored yet): its record, to cast as is
+        or to spoil, and its nonces, held in memory only until the voter decides."""
+        assert self.state is PollsState.OPEN and self.session_open()
+        ballot = Ballot(
+            self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
+        )
+        record, _, nonces = seal_verifiable(ballot, self.election, self.precinct, self.identity.key)
+        return Spoiled(record, dict(selections), nonces)
+
+    def challenge(self, ballot: Spoiled, language: str) -> PrinterProblem | None:
+        """Spoil a challenged ballot (Benaloh): keep it durably in the spoiled store, never
+        in the box, then print its choices and nonces. The ballot stays open: the voter
+        votes again with the same code; a cut anywhere here voids it as interrupted, which
+        leaves the code usable, and a spoiled ballot is never counted."""
+        assert self.state is PollsState.OPEN and self.session_open()
+        if self.open_print() is not None:
+            self._void_open_print()
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        SpoiledStore(self.storage).add(ballot)
+        return self.print_document("challenge", {"ballot": ballot, "language": language})
+
     def cast(
-        self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
+        self,
+        selections: dict[str, tuple[str, ...]],
+        slip: dict[str, object],
+        sealed: bytes | None = None,
     ) -> PrinterProblem | None:
         """Print the slip, store the sealed ballot durably, then cut: the voter's ballot is cast.
 
@@ -616,7 +645,8 @@ class Polls:
         ballot = Ballot(
             self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
         )
-        record = seal_for(ballot, self.election, self.precinct, self.identity.key)
+        # A format-2 ballot is the one whose tracking code the receipt shows.
+        record = sealed or seal_for(ballot, self.election, self.precinct, self.identity.key)
         image = self.render("slip", slip)
         self.log.append("print_started", printout="slip")
         self.printer.print_image(image)
@@ -738,6 +768,8 @@ class Polls:
         names = ["protocol.json", "ballots.commitment.json"]
         if self.storage.exists(decryption.FILE):
             names.append(decryption.FILE)
+        if self.election.ballot_format == 2:
+            files[SPOILED_FILE] = SpoiledStore(self.storage).exported()
         for name in names:
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")

@@ -7,6 +7,8 @@
     ballots.commitment.json(.sig)    the signed count and hash of ballots.bin
     decryption.json(.sig)            ballot format 2: every option's sum over the ballots,
                                      its decryption and proof (tally/decryption.py)
+    spoiled.json                     ballot format 2: the challenged ballots, their choices
+                                     and nonces, never counted (tally/spoiled.py)
     terminal.pub.pem                 the terminal's key (the package's copy is the one trusted)
     manifest.json(.sig)              the SHA-256 of every other file, signed last
 
@@ -26,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminal.ballot.election import Election, Role
+from terminal.ballot.election import Election, Precinct, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
-from terminal.tally import decryption, elgamal
+from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.code_ledger import CodeLedger, read_ledger
 from terminal.tally.count import CountError, count_records, count_verifiable
@@ -51,6 +53,8 @@ from terminal.tally.sealing import (
     context,
     record_format,
 )
+from terminal.tally.spoiled import SpoiledError
+from terminal.tally.tracking import tracking_code
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
 
@@ -63,6 +67,7 @@ COMMITMENT = "ballots.commitment.json"
 TERMINAL_KEY = "terminal.pub.pem"
 CHECKPOINT_REASONS = ("open", "close", "export")
 DECRYPTION = decryption.FILE
+SPOILED = spoiled.FILE
 
 # Checks the proofs of format-2 ballot bodies and returns their aggregates (BallotProofError
 # naming the first ballot that fails): check_ballots here, a process pool on the host.
@@ -434,6 +439,7 @@ def verify_bundle(
             bundle, election, ids, key, files, records, protocol, proofs if check_records else None
         )
         checked = check_records
+        _verify_spoiled(bundle, election, precinct, key, files, records)
     recount = None
     if private_key is not None:
         try:
@@ -459,6 +465,25 @@ def verify_bundle(
     return VerifiedBundle(
         bundle, protocol, kinds, len(records), digests[BALLOTS], recount, codes, checked
     )
+
+
+def _verify_spoiled(
+    bundle: Path,
+    election: Election,
+    precinct: Precinct,
+    key: VerifyKey,
+    files: dict[str, bytes],
+    records: list[bytes],
+) -> None:
+    """Every challenged ballot re-encrypts its printed choices and none is counted."""
+    if SPOILED not in files:
+        return  # nobody challenged (a terminal writes an empty list then; older ones none)
+    try:
+        ballots = spoiled.decode(files[SPOILED], f"{bundle}/{SPOILED}")
+        cast = {tracking_code(ballot_body(r)) for r in records}
+        spoiled.check(ballots, election, precinct, key, cast)
+    except (FormatError, SpoiledError) as exc:
+        raise _fail(bundle, SPOILED, str(exc)) from exc
 
 
 def _verify_decryption(
