@@ -51,6 +51,7 @@ def _day(args: argparse.Namespace) -> int:
         args.paper_rows,
         args.definition,
         args.screen,
+        keypad=args.input == "keypad",
     )
     try:
         timings = day.run()
@@ -145,6 +146,13 @@ def main(argv: list[str]) -> int:
         "--screen",
         metavar="WxH",
         help="simulated terminals with the panel of the board config of this size (480x320)",
+    )
+    day.add_argument(
+        "--input",
+        choices=("touch", "keypad"),
+        default="touch",
+        help="how every target is pressed: touched, or reached and selected with the tactile "
+        "keypad's keys (up, down, select)",
     )
     day.add_argument(
         "--enclosure",
