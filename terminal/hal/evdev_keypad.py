@@ -51,9 +51,16 @@ def decode_key(type_: int, code: int, value: int) -> Key | None:
     return KEY_CODES.get(code)
 
 
-def is_keypad(caps: Capabilities) -> bool:
+def has_every_key(caps: Capabilities) -> bool:
     """Whether a device can vote: it has every one of the five keys in some code."""
     return {KEY_CODES[code] for code in caps.keys if code in KEY_CODES} == set(Key)
+
+
+def is_keypad(caps: Capabilities) -> bool:
+    """Whether a device found by searching is a keypad: every key, and no letters. A whole
+    keyboard has the five keys too, and so has a keyboard-wedge scanner, which must never be
+    taken for the voter's keypad; a keyboard serves only when the board config names it."""
+    return has_every_key(caps) and ecodes.KEY_A not in caps.keys
 
 
 class EvdevKeypad:
@@ -92,8 +99,9 @@ class EvdevKeypad:
         self._source.close()
 
     def _matches(self, name: str, caps: Capabilities) -> bool:
-        named = self._name is None or name_matches(self._name, name)
-        return named and is_keypad(caps)
+        if self._path is not None:
+            return has_every_key(caps)
+        return (self._name is None or name_matches(self._name, name)) and is_keypad(caps)
 
     def _open(self) -> evdev.InputDevice[str]:
         if self._path is None:

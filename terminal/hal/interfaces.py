@@ -99,10 +99,12 @@ class NoKeypad:
     """A board without a keypad: a descriptor that never becomes readable, and no keys."""
 
     def __init__(self) -> None:
-        self._read, self._write = os.pipe()
+        self._pipe: tuple[int, int] | None = None  # made when first selected on
 
     def fileno(self) -> int:
-        return self._read
+        if self._pipe is None:
+            self._pipe = os.pipe()
+        return self._pipe[0]
 
     def read(self) -> list[Key]:
         return []
