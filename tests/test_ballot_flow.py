@@ -185,3 +185,15 @@ def test_the_checker_finds_small_targets_small_text_low_contrast_and_overflow() 
     assert "outside" in found or "does not fit" in found
     assert contrast((255, 255, 255), (0, 0, 0)) == pytest.approx(21.0)
     assert contrast((230, 120, 0), (255, 255, 255)) < 7  # the old TEST badge: now refused
+
+
+def test_a_page_past_the_last_after_larger_text_is_brought_back() -> None:
+    station, _ = voter_at_language(SMALL)
+    tap(station, "ru")
+    assert station.session is not None
+    station.session.page = 99  # as if kept from a layout with more pages
+    station.show()
+    assert 0 < station.session.page < 99
+    assert PAGE_PREVIOUS in on_screen(station) and PAGE_NEXT not in on_screen(station)
+    tap(station, PAGE_PREVIOUS)  # one tap is one page back from the last
+    assert PAGE_NEXT in on_screen(station)

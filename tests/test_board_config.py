@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import functools
 import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.panel import SimulatedPanel
-from terminal.hal.board import (
+from terminal.hal.board_config import (
     DEFAULT_BOLD_FONT,
     DEFAULT_CONSOLE,
     DEFAULT_REGULAR_FONT,
@@ -29,16 +32,15 @@ from terminal.hal.board import (
     PrinterDriver,
     Role,
     ScannerDriver,
+    Suffix,
     TouchCalibration,
     TouchDriver,
     load_board,
-    open_device_key,
-    open_devices,
     parse_board_config,
 )
 from terminal.hal.device_key import OTP_TOOL, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
+from terminal.hal.devices import open_device_key, open_devices
 from terminal.hal.framebuffer import FramebufferError
-from terminal.hal.serial_scanner import Suffix
 
 SIM = Path(__file__).resolve().parent.parent / "board_configs" / "sim.toml"
 SOURCE = Path("boards/test.toml")
@@ -579,3 +581,23 @@ def test_a_device_key_file_on_the_mirror_is_refused() -> None:
     data["storage"]["mirror"] = "/media/mirror"
     data["device_key"] = {"source": "file", "path": "/media/mirror/tamga/device.key"}
     assert "storage.mirror" in str(refused(data))
+
+
+def test_reading_a_board_file_opens_and_imports_no_driver() -> None:
+    """The config is data: reading it pulls in no driver module (nor evdev, serial), so the
+    drivers can import their settings from it without an import circle."""
+    code = (
+        "import sys; from terminal.hal.board_config import load_board; "
+        f"load_board(__import__('pathlib').Path({str(SIM)!r})); "
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('terminal.hal.', 'evdev', 'serial'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(ast.literal_eval(out))
+    assert loaded <= {
+        "terminal.hal.board_config",
+        "terminal.hal.device_key",
+        "terminal.hal.rotation",
+    }, loaded

@@ -564,14 +564,18 @@ def draw(plan: Layout, fonts: Fonts) -> Image.Image:
     return image
 
 
-def render(
-    screen: Screen, width: int, height: int, fonts: Fonts, style: Style | None = None
-) -> Frame:
-    """Lay out and draw a screen; disabled buttons are drawn but are not touch targets."""
-    plan = layout(screen, width, height, fonts, style or Style())
+def frame_of(plan: Layout, name: str, fonts: Fonts) -> Frame:
+    """The drawn frame of a layout, with its touch targets (enabled buttons only)."""
     targets = tuple(
         Target(p.element.target, p.element.text, p.box)
         for p in plan.placed
         if p.touch and p.element.target is not None
     )
-    return Frame(screen.name, draw(plan, fonts), targets)
+    return Frame(name, draw(plan, fonts), targets)
+
+
+def render(
+    screen: Screen, width: int, height: int, fonts: Fonts, style: Style | None = None
+) -> Frame:
+    """Lay out and draw a screen; disabled buttons are drawn but are not touch targets."""
+    return frame_of(layout(screen, width, height, fonts, style or Style()), screen.name, fonts)

@@ -1,8 +1,8 @@
 """The hardware interfaces the terminal is written against.
 
 Each has a real driver for the Raspberry Pi and a simulated twin that talks over a real
-pseudo-terminal or socket; which one runs is chosen by the board config (hal/board.py),
-never by the business code.
+pseudo-terminal or socket; which one runs is chosen by the board config (hal/board_config.py;
+hal/devices.py opens it), never by the business code.
 """
 
 from __future__ import annotations
