@@ -48,7 +48,8 @@ CLOSE_TARGET_S = 5.0
 SLOT_TARGET_BYTES = 4096 - 6  # "SLOT", the length, the record
 BALLOTS = 3000
 EG_VENV = WORK / "electionguard-venv"
-EG_REQUIREMENT = "electionguard==1.4.0"
+# electionguard_tools (its ElectionBuilder) imports hypothesis without depending on it.
+EG_REQUIREMENTS = ("electionguard==1.4.0", "hypothesis")
 # electionguard 1.4.0 (the newest on PyPI) says Requires-Python >=3.9.5,<4 and installs on
 # 3.11, but does not import there: electionguard/tally.py declares a dataclass field with an
 # ElGamalCiphertext default, which Python 3.11's dataclasses refuse ("mutable default ... is
@@ -257,12 +258,13 @@ def _electionguard(ctx: Context) -> dict[str, Any] | None:
         EG_VENV.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([interpreter, "-m", "venv", str(EG_VENV)], check=True)
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", EG_REQUIREMENT],
+        [str(python), "-m", "pip", "install", "-q", *EG_REQUIREMENTS],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        return {"error": f"pip install {EG_REQUIREMENT} failed: {done.stderr.strip()[-300:]}"}
+        why = done.stderr.strip()[-300:]
+        return {"error": f"pip install {' '.join(EG_REQUIREMENTS)} failed: {why}"}
     count = 5 if ctx.quick else 20
     done = subprocess.run(
         [str(python), str(PEER_SCRIPT), str(count)],

@@ -72,6 +72,9 @@ FATAL_TEXT = {
 }
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
+    Decision.BARE_NUMBER_REFUSED: N_(
+        "A number alone is not accepted in this election: scan the voter's ID card or passport."
+    ),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
     Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
@@ -95,6 +98,7 @@ CODE_TEXT = {
     CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
     CodeProblem.OTHER_PRECINCT: N_("That coupon is for another polling station."),
     CodeProblem.FORGED: N_("That coupon is not genuine."),
+    CodeProblem.OTHER_BOOTH: N_("That coupon is for booth {number} ({booth}). Please go there."),
     CodeProblem.EXPIRED: N_("That coupon has expired. Go back to the identification desk."),
     CodeProblem.USED: N_("That coupon has already been used."),
 }
@@ -419,6 +423,19 @@ class Station:
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
+        if outcome.decision is Decision.OTHER_TERMINAL:
+            assert outcome.position is not None and outcome.voter is not None
+            found = self.polls.terminal_of(outcome.position)
+            number, terminal = found if found else (0, None)
+            self.view = View.OTHER_TERMINAL
+            self.lines = (
+                self._w(
+                    "This voter is on the register of terminal {number} ({terminal}): "
+                    "send them there. They cannot be given a ballot here."
+                ).format(number=number, terminal=terminal.id if terminal else "?"),
+                outcome.voter.full_name(),
+            )
+            return
         self.view = View.REFUSED
         self.lines = (self._w(REFUSALS[outcome.decision]),)
         if outcome.decision is Decision.INVALID_DOCUMENT and document.errors:
@@ -458,12 +475,25 @@ class Station:
         if problem is None:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
+        elif problem is CodeProblem.OTHER_BOOTH:
+            # The voter has not chosen a language yet: the way to their booth in all four.
+            booth = self.polls.refused_booth or ""
+            booths = [b.id for b in self.polls.election.booths(self.polls.precinct.code)]
+            number = booths.index(booth) + 1 if booth in booths else 0
+            self.view = View.WRONG_BOOTH
+            self.lines = tuple(
+                translator(language)(CODE_TEXT[problem]).format(number=number, booth=booth)
+                for language in VOTER_LANGUAGES
+            )
         else:
             # The voter reads this before choosing a language: it is in all four.
             self.view, self.lines = View.REFUSED, every_language(CODE_TEXT[problem])
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
+
+    _tap_other_terminal = _tap_refused
+    _tap_wrong_booth = _tap_refused
 
     def _tap_recovered(self, target: str) -> None:
         self.view, self.lines = self._home(), ()
@@ -705,8 +735,8 @@ class Station:
                 paper,
             )
         if kind == "coupon":
-            code = data["code"]
-            assert isinstance(code, str)
+            code, booth, number = data["code"], data["booth"], data["number"]
+            assert isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),
@@ -714,6 +744,8 @@ class Station:
                     election.mode,
                     code,
                     election.identification.ballot_code_minutes,
+                    number,
+                    booth,
                 ),
                 w,
                 paper,
