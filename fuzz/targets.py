@@ -15,7 +15,7 @@ from pathlib import Path
 
 from terminal.ballot.election import Election
 from terminal.hal import escpos
-from terminal.hal.board import BoardConfigError, parse_board_config
+from terminal.hal.board_config import BoardConfigError, parse_board_config
 from terminal.hal.evdev_touch import TouchDecoder, TouchMapping, TouchProtocol
 from terminal.hal.panel_protocol import decode_touch
 from terminal.idscan.ballot_codes import check_code

@@ -37,6 +37,7 @@ from terminal.ballot.election import (
     Identification,
     Mode,
     Precinct,
+    RegisterPart,
     Role,
     TerminalEntry,
     Territory,
@@ -44,6 +45,8 @@ from terminal.ballot.election import (
 )
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
+from terminal.tally.encrypted_ballot import precinct_public
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust import chair
 from terminal.trust.files import write_private_file
 from terminal.trust.shares import ShareCard, public_key_of, split_key
@@ -80,6 +83,7 @@ class ElectionSpec:
     identification: Identification = field(default_factory=Identification)
     kind: ElectionKind | None = None
     territories: tuple[Territory, ...] = ()
+    ballot_format: int = 1  # terminal/tally/sealing.py: 2 is verifiable
 
 
 @dataclass(frozen=True)
@@ -154,8 +158,9 @@ def _validated(election: Election) -> Election:
 
 def new_precinct_key(
     election: str, code: str, threshold: int, count: int
-) -> tuple[bytes, tuple[ShareCard, ...]]:
-    """A fresh sealing key's public half and its share cards; the private half is dropped."""
+) -> tuple[bytes, bytes, tuple[ShareCard, ...]]:
+    """A fresh sealing key's public half, the public half of the ElGamal key derived from it
+    (ballot format 2), and its share cards; the private half is dropped."""
     private = X25519PrivateKey.generate().private_bytes(
         Encoding.Raw, PrivateFormat.Raw, NoEncryption()
     )
@@ -166,7 +171,7 @@ def new_precinct_key(
         chosen = [cards[(start + j) % count].mnemonic for j in range(threshold)]
         if shamir_mnemonic.combine_mnemonics(chosen) != private:
             raise CommissionError(f"precinct {code}: the share cards do not rebuild the key")
-    return public_key_of(private), cards
+    return public_key_of(private), precinct_public(private), cards
 
 
 def _terminal_entries(
@@ -192,6 +197,33 @@ def _terminal_entries(
     return tuple(entries), {t.id: t.key for t in registrations}
 
 
+def assign_register_parts(
+    entries: Sequence[TerminalEntry], precincts: Sequence[Precinct]
+) -> tuple[TerminalEntry, ...]:
+    """Give the terminals that mark voters (desks, combined terminals) of each precinct
+    disjoint, contiguous parts of its register in registration order, as even as they can
+    be (like the books of a paper voter list); a single one keeps the whole register."""
+    voters = {p.code: p.voters for p in precincts}
+    parts: dict[str, RegisterPart | None] = {}
+    for code, count in voters.items():
+        marking = [t.id for t in entries if t.precinct == code and t.role is not Role.VOTE]
+        if len(marking) > count:
+            raise CommissionError(
+                f"precinct {code}: {len(marking)} terminals mark voters, the register has "
+                f"only {count}: each needs a part"
+            )
+        if len(marking) == 1:
+            parts[marking[0]] = None
+            continue
+        for index, terminal in enumerate(marking):
+            parts[terminal] = RegisterPart(
+                index * count // len(marking), (index + 1) * count // len(marking)
+            )
+    return tuple(
+        dataclasses.replace(t, register_part=parts[t.id]) if t.id in parts else t for t in entries
+    )
+
+
 def build_election(
     spec: ElectionSpec,
     precincts: Sequence[PrecinctSpec],
@@ -206,6 +238,12 @@ def build_election(
         raise CommissionError(
             f"need 2 <= threshold <= share count <= {MAX_SHARES}, got {threshold} of {share_count}"
         )
+    size = verifiable_size(spec.contests)
+    if spec.ballot_format == 2 and size > MAX_RECORD_SIZE:
+        raise CommissionError(
+            f"a verifiable ballot of these contests is {size} bytes, more than a 4 KiB slot "
+            f"holds ({MAX_RECORD_SIZE}): fewer choices, or ballot format 1"
+        )
     built: list[Precinct] = []
     secrets: dict[str, PrecinctSecrets] = {}
     register_files: dict[str, bytes] = {}
@@ -218,7 +256,7 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
+        sealing_key, elgamal_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
         keys = pkg.PrecinctKeys.generate(verifier)
@@ -241,6 +279,7 @@ def build_election(
                 new=p.new,
                 abolished=p.abolished,
                 voters_on_list=voters if p.voters_on_list is None else p.voters_on_list,
+                elgamal_key=elgamal_key if spec.ballot_format == 2 else None,
             )
         )
         secrets[p.code] = PrecinctSecrets(cards, chair_card, pin, keys)
@@ -256,10 +295,11 @@ def build_election(
         country=spec.country,
         contests=spec.contests,
         precincts=tuple(built),
-        terminals=entries,
+        terminals=assign_register_parts(entries, built),
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
+        ballot_format=spec.ballot_format,
     )
     return CreatedElection(
         election=_validated(election),
@@ -277,7 +317,10 @@ def register_terminals(
 ) -> CreatedElection:
     """Add terminals provisioned after the election was built; sign (write) the package after."""
     entries, keys = _terminal_entries(terminals, created.secrets)
-    election = dataclasses.replace(created.election, terminals=created.election.terminals + entries)
+    election = created.election
+    election = dataclasses.replace(
+        election, terminals=assign_register_parts(election.terminals + entries, election.precincts)
+    )
     return dataclasses.replace(
         created,
         election=_validated(election),

@@ -17,8 +17,9 @@ from terminal.ballot.election import Election, Mode, localized
 from terminal.ballot.package import Package
 from terminal.tally.ballot_box import split_records
 from terminal.tally.bundle import BALLOTS, VerifiedBundle, size_cap
-from terminal.tally.count import Count, CountError, count_records
+from terminal.tally.count import Count, CountError, count_records, count_verifiable
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, OPTIONAL_LINES, SLIPS_COUNTED
+from terminal.tally.sealing import record_format
 from terminal.trust.files import read_file
 
 LINE_LABELS = {
@@ -31,6 +32,7 @@ LINE_LABELS = {
     "coupons_issued": "Выдано талонов / Coupons issued",
     "coupons_void": "Талонов не напечатано / Coupons never printed",
     "codes_refused": "Отклонено кодов / Ballot codes refused",
+    "issued_on_bare_number": "Выдано по одному ИИН/ПИН / Issued on a bare IIN/PIN",
     SLIPS_COUNTED: "Бюллетеней в урне по датчику / Paper slips counted in the ballot box",
     ENCLOSURE_OPENINGS: "Вскрытий пломбы или урны / Seal or ballot box lid opened",
 }
@@ -162,9 +164,18 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
         raise CountError(f"cannot read it again ({exc.strerror})") from exc
     if hashlib.sha256(exported).hexdigest() != bundle.ballots_sha256:
         raise CountError("it changed after it was verified")
-    records = split_records(exported, str(path))  # as verified: whole, sorted records
+    election = package.election
+    # As verified: whole, sorted records.
+    records = split_records(exported, str(path), record_format(election).size)
     signer = package.terminal_key(protocol.terminal)
-    count = count_records(records, signer, private_key, package.election, protocol.precinct)
+    if election.ballot_format == 2:
+        precinct = election.precinct(protocol.precinct)
+        assert precinct is not None  # a verified bundle is of the election's precincts
+        count = count_verifiable(
+            records, signer, private_key, election, precinct, protocol.terminal
+        )
+    else:
+        count = count_records(records, signer, private_key, election, protocol.precinct)
     return Recount(bundle, count)
 
 

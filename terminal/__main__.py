@@ -25,21 +25,20 @@ from terminal.app.station import Station, fatal_screen
 from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
-from terminal.hal.board import (
+from terminal.hal.board_config import (
     BoardConfig,
     BoardConfigError,
     EnclosureDriver,
     SealAuthority,
     load_board,
-    open_device_key,
-    open_devices,
-    open_enclosure,
 )
 from terminal.hal.device_key import DeviceKeyError
+from terminal.hal.devices import open_device_key, open_devices, open_enclosure
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
+from terminal.tally import elgamal
 from terminal.tally.event_log import EventLog, LogError
 from terminal.tally.key_process import harden_process
 from terminal.tally.sealing import SealError
@@ -153,6 +152,11 @@ def _run(argv: list[str]) -> int:
         return code
 
     fonts = Fonts(str(board.fonts.regular), str(board.fonts.bold))
+    # Before anything is stored: a libsodium that accepts points with a small-order
+    # component (CVE-2025-69277) could let one ballot break the count or leak key bits.
+    unsafe = elgamal.self_test()
+    if unsafe is not None:
+        return stop("crypto_unsafe", RuntimeError(unsafe), 2)
     storage = MirroredStorage(DataDir(data), board.storage.mirror)
     try:
         log = EventLog.open(storage, devices.clock)
@@ -190,6 +194,7 @@ def _run(argv: list[str]) -> int:
         devices.gpio,
         px_per_mm=style.px_per_mm,
         enclosure_watch=watch,
+        keypad=devices.keypad,
     )
     try:
         station.start(args.package)

@@ -13,11 +13,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from terminal.ballot.election import Election, Mode, Role
+from terminal.tally import decryption
 from terminal.tally.ballot_box import commit, compact
 from terminal.tally.bundle import (
     BALLOTS,
@@ -29,9 +30,10 @@ from terminal.tally.bundle import (
     checkpoint_name,
     write_bundle,
 )
+from terminal.tally.count import count_verifiable
 from terminal.tally.event_log import GENESIS, Checkpoint, origin, parse_log, record_line
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, seal
+from terminal.tally.sealing import Ballot, record_format, seal_for
 from terminal.trust.signing import SigningKey
 
 SOFTWARE = hashlib.sha256(b"tamga test build").hexdigest()
@@ -69,6 +71,12 @@ class _Log:
         return b"".join(line + b"\n" for line in self.lines)
 
 
+def code_of(election: Election, booth: str, index: int) -> str:
+    """The hash of the `index`-th ballot code a desk of `election` issues to `booth` (the
+    desk sends its voters to the precinct's booths in turn), as desk and booth log it."""
+    return hashlib.sha256(f"{election.id}:{booth}:{index}".encode()).hexdigest()
+
+
 def _count(election: Election, ballots: Sequence[Selections]) -> dict[str, ContestResult]:
     results = {}
     for contest in election.contests:
@@ -96,6 +104,11 @@ def make_bundle(
     package_sha256: str | None = None,
     loaded_mode: Mode | None = None,
     protocol_changes: Mapping[str, Any] | None = None,
+    booth_codes: Sequence[str] | None = None,
+    first_coupons: int | None = None,
+    private_key: bytes | None = None,
+    bend_records: Callable[[list[bytes]], list[bytes]] | None = None,
+    bend_decryption: Callable[[bytes], bytes] | None = None,
     sealed: Sequence[bytes] | None = None,
 ) -> Path:
     """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
@@ -105,10 +118,17 @@ def make_bundle(
     mode the log says the package had (default: the election's), `package_sha256` the hash
     of its election.json (default: that of `election`); `protocol_changes`
     replaces fields of the protocol before it is signed (e.g. lines or contests).
+    A booth uses the codes the desk issued to it (code_of), or `booth_codes` in turn; of a
+    desk's coupons the first `first_coupons` (default: all) go to voters for the first time.
+    In ballot format 2, `private_key` (the precinct's sealing key) decrypts the sums into
+    decryption.json, as the terminal does at close. `bend_records` changes the (signed)
+    records after the count, `bend_decryption` the bytes of decryption.json before they are
+    signed: what a dishonest terminal could export.
     `sealed` puts these records in the box instead of sealing `ballots` (one per ballot; the
     counts still come from `ballots`): bench/national.py's millions of ballots, which the
     tally's checks bind by the signed commitment and never open.
     """
+    first = coupons if first_coupons is None else first_coupons
     code = election.precinct(precinct)
     assert code is not None, f"precinct {precinct} is not in the election"
     entry = election.terminal(terminal)
@@ -133,20 +153,38 @@ def make_bundle(
     log.append("print_finished", printout="zero_report")
     log.append("polls_opened")
     records = []
+    used = 0  # at a booth: the codes used so far
+
+    def next_code() -> str:
+        nonlocal used
+        used += 1
+        if booth_codes is not None:
+            return booth_codes[used - 1]
+        return code_of(election, terminal, used - 1)
+
     for index, selections in enumerate(ballots):
+        if role is Role.VOTE:
+            log.append("ballot_code_used", code=next_code())
         log.append("ballot_issued", reissue=False)
         if sealed is not None:
             records.append(sealed[index])
         else:
             marks = {k: tuple(v) for k, v in selections.items()}
             ballot = Ballot(election.id, precinct, test, marks)
-            records.append(seal(ballot, code.sealing_key, signer))
+            records.append(seal_for(ballot, election, code, signer))
         log.append("ballot_cast", recovered=False)
     for _ in range(voids):
+        if role is Role.VOTE:
+            log.append("ballot_code_used", code=next_code())
         log.append("ballot_issued", reissue=False)
         log.append("ballot_void", reason="cancelled")
-    for _ in range(coupons):
-        log.append("coupon_issued", reissue=False)
+    booths = election.booths(precinct)
+    for index in range(coupons):
+        log.append("coupon_issued", reissue=index >= first)
+        booth = booths[index % len(booths)].id
+        log.append(
+            "ballot_code_issued", booth=booth, code=code_of(election, booth, index // len(booths))
+        )
         log.append("print_started", printout="coupon")
         log.append("print_finished", printout="coupon")
     log.append("chair_authenticated", purpose="close")
@@ -154,8 +192,21 @@ def make_bundle(
     close = log.checkpoint(log_origin, "close", signer, files)
     log.append("ballots_counted", ballots=len(records))
 
+    if election.ballot_format == 2 and role is not Role.IDENTIFY:
+        assert private_key is not None, "format 2: the precinct key decrypts the sums"
+        decrypted = count_verifiable(
+            records, signer.public, private_key, election, code, terminal
+        ).decryption
+        assert decrypted is not None
+        proofs = decrypted.to_json()
+        if bend_decryption is not None:
+            proofs = bend_decryption(proofs)
+        files.update({decryption.FILE: proofs, decryption.FILE + ".sig": signer.sign(proofs)})
+    if bend_records is not None:
+        records = bend_records(records)
     exported = compact(records)
-    commitment = commit(election.id, precinct, terminal, exported).to_json()
+    size = record_format(election).size
+    commitment = commit(election.id, precinct, terminal, exported, size).to_json()
     protocol = Protocol(
         **ids,
         mode=election.mode.value,
@@ -164,7 +215,7 @@ def make_bundle(
             "voters_on_register": code.voters,
             "voters_received_ballot": {
                 Role.COMBINED: len(records) + voids,
-                Role.IDENTIFY: coupons,
+                Role.IDENTIFY: first,
                 Role.VOTE: 0,
             }[role],
             "ballots_issued": len(records) + voids,
@@ -174,6 +225,7 @@ def make_bundle(
             "coupons_issued": coupons,
             "coupons_void": 0,
             "codes_refused": 0,
+            "issued_on_bare_number": 0,
         },
         contests=_count(election, ballots),
         ballots_commitment=hashlib.sha256(commitment).hexdigest(),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import functools
 import os
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.panel import SimulatedPanel
-from terminal.hal.board import (
+from terminal.hal.board_config import (
     DEFAULT_BOLD_FONT,
     DEFAULT_CONSOLE,
     DEFAULT_REGULAR_FONT,
@@ -26,19 +30,21 @@ from terminal.hal.board import (
     DisplayDriver,
     GpioDriver,
     KeyboardLayout,
+    KeypadConfig,
+    KeypadDriver,
     PrinterDriver,
     Role,
     ScannerDriver,
+    Suffix,
     TouchCalibration,
     TouchDriver,
     load_board,
-    open_device_key,
-    open_devices,
     parse_board_config,
 )
 from terminal.hal.device_key import OTP_TOOL, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
+from terminal.hal.devices import open_device_key, open_devices
 from terminal.hal.framebuffer import FramebufferError
-from terminal.hal.serial_scanner import Suffix
+from terminal.hal.interfaces import Key
 
 SIM = Path(__file__).resolve().parent.parent / "board_configs" / "sim.toml"
 SOURCE = Path("boards/test.toml")
@@ -217,8 +223,8 @@ def test_an_unknown_key_is_refused(section: str, key: str, context: str) -> None
 
 def test_unknown_and_missing_sections_are_refused() -> None:
     data = sim_data()
-    data["keypad"] = {"driver": "gpio"}
-    assert refused(data).key == "keypad"
+    data["joystick"] = {"driver": "gpio"}
+    assert refused(data).key == "joystick"
     data = sim_data()
     del data["clock"]
     assert (refused(data).key, "missing section" in str(refused(data))) == ("clock", True)
@@ -320,7 +326,13 @@ def test_the_simulator_board_opens_its_devices_relative_to_the_current_directory
         assert devices.clock.source == "system"
         assert devices.scanner.read() == []
         assert devices.touch.read() == []
+        assert devices.keypad.read() == []
         panel.tap(5, 5)
+        panel.press_key(Key.HELP)
+        deadline = time.monotonic() + 2
+        while not (pressed := devices.keypad.read()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pressed == [Key.HELP]
     for master in ptys:
         os.close(master)
 
@@ -579,3 +591,47 @@ def test_a_device_key_file_on_the_mirror_is_refused() -> None:
     data["storage"]["mirror"] = "/media/mirror"
     data["device_key"] = {"source": "file", "path": "/media/mirror/tamga/device.key"}
     assert "storage.mirror" in str(refused(data))
+
+
+def test_reading_a_board_file_opens_and_imports_no_driver() -> None:
+    """The config is data: reading it pulls in no driver module (nor evdev, serial), so the
+    drivers can import their settings from it without an import circle."""
+    code = (
+        "import sys; from terminal.hal.board_config import load_board; "
+        f"load_board(__import__('pathlib').Path({str(SIM)!r})); "
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('terminal.hal.', 'evdev', 'serial'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(ast.literal_eval(out))
+    assert loaded <= {
+        "terminal.hal.board_config",
+        "terminal.hal.device_key",
+        "terminal.hal.rotation",
+    }, loaded
+
+
+def test_the_keypad_section_is_optional_and_names_its_device() -> None:
+    data = sim_data()
+    del data["keypad"]
+    assert parse_board_config(data, SOURCE).keypad == KeypadConfig(KeypadDriver.NONE)
+    assert load_board(SIM).keypad == KeypadConfig(KeypadDriver.SOCKET, Path("dev/keypad.sock"))
+    data["keypad"] = {"driver": "evdev", "device": "auto", "name": "*Keypad*"}
+    assert parse_board_config(data, SOURCE).keypad == KeypadConfig(
+        KeypadDriver.EVDEV, None, "*Keypad*"
+    )
+    data["keypad"] = {"driver": "evdev", "device": "/dev/input/by-id/usb-keypad"}
+    assert parse_board_config(data, SOURCE).keypad.path == Path("/dev/input/by-id/usb-keypad")
+    for wrong, key, problem in (
+        ({"driver": "evdev"}, "keypad.device", "missing"),
+        ({"driver": "evdev", "device": "/dev/input/event3", "name": "x"}, "keypad.name", "only"),
+        ({"driver": "socket"}, "keypad.socket", "missing"),
+        ({"driver": "none", "device": "auto"}, "keypad.device", "unknown key"),
+        ({"driver": "gpio"}, "keypad.driver", "must be one of"),
+        ("evdev", "keypad", "must be a table"),
+    ):
+        data["keypad"] = wrong
+        error = refused(data)
+        assert error.key == key and problem in str(error), (wrong, str(error))

@@ -34,7 +34,7 @@ from terminal.tally.bundle import write_bundle
 from terminal.tally.count import CountError
 from terminal.tally.event_log import record_line
 from terminal.tally.protocol import ContestResult
-from terminal.tally.sealing import RECORD_SIZE
+from terminal.tally.sealing import MAX_RECORD_SIZE, RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
 from terminal.trust.shares import ShareCollector, ShareProblem, public_key_of
@@ -414,6 +414,7 @@ EXPECTED_TOTALS = {
         "coupons_issued": len(P2_BALLOTS),
         "coupons_void": 0,
         "codes_refused": 0,
+        "issued_on_bare_number": 0,
     },
     "bundles": 3,
 }
@@ -677,6 +678,7 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
         "coupons_issued": 0,
         "coupons_void": 0,
         "codes_refused": 0,
+        "issued_on_bare_number": 0,
     }
     padded = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}
@@ -1047,11 +1049,11 @@ def test_stray_directories_and_oversized_files_are_refused_naming_them(
     # ballots.bin can hold at most the precinct's slots: one more record is refused unread.
     slots = tiny.created.election.precinct("P1").ballot_slots  # type: ignore[union-attr]
     bundle = shutil.copytree(bundles.p1, tmp_path / "big")
-    (bundle / "ballots.bin").write_bytes(bytes((slots + 1) * RECORD_SIZE))
+    (bundle / "ballots.bin").write_bytes(bytes(slots * MAX_RECORD_SIZE + RECORD_SIZE))
     code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
-    cap = slots * RECORD_SIZE
+    cap = slots * MAX_RECORD_SIZE
     assert code == 1
-    assert f"is {(slots + 1) * RECORD_SIZE} bytes, larger than its format allows ({cap})" in err
+    assert f"is {cap + RECORD_SIZE} bytes, larger than its format allows ({cap})" in err
     assert f"FAIL {bundle}/ballots.bin: is" in err
 
     bundle = shutil.copytree(bundles.p1, tmp_path / "long-sig")

@@ -20,7 +20,7 @@ from sim.qemu.cpio import CpioError, CpioWriter, add_tree, read_entries
 from sim.qemu.machine import MachineConfig, qemu_command
 from sim.qemu.run import GUEST_BOARD, write_key_disk
 from terminal.hal import escpos
-from terminal.hal.board import load_board
+from terminal.hal.board_config import load_board
 from terminal.hal.device_key import DiskDeviceKey
 
 # --- cpio ---------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import serial
 
+from terminal.hal.board_config import Suffix
 from terminal.hal.interfaces import Scan
-from terminal.hal.serial_scanner import MAX_SCAN_BYTES, SerialScanner, Suffix
+from terminal.hal.serial_scanner import MAX_SCAN_BYTES, SerialScanner
 
 
 class Pty:

@@ -462,9 +462,18 @@ class _Checker:
                     self.problem(
                         (*where, "terminals", number, "booth"), "only a vote terminal has a booth"
                     )
-            self._check_roles(where, [Role(t["role"]) for t in p["terminals"]])
-            if p.get("abolished", False) and p["terminals"]:
-                self.problem((*where, "abolished"), "an abolished precinct has no terminals")
+            # The registry keeps an abolished precinct (appendix 2 marks it): no one votes there.
+            if p.get("abolished", False):
+                if p["terminals"]:
+                    self.problem((*where, "abolished"), "an abolished precinct has no terminals")
+                if p["voters_on_list"]:
+                    self.problem((*where, "voters_on_list"), "an abolished precinct has no voters")
+            elif not p["terminals"]:
+                self.problem((*where, "terminals"), "a precinct needs at least one terminal")
+            elif not p["voters_on_list"]:
+                self.problem((*where, "voters_on_list"), "only an abolished precinct has no voters")
+            else:
+                self._check_roles(where, [Role(t["role"]) for t in p["terminals"]])
             register = (
                 None if p["register"] == SYNTHETIC else self._register_path(where, p["register"])
             )

@@ -37,7 +37,7 @@ from sim.qemu.image import GuestImage
 from sim.qemu.machine import Machine, MachineConfig, MachineError
 from sim.qemu.screens import matches, same_printout
 from terminal.ballot.election import Role
-from terminal.hal.board import load_board
+from terminal.hal.board_config import load_board
 
 # The guest's board config; TAMGA_QEMU_BOARD points the tests at another one.
 GUEST_BOARD = Path(

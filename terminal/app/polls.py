@@ -22,7 +22,7 @@ from PIL import Image
 
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
-from terminal.ballot.election import Election, Mode, Precinct, Role
+from terminal.ballot.election import Election, Mode, Precinct, Role, TerminalEntry
 from terminal.ballot.package import (
     ELECTION_FILE,
     Package,
@@ -33,22 +33,32 @@ from terminal.ballot.package import (
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
-from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
-from terminal.idscan.eligibility import Decision, Outcome, decide
+from terminal.idscan.ballot_codes import (
+    CodeProblem,
+    UsedCodes,
+    check_code,
+    code_hash,
+    named_booth,
+    new_code,
+)
+from terminal.idscan.eligibility import BARE_NUMBERS, Decision, Outcome, decide
 from terminal.idscan.icao import ELECTION_NATIONALITY
 from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
 from terminal.tally import bundle as bundle_format
+from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally.count import Count, count_records
+from terminal.tally.count import Count, count_records, count_verifiable
 from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import CHECKPOINT_REASONS, Checkpoint, Event, EventLog, origin
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, seal
+from terminal.tally.sealing import Ballot, record_format, seal_for, seal_verifiable
+from terminal.tally.spoiled import FILE as SPOILED_FILE
+from terminal.tally.spoiled import Spoiled, SpoiledStore
 from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import check_tree, read_file, write_private_file
 
@@ -125,6 +135,10 @@ class Polls:
         self.marks: VoterMarks | None = None
         self.codes: UsedCodes | None = None
         self.keys: PrecinctKeys | None = None
+        # The voter identified last (register position, and whether on a bare number): the
+        # only one a ballot or coupon can be issued to.
+        self.identified: tuple[int, bool] | None = None
+        self.refused_booth: str | None = None  # the booth the last refused code was for
 
     # --- state derived from the log -------------------------------------------------
 
@@ -153,10 +167,14 @@ class Polls:
         )
 
     @property
-    def role(self) -> Role:
+    def entry(self) -> TerminalEntry:
         entry = self.election.terminal(self.identity.terminal_id)
         assert entry is not None
-        return entry.role
+        return entry
+
+    @property
+    def role(self) -> Role:
+        return self.entry.role
 
     @property
     def _issue_kind(self) -> str:
@@ -233,11 +251,12 @@ class Polls:
             self.register = self.package.register(precinct.code, self.keys)
             self.marks = VoterMarks(self.storage, precinct.voters, self.identity.device)
         signer = self.identity.key.public
+        shape = record_format(self.package.election)
         if create:
             slots = 0 if role is Role.IDENTIFY else precinct.ballot_slots
-            self.box = BallotBox.create(self.storage, signer, slots)
+            self.box = BallotBox.create(self.storage, signer, slots, shape)
         else:
-            self.box = BallotBox.open(self.storage, signer)
+            self.box = BallotBox.open(self.storage, signer, shape)
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
@@ -267,6 +286,11 @@ class Polls:
         for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
             if self.storage.exists(name) and any(self.storage.read(name)):
                 raise InconsistentStores(f"{name} holds data, but the log records no installation")
+        if entry.role is Role.IDENTIFY and not package.election.booths(precinct.code):
+            raise PermissionError(
+                f"the package registers no voting booth for precinct {precinct.code}: "
+                "the desk's coupons would be good nowhere"
+            )
         # Check the keys and the register open before anything is written.
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
@@ -464,52 +488,119 @@ class Polls:
             marks.issued,
             self.void_credits > 0,
             ELECTION_NATIONALITY[self.election.country],
+            self.entry.register_part,
         )
+        self.identified = None
         if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
             self.log.append("voter_refused", reason=outcome.decision.value)
+        else:
+            assert outcome.position is not None
+            self.identified = (outcome.position, document.kind in BARE_NUMBERS)
         return outcome
+
+    def terminal_of(self, position: int) -> tuple[int, TerminalEntry] | None:
+        """The terminal (number from 1, entry) whose part of the register holds a voter."""
+        marking = self.election.marking_terminals(self.precinct.code)
+        for number, entry in enumerate(marking, 1):
+            if entry.register_part is None or position in entry.register_part:
+                return number, entry
+        return None
 
     def refuse_reissue(self) -> None:
         self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
 
     def issue(self, position: int, reissue: bool) -> None:
-        """Give a voter a ballot (combined) or a coupon (desk): the mark is durable first."""
+        """Give the voter identified last a ballot (combined) or a coupon (desk): the mark
+        is durable first."""
         assert self.state is PollsState.OPEN and self.marks is not None
         assert not self.session_open()
+        if self.identified is None or self.identified[0] != position:
+            raise PermissionError("a ballot is issued only to the voter identified last")
         if reissue:
             assert self.marks.issued(position) and self.void_credits > 0
         else:
             assert not self.marks.issued(position)
             self.marks.mark(position)
         self.log.append(self._issue_kind, reissue=reissue)
+        if self.identified[1]:
+            self.log.append("issued_on_bare_number")
+        self.identified = None
+
+    def next_booth(self) -> TerminalEntry:
+        """The booth the desk sends the next voter to: the one it has sent fewest codes to
+        so far (the first in the package on a tie), so the booths take turns."""
+        booths = self.election.booths(self.precinct.code)
+        sent = {b.id: 0 for b in booths}
+        for event in self.log.of_kind("ballot_code_issued"):
+            if event.data["booth"] in sent:
+                sent[event.data["booth"]] += 1
+        return min(booths, key=lambda b: sent[b.id])
 
     def coupon_job(self) -> Callable[[], PrinterProblem | None]:
-        """The printing of a new coupon; run again after a printer problem, it prints the
-        same code, so at most one valid code exists for each coupon issued."""
+        """The printing of a new coupon for the next booth; run again after a printer
+        problem, it prints the same code, so at most one valid code exists for each coupon
+        issued. The code is logged (as its hash, with its booth) before it is printed."""
         assert self.keys is not None
         minute = int(self.log.clock.now().timestamp()) // 60
-        payload = new_code(self.election.id, self.precinct.code, minute).payload(self.keys.code_key)
-        return lambda: self.print_document("coupon", {"code": payload})
+        booth = self.next_booth()
+        code = new_code(self.election.id, self.precinct.code, booth.id, minute)
+        payload = code.payload(self.keys.code_key)
+        self.log.append("ballot_code_issued", booth=booth.id, code=code_hash(payload))
+        number = self.election.booths(self.precinct.code).index(booth) + 1
+        data: dict[str, object] = {"code": payload, "booth": booth.id, "number": number}
+        return lambda: self.print_document("coupon", data)
+
+    def _voided_codes(self) -> set[str]:
+        """Codes whose ballot was proven not cast and not given again: each may be taken once
+        more, and only by its own voter (the credit is the code's, not the booth's)."""
+        voided: set[str] = set()
+        current = None
+        for event in self.log.events:
+            if event.kind == "ballot_code_used":
+                current = event.data["code"]
+            elif event.kind == "ballot_issued" and event.data["reissue"]:
+                voided.discard(current or "")
+            elif event.kind == "ballot_void" and current is not None:
+                voided.add(current)
+        return voided
 
     def accept_code(self, payload: str) -> CodeProblem | None:
-        """At the booth: open a ballot for a valid, unused code of this precinct."""
+        """At the booth: open a ballot for a valid, unused code of this precinct issued for
+        this booth. A genuine code for another booth is refused and the booth it names is
+        kept in refused_booth for the voter's screen."""
         assert self.state is PollsState.OPEN and self.codes is not None and self.keys
         assert not self.session_open()
         minute = int(self.log.clock.now().timestamp()) // 60
         limit = self.election.identification.ballot_code_minutes
         code = check_code(
-            payload, self.election.id, self.precinct.code, self.keys.code_key, minute, limit
+            payload,
+            self.election.id,
+            self.precinct.code,
+            self.identity.terminal_id,
+            self.keys.code_key,
+            minute,
+            limit,
         )
+        self.refused_booth = None
+        if code is CodeProblem.OTHER_BOOTH:
+            self.refused_booth = named_booth(payload)
+            self.log.append("ballot_code_other_booth", booth=self.refused_booth)
+            return code
         if isinstance(code, CodeProblem):
             self.log.append("ballot_code_refused", reason=code.value)
             return code
+        digest = code_hash(payload)
         if self.codes.used(code):
-            if self.void_credits > 0:
-                # The code's ballot was proven not cast (a crash): the voter may vote with it.
+            if digest in self._voided_codes():
+                # This code's ballot was proven not cast (a crash): its voter may vote with it.
+                self.log.append("ballot_code_used", code=digest)
                 self.log.append("ballot_issued", reissue=True)
                 return None
             self.log.append("ballot_code_refused", reason=CodeProblem.USED.value)
             return CodeProblem.USED
+        # Logged before the table is written: the host then knows every code this booth
+        # may have taken, whatever moment a power cut falls at.
+        self.log.append("ballot_code_used", code=digest)
         self.codes.use(code)
         self.log.append("ballot_issued", reissue=False)
         return None
@@ -520,8 +611,35 @@ class Polls:
         assert self.session_open()
         self.log.append("ballot_void", reason=reason)
 
+    def seal_ballot(self, selections: dict[str, tuple[str, ...]]) -> Spoiled:
+        """Encrypt a reviewed format-2 ballot (nothing stored yet): its record, to cast as is
+        or to spoil, and its nonces, held in memory only until the voter decides."""
+        assert self.state is PollsState.OPEN and self.session_open()
+        ballot = Ballot(
+            self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
+        )
+        record, _, nonces = seal_verifiable(ballot, self.election, self.precinct, self.identity.key)
+        return Spoiled(record, dict(selections), nonces)
+
+    def challenge(self, ballot: Spoiled, language: str) -> PrinterProblem | None:
+        """Spoil a challenged ballot (Benaloh): keep it durably in the spoiled store, never
+        in the box, then print its choices and nonces. The ballot stays open: the voter
+        votes again with the same code; a cut anywhere here voids it as interrupted, which
+        leaves the code usable, and a spoiled ballot is never counted."""
+        assert self.state is PollsState.OPEN and self.session_open()
+        if self.open_print() is not None:
+            self._void_open_print()
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        SpoiledStore(self.storage).add(ballot)
+        return self.print_document("challenge", {"ballot": ballot, "language": language})
+
     def cast(
-        self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
+        self,
+        selections: dict[str, tuple[str, ...]],
+        slip: dict[str, object],
+        sealed: bytes | None = None,
     ) -> PrinterProblem | None:
         """Print the slip, store the sealed ballot durably, then cut: the voter's ballot is cast.
 
@@ -538,7 +656,8 @@ class Polls:
         ballot = Ballot(
             self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
         )
-        record = seal(ballot, self.precinct.sealing_key, self.identity.key)
+        # A format-2 ballot is the one whose tracking code the receipt shows.
+        record = sealed or seal_for(ballot, self.election, self.precinct, self.identity.key)
         image = self.render("slip", slip)
         self.log.append("print_started", printout="slip")
         self.printer.print_image(image)
@@ -563,6 +682,16 @@ class Polls:
         """Decrypt and count the box. Runs where the key is: in the key process at close
         (terminal/tally/key_process.py), never in the terminal's own process."""
         assert self.box is not None
+        if self.election.ballot_format == 2:
+            # The sums of the ciphertexts, decrypted and proven; no ballot is decrypted.
+            return count_verifiable(
+                self.box.records(),
+                self.identity.key.public,
+                private_key,
+                self.election,
+                self.precinct,
+                self.identity.terminal_id,
+            )
         return count_records(
             self.box.records(),
             self.identity.key.public,
@@ -589,9 +718,15 @@ class Polls:
             raise InconsistentStores(
                 f"{counted.ballots} ballots counted, the box holds {len(records)}"
             )
+        if counted.decryption is not None:
+            # Ballot format 2: the totals are these proven decryptions, kept for the bundle.
+            proofs = counted.decryption.to_json()
+            self.storage.replace(decryption.FILE, proofs)
+            self.storage.replace(decryption.FILE + ".sig", self.identity.key.sign(proofs))
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
-        commitment = commit(election.id, precinct.code, terminal, exported).to_json()
+        size = record_format(election).size
+        commitment = commit(election.id, precinct.code, terminal, exported, size).to_json()
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
         close = Checkpoint.from_bytes(
@@ -612,7 +747,9 @@ class Polls:
                 "damaged_slots": len(self.box.damaged),
                 "coupons_issued": self.count_events("coupon_issued"),
                 "coupons_void": self.count_events("coupon_void"),
-                "codes_refused": self.count_events("ballot_code_refused"),
+                "codes_refused": self.count_events("ballot_code_refused")
+                + self.count_events("ballot_code_other_booth"),
+                "issued_on_bare_number": self.count_events("issued_on_bare_number"),
                 **protocol_lines(self.log),
             },
             contests={
@@ -643,7 +780,12 @@ class Polls:
         events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
-        for name in ("protocol.json", "ballots.commitment.json"):
+        names = ["protocol.json", "ballots.commitment.json"]
+        if self.storage.exists(decryption.FILE):
+            names.append(decryption.FILE)
+        if self.election.ballot_format == 2:
+            files[SPOILED_FILE] = SpoiledStore(self.storage).exported()
+        for name in names:
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")
         for reason in CHECKPOINT_REASONS:

@@ -44,6 +44,14 @@ FEED = 40  # dots of blank paper at the end, so the cutter never cuts through te
 RULE = 2  # thickness of a separating line, in dots
 
 QR_ERROR = "m"
+# The signed protocol's codes: level M at 5 dots a module, which a faded, blurred,
+# JPEG-compressed phone photo still reads (tests/qr_degradation.py; 4 dots do not).
+PROTOCOL_QR_ERROR, PROTOCOL_QR_MODULE = "m", 5
+# A dead print-head dot is a white line down the whole printout; through a finder pattern's
+# centre it makes that code unreadable (about 6 modules of each finder are fatal). So every
+# protocol code is printed twice, the copies shifted by at least this many modules, which
+# no single dot column can hit in both.
+PROTOCOL_QR_SHIFT = 7
 # The slip's code is read back from paper by the audit, photographed or scanned: large
 # modules (a short payload at 320 dots is 7-9 dots a module) survive fading and blur.
 SLIP_QR_WIDTH = 320
@@ -133,6 +141,26 @@ class Slip:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """The voter's receipt: the encrypted ballot's tracking code, and no choice."""
+
+    election_name: str
+    mode: Mode
+    tracking_code: str  # terminal/tally/tracking.py: 8 groups of 4
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenged (spoiled) ballot: its code, its choices and every encryption nonce."""
+
+    election_name: str
+    mode: Mode
+    tracking_code: str
+    contests: tuple[SlipContest, ...]
+    nonces: tuple[tuple[str, ...], ...]  # hex, per contest per option, as in spoiled.json
+
+
+@dataclass(frozen=True)
 class Coupon:
     """The voter's coupon from the identification desk: a one-time ballot code, nothing about
     the voter, and no time in words (the code carries the minute it was issued, for its
@@ -143,6 +171,8 @@ class Coupon:
     mode: Mode
     code: str
     minutes: int  # how long the code is valid
+    booth: int  # the number of the booth the code is good at (1, 2, ... in the package)
+    booth_id: str  # that booth's terminal id, as on its label
 
 
 @dataclass(frozen=True)
@@ -320,9 +350,11 @@ class _Sheet:
             self.text(f"{label}:", size=SMALL, bold=True)
             self.text(value)
 
-    def image(self, image: Image.Image) -> None:
+    def image(self, image: Image.Image, left: int | None = None) -> None:
+        """The image across the paper: centred, or `left` dots from the left edge."""
         block = Image.new("1", (self.paper.width, image.height), 1)
-        block.paste(image, ((self.paper.width - image.width) // 2, 0))
+        x = (self.paper.width - image.width) // 2 if left is None else left
+        block.paste(image, (x, 0))
         self.blocks.append(block)
 
     def banner(self) -> None:
@@ -445,6 +477,59 @@ def slip(slip: Slip, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
     return sheet.render()
 
 
+def _tracking_code(sheet: _Sheet, code: str, size: int) -> None:
+    """A tracking code as two lines of four groups: easy to read out and to compare."""
+    groups = code.split("-")
+    for at in range(0, len(groups), 4):
+        sheet.text(" ".join(groups[at : at + 4]), size=size, bold=True, center=True)
+
+
+def receipt(receipt: Receipt, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
+    """The voter's receipt, cut from the slip: the tracking code to look up in the results."""
+    _ = gettext
+    sheet = _Sheet(paper, receipt.mode, gettext)
+    sheet.text(_("VOTER'S RECEIPT"), size=TITLE, bold=True, center=True)
+    sheet.text(receipt.election_name, bold=True, center=True)
+    sheet.rule()
+    sheet.text(_("Tracking code"), center=True)
+    _tracking_code(sheet, receipt.tracking_code, HEADING)
+    sheet.image(qr_code(receipt.tracking_code, min(paper.width, 240)))
+    sheet.rule()
+    sheet.text(_("Keep this receipt. It shows no choice."), size=SMALL, center=True)
+    sheet.text(
+        _("The published results list this code once your ballot is counted."),
+        size=SMALL,
+        center=True,
+    )
+    return sheet.render()
+
+
+def challenge(challenge: Challenge, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
+    """A challenged ballot: marked SPOILED, its choices and nonces, to check against the
+    published spoiled ballots. It never goes in the ballot box."""
+    _ = gettext
+    sheet = _Sheet(paper, challenge.mode, gettext)
+    sheet.text(_("SPOILED"), size=TITLE, bold=True, center=True)
+    sheet.text(_("Challenged ballot: not counted"), bold=True, center=True)
+    sheet.text(challenge.election_name, center=True)
+    sheet.rule()
+    sheet.text(_("Tracking code"), center=True)
+    _tracking_code(sheet, challenge.tracking_code, BODY)
+    for contest, nonces in zip(challenge.contests, challenge.nonces, strict=True):
+        sheet.rule()
+        sheet.text(contest.title, bold=True)
+        for name in contest.chosen:
+            sheet.text(f"✓ {name}")
+        if not contest.chosen:
+            sheet.text(_("No choice marked"))
+        sheet.text(_("Encryption nonces:"), size=SMALL)
+        for nonce in nonces:
+            sheet.text(nonce, size=SMALL)
+    sheet.rule()
+    sheet.text(_("SPOILED: do not put this in the ballot box."), bold=True, center=True)
+    return sheet.render()
+
+
 def coupon(coupon: Coupon, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
     """The coupon the voter takes from the desk to the voting booth."""
     _ = gettext
@@ -453,11 +538,13 @@ def coupon(coupon: Coupon, gettext: Gettext, paper: Paper = Paper()) -> Image.Im
     sheet.text(coupon.election_name, bold=True, center=True)
     sheet.text(_("Precinct {code}").format(code=coupon.precinct), center=True)
     sheet.rule()
+    sheet.text(_("BOOTH {number}").format(number=coupon.booth), size=TITLE, bold=True, center=True)
+    sheet.text(coupon.booth_id, center=True)
     sheet.image(qr_code(coupon.code, min(paper.width, 320)))
     sheet.rule()
     sheet.text(
-        _("Scan this code at the voting booth within {minutes} minutes.").format(
-            minutes=coupon.minutes
+        _("Scan this code at booth {number} within {minutes} minutes.").format(
+            number=coupon.booth, minutes=coupon.minutes
         ),
         center=True,
     )
@@ -477,6 +564,7 @@ def _line_labels(gettext: Gettext) -> dict[str, str]:
         "coupons_issued": _("Coupons issued"),
         "coupons_void": _("Coupons never printed"),
         "codes_refused": _("Ballot codes refused"),
+        "issued_on_bare_number": _("Issued on a bare IIN/PIN, no document"),
         SLIPS_COUNTED: _("Paper slips counted in the ballot box"),
         ENCLOSURE_OPENINGS: _("Seal or ballot box lid opened"),
     }
@@ -490,20 +578,23 @@ def _turnout(lines: dict[str, int]) -> str:
     return f"{100 * lines['voters_received_ballot'] / on_register:.1f} %"
 
 
-def qr_code(payload: str, width: int) -> Image.Image:
-    """One QR code (level M) with its quiet zone, at the largest whole module size that fits.
+def qr_code(
+    payload: str, width: int, error: str = QR_ERROR, module: int | None = None
+) -> Image.Image:
+    """One QR code with its quiet zone, at `module` dots a module or else the largest whole
+    module size that fits `width`.
 
-    Raises PrintoutError when `width` dots cannot give it QR_MIN_MODULE dots a module.
+    Raises PrintoutError when `width` dots cannot give it QR_MIN_MODULE (or `module`) dots.
     """
-    code = segno.make(payload, error=QR_ERROR, micro=False, boost_error=False)
+    code = segno.make(payload, error=error, micro=False, boost_error=False)
     dark = np.array(list(code.matrix_iter(scale=1, border=QR_QUIET_ZONE)), dtype=bool)
     modules = dark.shape[0]
-    scale = width // modules
-    if scale < QR_MIN_MODULE:
+    scale = width // modules if module is None else module
+    needed = QR_MIN_MODULE if module is None else module
+    if scale < QR_MIN_MODULE or modules * scale > width:
         raise PrintoutError(
             f"QR code version {code.version} ({modules} modules with its quiet zone) needs "
-            f"{modules * QR_MIN_MODULE} dots at {QR_MIN_MODULE} dots a module; "
-            f"the paper has {width}"
+            f"{modules * needed} dots at {needed} dots a module; the paper has {width}"
         )
     pixels = np.where(dark, 0, 255).astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1)
     return Image.fromarray(pixels).convert("1", dither=Image.Dither.NONE)
@@ -526,7 +617,9 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
             )
     # Codes are made first: a protocol that cannot be printed whole fails before any text.
     parts = qr_parts(p.to_json(), printout.signature)
-    codes = [qr_code(part, paper.width) for part in parts]
+    # Each part twice, shifted: room for the shift is kept out of the width the code may take.
+    room = paper.width - PROTOCOL_QR_SHIFT * PROTOCOL_QR_MODULE
+    codes = [qr_code(part, room, PROTOCOL_QR_ERROR, PROTOCOL_QR_MODULE) for part in parts]
 
     header = Header(printout.election_name, p.election, p.precinct, p.terminal, Mode(p.mode))
     sheet = _Sheet(paper, header.mode, gettext)
@@ -578,10 +671,10 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     sheet.rule()
     sheet.text(_("Signed protocol: scan every QR code."), bold=True)
     for index, code in enumerate(codes, 1):
-        sheet.image(code)
-        sheet.text(
-            _("QR {index}/{count}").format(index=index, count=len(codes)), bold=True, center=True
-        )
+        caption = _("QR {index}/{count}").format(index=index, count=len(codes))
+        for left in (0, paper.width - code.width):
+            sheet.image(code, left)
+            sheet.text(caption, bold=True, center=True)
         sheet.space()
     # What the commission attests, signed at the foot of the protocol.
     sheet.rule()

@@ -17,18 +17,35 @@ from pathlib import Path
 
 from PIL import Image
 
-from terminal.app import ballot_session, pages, printouts
-from terminal.app.ballot_session import OPEN_BALLOT_VIEWS, VOTER_VIEWS, IdleTimer, Session
+from terminal.app import ballot_session, benaloh, pages, printouts
+from terminal.app.ballot_session import (
+    OPEN_BALLOT_VIEWS,
+    PAGED_VIEWS,
+    VOTER_VIEWS,
+    IdleTimer,
+    Session,
+)
 from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
+from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, render
+from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
 from terminal.app.view import View
 from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.hal.interfaces import (
+    Display,
+    Frame,
+    Key,
+    Keypad,
+    NoKeypad,
+    PrinterStatus,
+    Scan,
+    Scanner,
+    Touch,
+)
 from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
@@ -38,6 +55,7 @@ from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
+from terminal.tally.spoiled import Spoiled
 from terminal.trust import chair
 from terminal.trust.files import UnsafeFileError
 from terminal.trust.shares import ShareCollector, ShareProblem
@@ -63,9 +81,16 @@ FATAL_TEXT = {
     "storage_failed": N_(
         "The storage card failed. The last ballot was not confirmed. Call the commission."
     ),
+    "crypto_unsafe": N_(
+        "This terminal's cryptographic library is unsafe for verifiable ballots. "
+        "Call the commission."
+    ),
 }
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
+    Decision.BARE_NUMBER_REFUSED: N_(
+        "A number alone is not accepted in this election: scan the voter's ID card or passport."
+    ),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
     Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
@@ -89,6 +114,7 @@ CODE_TEXT = {
     CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
     CodeProblem.OTHER_PRECINCT: N_("That coupon is for another polling station."),
     CodeProblem.FORGED: N_("That coupon is not genuine."),
+    CodeProblem.OTHER_BOOTH: N_("That coupon is for booth {number} ({booth}). Please go there."),
     CodeProblem.EXPIRED: N_("That coupon has expired. Go back to the identification desk."),
     CodeProblem.USED: N_("That coupon has already been used."),
 }
@@ -119,6 +145,7 @@ class Station:
         gpio: Gpio | None = None,
         px_per_mm: float = DEFAULT_PX_PER_MM,
         enclosure_watch: EnclosureWatch | None = None,
+        keypad: Keypad | None = None,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -127,6 +154,8 @@ class Station:
         self.led: bool | None = None  # the status LED as last set
         self.display = display
         self.touch = touch
+        self.keypad: Keypad = keypad or NoKeypad()
+        self.keys = KeyFocus()
         self.scanner = scanner
         self.fonts = fonts
         self.worker_language = worker_language
@@ -210,7 +239,8 @@ class Station:
             self.check_idle()
             # The enclosure controller is polled too: its events wait at most this long.
             wait = 1.0 if self.enclosure_watch is None else 0.2
-            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], wait)
+            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
+            select.select(readable, [], [], wait)
             for scan in self.scanner.read():
                 self.on_scan(scan)
             for event in self.touch.read():
@@ -220,6 +250,8 @@ class Station:
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
                     self.on_tap(target.id)
+            for key in self.keypad.read():
+                self.on_key(key)
 
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
@@ -262,9 +294,13 @@ class Station:
         )
 
     def show(self) -> None:
-        self.frame = render(
-            self._screen(), self.display.width, self.display.height, self.fonts, self.style()
-        )
+        screen = self._screen()
+        plan = layout(screen, self.display.width, self.display.height, self.fonts, self.style())
+        if self.session is not None and self.view in PAGED_VIEWS:
+            # The page shown: larger text means fewer choices a page, so a page number
+            # kept from before could point past the last page.
+            self.session.page = plan.page
+        self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -307,6 +343,15 @@ class Station:
         self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
+            self.show()
+
+    def on_key(self, key: Key) -> None:
+        """A key of the tactile keypad: it moves the focus, or acts as a tap on a target."""
+        target = self.keys.press(key)
+        if target is not None:
+            self.on_tap(target)
+        else:
+            self.idle.touched(self.polls.log.clock.now())
             self.show()
 
     # --- chair ------------------------------------------------------------------------------
@@ -409,6 +454,19 @@ class Station:
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
+        if outcome.decision is Decision.OTHER_TERMINAL:
+            assert outcome.position is not None and outcome.voter is not None
+            found = self.polls.terminal_of(outcome.position)
+            number, terminal = found if found else (0, None)
+            self.view = View.OTHER_TERMINAL
+            self.lines = (
+                self._w(
+                    "This voter is on the register of terminal {number} ({terminal}): "
+                    "send them there. They cannot be given a ballot here."
+                ).format(number=number, terminal=terminal.id if terminal else "?"),
+                outcome.voter.full_name(),
+            )
+            return
         self.view = View.REFUSED
         self.lines = (self._w(REFUSALS[outcome.decision]),)
         if outcome.decision is Decision.INVALID_DOCUMENT and document.errors:
@@ -448,12 +506,25 @@ class Station:
         if problem is None:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
+        elif problem is CodeProblem.OTHER_BOOTH:
+            # The voter has not chosen a language yet: the way to their booth in all four.
+            booth = self.polls.refused_booth or ""
+            booths = [b.id for b in self.polls.election.booths(self.polls.precinct.code)]
+            number = booths.index(booth) + 1 if booth in booths else 0
+            self.view = View.WRONG_BOOTH
+            self.lines = tuple(
+                translator(language)(CODE_TEXT[problem]).format(number=number, booth=booth)
+                for language in VOTER_LANGUAGES
+            )
         else:
             # The voter reads this before choosing a language: it is in all four.
             self.view, self.lines = View.REFUSED, every_language(CODE_TEXT[problem])
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
+
+    _tap_other_terminal = _tap_refused
+    _tap_wrong_booth = _tap_refused
 
     def _tap_recovered(self, target: str) -> None:
         self.view, self.lines = self._home(), ()
@@ -474,6 +545,15 @@ class Station:
 
     def _tap_review(self, target: str) -> None:
         assert self.session is not None
+        if target == "cast" and self.polls.election.ballot_format == 2:
+            # Encrypted now, once: the receipt shows this ciphertext's tracking code.
+            session = self.session
+            session.sealed = sealed = self.polls.seal_ballot(session.selections)
+            self._run_print(
+                lambda: self.polls.print_document("receipt", self._sealed_data(sealed)),
+                View.RECEIPT,
+            )
+            return
         if target == "cast":
             session = self.session
             self._run_print(
@@ -483,6 +563,24 @@ class Station:
         self.view = (
             ballot_session.tap_review(self.session, self.polls.election, target) or self.view
         )
+
+    def _tap_receipt(self, target: str) -> None:
+        session = self.session
+        assert session is not None and session.sealed is not None
+        sealed = session.sealed
+        if target == "cast":
+            self._run_print(
+                lambda: self.polls.cast(sealed.selections, self._slip_data(session), sealed.record),
+                View.CAST,
+            )
+        elif target == "challenge":
+            self._run_print(lambda: self.polls.challenge(sealed, session.language), View.CHALLENGED)
+            if self.view is View.CHALLENGED:
+                session.sealed = None  # spoiled: never cast
+
+    def _tap_challenged(self, target: str) -> None:
+        assert self.session is not None
+        self.view = View.REVIEW
 
     def _tap_idle_warning(self, target: str) -> None:
         assert self.session is not None
@@ -598,6 +696,10 @@ class Station:
     def _slip_data(self, session: Session) -> dict[str, object]:
         return {"language": session.language, "selections": dict(session.selections)}
 
+    def _sealed_data(self, sealed: Spoiled) -> dict[str, object]:
+        assert self.session is not None
+        return {"language": self.session.language, "ballot": sealed}
+
     def _event_time(self, kind: str) -> dt.datetime | None:
         """When the last event of `kind` was logged, in the polling station's local time."""
         events = self.polls.log.of_kind(kind)
@@ -652,6 +754,11 @@ class Station:
             language = data["language"]
             assert isinstance(selections, dict) and isinstance(language, str)
             return render_slip(election, polls.precinct.code, language, selections, paper)
+        if kind in ("receipt", "challenge"):
+            ballot, language = data["ballot"], data["language"]
+            assert isinstance(ballot, Spoiled) and isinstance(language, str)
+            render = benaloh.render_receipt if kind == "receipt" else benaloh.render_challenge
+            return render(election, language, ballot, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
             return printouts.protocol(
@@ -668,8 +775,8 @@ class Station:
                 paper,
             )
         if kind == "coupon":
-            code = data["code"]
-            assert isinstance(code, str)
+            code, booth, number = data["code"], data["booth"], data["number"]
+            assert isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),
@@ -677,6 +784,8 @@ class Station:
                     election.mode,
                     code,
                     election.identification.ballot_code_minutes,
+                    number,
+                    booth,
                 ),
                 w,
                 paper,

@@ -31,9 +31,10 @@ from terminal.app.identity import Identity, NotProvisioned, load_identity
 from terminal.app.polls import INSTALLED_PACKAGE, PollsState, polls_state
 from terminal.ballot.election import Mode
 from terminal.ballot.package import PackageError, load_package
-from terminal.hal.board import BoardConfigError, load_board, open_device_key
+from terminal.hal.board_config import BoardConfigError, load_board
 from terminal.hal.clock import Clock, SystemClock
 from terminal.hal.device_key import DeviceKeyError
+from terminal.hal.devices import open_device_key
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE

@@ -14,9 +14,13 @@ class View(Enum):
     VOTER_FOUND = "voter_found"
     REISSUE_OFFER = "reissue_offer"
     REFUSED = "refused"
+    OTHER_TERMINAL = "other_terminal"  # the voter is on another terminal's part of the register
+    WRONG_BOOTH = "wrong_booth"  # the coupon is for another booth
     LANGUAGE = "language"
     BALLOT = "ballot"
     REVIEW = "review"
+    RECEIPT = "receipt"  # the receipt is printed: cast the ballot or challenge it
+    CHALLENGED = "challenged"  # a challenged ballot was spoiled and printed: vote again
     CAST = "cast"
     COUPON = "coupon"
     PRINTER_PROBLEM = "printer_problem"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import os
 import stat
-import subprocess
+import subprocess  # nosec B404: runs the board's own OTP tool, no shell
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -67,7 +67,7 @@ class OtpDeviceKey:
 
     def read(self) -> bytes:
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # nosec B603: the configured tool, no arguments
                 [str(self.tool)], capture_output=True, timeout=_TOOL_TIMEOUT, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

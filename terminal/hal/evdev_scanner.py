@@ -24,7 +24,7 @@ from pathlib import Path
 import evdev
 from evdev import ecodes
 
-from terminal.hal.board import KeyboardLayout
+from terminal.hal.board_config import KeyboardLayout
 from terminal.hal.evdev_input import (
     RETRY_INTERVAL,
     Capabilities,

@@ -28,7 +28,7 @@ from pathlib import Path
 import evdev
 from evdev import ecodes
 
-from terminal.hal.board import TouchCalibration
+from terminal.hal.board_config import TouchCalibration
 from terminal.hal.evdev_input import (
     RETRY_INTERVAL,
     Capabilities,

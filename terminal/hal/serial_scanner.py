@@ -17,10 +17,10 @@ import contextlib
 import logging
 import os
 import re
-from enum import Enum
 
 import serial
 
+from terminal.hal.board_config import Suffix
 from terminal.hal.interfaces import Scan
 from terminal.hal.line_buffer import LineBuffer
 
@@ -33,19 +33,6 @@ MAX_READ_BYTES = 65536
 # ISO/IEC 15424: the code character is a letter; the modifier is a digit for the common
 # symbologies, a letter for a few (Aztec uses A-C), so both are accepted.
 _AIM_ID = re.compile(rb"\][A-Za-z][0-9A-Za-z]")
-
-
-class Suffix(Enum):
-    """What the scanner sends after each scan (set in the scanner's own configuration)."""
-
-    CR = "CR"
-    LF = "LF"
-    CRLF = "CRLF"
-
-    @property
-    def separator(self) -> bytes:
-        """The bytes on the wire."""
-        return {Suffix.CR: b"\r", Suffix.LF: b"\n", Suffix.CRLF: b"\r\n"}[self]
 
 
 class SerialScanner:

@@ -5,6 +5,10 @@
     checkpoints/<reason>.txt(.sig)   signed log checkpoints (open, close, export)
     ballots.bin                      the filled slots, compacted and sorted by their bytes
     ballots.commitment.json(.sig)    the signed count and hash of ballots.bin
+    decryption.json(.sig)            ballot format 2: every option's sum over the ballots,
+                                     its decryption and proof (tally/decryption.py)
+    spoiled.json                     ballot format 2: the challenged ballots, their choices
+                                     and nonces, never counted (tally/spoiled.py)
     terminal.pub.pem                 the terminal's key (the package's copy is the one trusted)
     manifest.json(.sig)              the SHA-256 of every other file, signed last
 
@@ -21,6 +25,7 @@ import operator
 import os
 import stat
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +33,19 @@ from typing import Any
 from terminal.ballot.election import Election, Precinct, Role
 from terminal.ballot.package import ELECTION_CAP, ELECTION_FILE, Package, PackageError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
-from terminal.tally.count import CountError, count_records
+from terminal.tally.code_ledger import CodeLedger, read_ledger
+from terminal.tally.count import CountError, count_records, count_verifiable
+from terminal.tally.decryption import (
+    Aggregates,
+    BallotProofError,
+    Decryption,
+    DecryptionError,
+    check_ballots,
+)
 from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
+from terminal.tally.encrypted_ballot import Context
 from terminal.tally.event_log import (
     CHECKPOINT_REASONS,
     Checkpoint,
@@ -40,7 +55,16 @@ from terminal.tally.event_log import (
     read_log,
 )
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
-from terminal.tally.sealing import RECORD_SIZE, SealError, check_record
+from terminal.tally.sealing import (
+    MAX_RECORD_SIZE,
+    SealError,
+    ballot_body,
+    check_record,
+    context,
+    record_format,
+)
+from terminal.tally.spoiled import SpoiledError
+from terminal.tally.tracking import tracking_code
 from terminal.trust import files as safe_files
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
@@ -60,6 +84,12 @@ FILE_CAPS = {PROTOCOL: 1 << 20, COMMITMENT: SMALL_FILE_CAP, TERMINAL_KEY: SMALL_
 # with room for every refused scan of a long day.
 FILE_CAPS[EVENTS] = 256 << 20
 OTHER_FILE_CAP = 64 << 20  # a file a later format adds, until it names its own cap
+DECRYPTION = decryption.FILE
+SPOILED = spoiled.FILE
+
+# Checks the proofs of format-2 ballot bodies and returns their aggregates (BallotProofError
+# naming the first ballot that fails): check_ballots here, a process pool on the host.
+ProofChecker = Callable[[Sequence[bytes], Election, Context], Aggregates]
 
 
 class BundleError(Exception):
@@ -105,6 +135,8 @@ class VerifiedBundle:
     ballots: int
     ballots_sha256: str
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
+    codes: CodeLedger  # the ballot codes its log shows issued (desk) or used (booth)
+    proofs_checked: bool = False  # format 2: every ballot's proofs and the decryptions verified
 
 
 def _fail(bundle: Path, name: str, message: str) -> BundleError:
@@ -117,7 +149,7 @@ def size_cap(name: str, precinct: Precinct) -> int:
     if name.endswith(".sig"):
         return SIGNATURE_SIZE
     if name == BALLOTS:
-        return precinct.ballot_slots * RECORD_SIZE
+        return precinct.ballot_slots * MAX_RECORD_SIZE  # whichever ballot format
     if name.startswith("checkpoints/"):
         return SMALL_FILE_CAP
     return FILE_CAPS.get(name, OTHER_FILE_CAP)
@@ -316,12 +348,21 @@ def _check_protocol_logged(bundle: Path, log: Log, closed_at: int, protocol: byt
 
 
 def verify_bundle(
-    bundle: Path, package: Package, private_key: bytes | None = None, check_records: bool = True
+    bundle: Path,
+    package: Package,
+    private_key: bytes | None = None,
+    check_records: bool = True,
+    proofs: ProofChecker = check_ballots,
 ) -> VerifiedBundle:
     """Check every signature, hash, chain link and count of one bundle against the package.
 
     `check_records=False` skips each sealed ballot's own signature (the tally's path: the
-    signed commitment covers ballots.bin whole).
+    signed commitment covers ballots.bin whole), and in ballot format 2 each ballot's proofs
+    (the decryption proofs are still checked against the signed sums).
+
+    In ballot format 2, every ballot's proofs are checked with `proofs`, the ciphertexts
+    added up and every decryption proof checked: the protocol's totals must be the proven
+    decryptions. No key is needed for that.
 
     With the precinct's private key (rebuilt from share cards), also decrypt every ballot
     and check that the recount equals the signed protocol.
@@ -426,8 +467,9 @@ def verify_bundle(
     if digests[BALLOTS] != commitment.sha256:  # the file's own hash, checked by _manifest
         raise _fail(bundle, BALLOTS, "hash differs from the signed commitment")
     try:
-        records = split_records(ballots, f"{bundle}/{BALLOTS}")
-    except FormatError as exc:
+        shape = record_format(election)
+        records = split_records(ballots, f"{bundle}/{BALLOTS}", shape.size)
+    except (FormatError, SealError) as exc:
         raise BundleError(str(exc)) from exc
     # Each record's own signature: checked here for an audit, or while decrypting for a
     # recount (once, not twice). A tally needs neither: the signed commitment already binds
@@ -435,7 +477,7 @@ def verify_bundle(
     if check_records and private_key is None:
         for index, record in enumerate(records):
             try:
-                check_record(record, key)
+                check_record(record, key, shape)
             except SealError as exc:
                 raise _fail(bundle, BALLOTS, f"record {index}: {exc}") from exc
     if commitment.count != len(records):
@@ -458,7 +500,8 @@ def verify_bundle(
         ("ballots_void", kinds["ballot_void"]),
         ("coupons_issued", kinds["coupon_issued"]),
         ("coupons_void", kinds["coupon_void"]),
-        ("codes_refused", kinds["ballot_code_refused"]),
+        ("codes_refused", kinds["ballot_code_refused"] + kinds["ballot_code_other_booth"]),
+        ("issued_on_bare_number", kinds["issued_on_bare_number"]),
     ]
     if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
         kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
@@ -471,6 +514,21 @@ def verify_bundle(
         raise _fail(bundle, PROTOCOL, "ballots issued differ from ballots cast plus void")
     if role is Role.IDENTIFY and (lines["ballots_issued"] or records):
         raise _fail(bundle, PROTOCOL, "an identification desk cannot hold ballots")
+    if lines["issued_on_bare_number"] and not election.identification.accept_bare_number:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['issued_on_bare_number']} issued on a bare IIN/PIN, which the election "
+            "does not accept",
+        )
+    part = entry.register_part
+    if part is not None and lines["voters_received_ballot"] > part.stop - part.start:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['voters_received_ballot']} voters received a ballot, the terminal's part "
+            f"of the register has {part.stop - part.start}",
+        )
     if set(protocol.contests) != {c.id for c in election.contests}:
         raise _fail(bundle, PROTOCOL, "contests differ from the election's")
     for contest in election.contests:
@@ -488,10 +546,22 @@ def verify_bundle(
                 bundle, PROTOCOL, f"contest {contest.id}: votes plus blank differ from ballots cast"
             )
 
+    checked = False
+    if election.ballot_format == 2 and role is not Role.IDENTIFY:
+        _verify_decryption(
+            bundle, election, ids, key, files, records, protocol, proofs if check_records else None
+        )
+        checked = check_records
+        _verify_spoiled(bundle, election, precinct, key, files, records)
     recount = None
     if private_key is not None:
         try:
-            counted = count_records(records, key, private_key, election, ids["precinct"])
+            if election.ballot_format == 2:
+                counted = count_verifiable(
+                    records, key, private_key, election, precinct, ids["terminal"]
+                )
+            else:
+                counted = count_records(records, key, private_key, election, ids["precinct"])
         except CountError as exc:
             raise _fail(bundle, BALLOTS, str(exc)) from exc
         recount = counted.votes
@@ -504,7 +574,86 @@ def verify_bundle(
                 f"precinct {ids['precinct']}: the recount of the decrypted ballots differs "
                 "from the protocol",
             )
-    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount)
+    codes = read_ledger(log, close.size)
+    return VerifiedBundle(
+        bundle, protocol, kinds, len(records), digests[BALLOTS], recount, codes, checked
+    )
+
+
+def _verify_spoiled(
+    bundle: Path,
+    election: Election,
+    precinct: Precinct,
+    key: VerifyKey,
+    files: dict[str, bytes],
+    records: list[bytes],
+) -> None:
+    """Every challenged ballot re-encrypts its printed choices and none is counted."""
+    if SPOILED not in files:
+        return  # nobody challenged (a terminal writes an empty list then; older ones none)
+    try:
+        ballots = spoiled.decode(files[SPOILED], f"{bundle}/{SPOILED}")
+        cast = {tracking_code(ballot_body(r)) for r in records}
+        spoiled.check(ballots, election, precinct, key, cast)
+    except (FormatError, SpoiledError) as exc:
+        raise _fail(bundle, SPOILED, str(exc)) from exc
+
+
+def _verify_decryption(
+    bundle: Path,
+    election: Election,
+    ids: dict[str, str],
+    key: VerifyKey,
+    files: dict[str, bytes],
+    records: list[bytes],
+    protocol: Protocol,
+    proofs: ProofChecker | None,
+) -> None:
+    """Ballot format 2: the signed decryptions prove the protocol's totals. With `proofs`,
+    every ballot's proofs are checked and the sums recomputed from ballots.bin; without
+    (the tally), the decryption proofs are checked against the signed sums."""
+    unsafe = elgamal.self_test()
+    if unsafe is not None:
+        raise BundleError(f"cannot check format-2 ballots here: {unsafe}")
+    if DECRYPTION not in files or DECRYPTION + ".sig" not in files:
+        raise _fail(bundle, DECRYPTION, "missing from the bundle (ballot format 2)")
+    precinct = election.precinct(ids["precinct"])
+    assert precinct is not None
+    ctx = context(election, precinct)
+    try:
+        decrypted = Decryption.from_json(
+            _signed(bundle, DECRYPTION, key, files), f"{bundle}/{DECRYPTION}", election
+        )
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    _check_ids(bundle, DECRYPTION, vars(decrypted), ids)
+    if decrypted.ballots != len(records):
+        raise _fail(
+            bundle, DECRYPTION, f"says {decrypted.ballots} ballots, ballots.bin has {len(records)}"
+        )
+    if proofs is not None:
+        try:
+            sums = proofs([ballot_body(r) for r in records], election, ctx)
+        except BallotProofError as exc:
+            raise _fail(bundle, BALLOTS, str(exc)) from exc
+    else:
+        sums = tuple(
+            tuple(decrypted.contests[c.id][o].aggregate for o in decrypted.contests[c.id])
+            for c in election.contests
+        )
+    try:
+        decryption.verify(decrypted, election, ctx, sums)
+    except DecryptionError as exc:
+        raise _fail(bundle, DECRYPTION, str(exc)) from exc
+    votes, blank = decrypted.votes(election)
+    for contest in election.contests:
+        result = protocol.contests[contest.id]
+        if (result.votes, result.blank) != (votes[contest.id], blank[contest.id]):
+            raise _fail(
+                bundle,
+                PROTOCOL,
+                f"contest {contest.id}: the totals differ from the proven decryptions",
+            )
 
 
 def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import pickle
+import pickle  # nosec B403: only between this process and its own fork
 import resource
 import sys
 from collections.abc import Callable
@@ -106,7 +106,7 @@ def run_with_key(job: Callable[[], T]) -> T:
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
         raise KeyProcessError(f"the key process ended with status {status:#x} and no result")
     # The child is this program itself, a fork of this very process: its pickle is trusted.
-    kind, value = pickle.loads(b"".join(chunks))  # noqa: S301
+    kind, value = pickle.loads(b"".join(chunks))  # noqa: S301  # nosec B301
     if kind == "raised" and isinstance(value, BaseException):
         raise value
     return value  # type: ignore[no-any-return]

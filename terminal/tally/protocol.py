@@ -24,9 +24,11 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 
 FORMAT = "tamga-protocol/1"
 QR_PREFIX = "TP1"
-# 180 characters make QR version 9 at level M: 6 dots a module on 58 mm paper, which survives
-# the blur and dropped dots of thermal printing far better than the 4-dot limit (version 16).
-PART_CHARS = 180
+# 220 characters make QR version 11 at level M: 5 dots a module leave 58 mm paper room to
+# print each code a second time, shifted (terminal/app/printouts.py). Measured with the
+# degradation suite (tests/qr_degradation.py, bench/qr.py): 4-dot modules fail a blurred
+# phone photo, and one copy of each code fails a dead print-head dot through a finder.
+PART_CHARS = 220
 
 LINES = (
     "voters_on_register",
@@ -38,6 +40,7 @@ LINES = (
     "coupons_issued",
     "coupons_void",
     "codes_refused",
+    "issued_on_bare_number",
 )
 # Only on a terminal with an enclosure controller: the paper slips its slot sensor counted
 # into the ballot box while the polls were open, beside the ballots cast, and how often its

@@ -21,9 +21,12 @@ FULL = list(golden.matrix(full=True))
 ELECTION = golden.screen_states.catalogue_election()
 
 
-def _check(shot: golden.screen_states.Shot) -> None:
+def _keeps_the_rules(shot: golden.screen_states.Shot) -> None:
+    assert problems(shot.layout(ELECTION)) == [], shot.name
+
+
+def _matches(shot: golden.screen_states.Shot) -> None:
     name, plan = shot.name, shot.layout(ELECTION)
-    assert problems(plan) == [], name
     path = golden.path_of(name)
     assert path.exists(), f"no golden image {path.name}: run python -m tests.golden update"
     with Image.open(path) as stored:
@@ -34,14 +37,25 @@ def _check(shot: golden.screen_states.Shot) -> None:
 
 
 @pytest.mark.parametrize("shot", SUBSET, ids=[s.name for s in SUBSET])
+def test_screen_keeps_the_rules(shot: golden.screen_states.Shot) -> None:
+    _keeps_the_rules(shot)
+
+
+# The pictures are drawn with the current Pillow and FreeType; the Bookworm versions may
+# place a glyph's edge a pixel apart (the rules above are checked there too).
+@pytest.mark.host_only
+@pytest.mark.parametrize("shot", SUBSET, ids=[s.name for s in SUBSET])
 def test_screen_matches_its_golden_image(shot: golden.screen_states.Shot) -> None:
-    _check(shot)
+    _matches(shot)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shot", FULL, ids=[s.name for s in FULL])
-def test_every_screen_of_the_matrix_matches(shot: golden.screen_states.Shot) -> None:
-    _check(shot)
+def test_every_screen_of_the_matrix_keeps_the_rules_and_matches(
+    shot: golden.screen_states.Shot,
+) -> None:
+    _keeps_the_rules(shot)
+    _matches(shot)
 
 
 def test_the_matrix_covers_every_state_panel_mode_and_language() -> None:

@@ -22,7 +22,7 @@ from terminal.app.enclosure_pairing import (
 )
 from terminal.hal import enclosure as hal
 from terminal.hal import enclosure_protocol as wire
-from terminal.hal.board import BoardConfigError, parse_board_config
+from terminal.hal.board_config import BoardConfigError, parse_board_config
 from terminal.hal.enclosure_protocol import ControllerEvent, FrameType, Refusal
 from terminal.trust.sealed_store import DeviceSealer
 

@@ -11,7 +11,7 @@ from evdev import ecodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.hal.board import KeyboardLayout
+from terminal.hal.board_config import KeyboardLayout
 from terminal.hal.evdev_input import InputDeviceNotFound, RawEvent
 from terminal.hal.evdev_scanner import REPLACEMENT, EvdevScanner, ScanDecoder
 from terminal.hal.interfaces import Scan

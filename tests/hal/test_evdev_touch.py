@@ -13,7 +13,7 @@ from evdev import ecodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.hal.board import TouchCalibration
+from terminal.hal.board_config import TouchCalibration
 from terminal.hal.evdev_input import AxisInfo, Capabilities, InputDeviceNotFound, RawEvent
 from terminal.hal.evdev_touch import (
     EvdevTouch,

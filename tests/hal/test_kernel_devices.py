@@ -20,7 +20,7 @@ import evdev
 import pytest
 from evdev import ecodes
 
-from terminal.hal.board import KeyboardLayout, TouchCalibration
+from terminal.hal.board_config import KeyboardLayout, TouchCalibration
 from terminal.hal.evdev_input import RawEvent
 from terminal.hal.evdev_scanner import REPLACEMENT, EvdevScanner
 from terminal.hal.evdev_touch import EvdevTouch

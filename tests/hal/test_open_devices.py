@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 from terminal.hal import framebuffer, gpio
-from terminal.hal.board import BoardConfigError, open_devices, parse_board_config
+from terminal.hal.board_config import BoardConfigError, parse_board_config
+from terminal.hal.devices import open_devices
 from terminal.hal.evdev_scanner import EvdevScanner
 from terminal.hal.evdev_touch import EvdevTouch
 from terminal.hal.framebuffer import CONSOLE_QUIET, FramebufferDisplay

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.__main__ import main
-from host_tools.collect import db
+from host_tools.collect import db, importer
 from host_tools.collect.act import act_pages, read_act
 from host_tools.collect.progress import BAR_WIDTH, Progress
 from terminal.tally.bundle import BALLOTS, EVENTS
@@ -400,8 +400,7 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only() -> None:
 
 
 def test_ctrl_c_stops_with_what_was_imported_whole(desk: DeskElection) -> None:
-    # As many ballots as the precincts have slots: the most a bundle can hold.
-    paths = [desk.bundle(code, ballots(i, 20)) for i, code in enumerate(PRECINCTS)]
+    paths = [desk.bundle(code, ballots(i, 30)) for i, code in enumerate(PRECINCTS)]
     database = desk.root / "interrupted.sqlite"
     process = subprocess.Popen(
         [sys.executable, "-m", "host_tools", "collect", "--db", str(database),
@@ -418,3 +417,13 @@ def test_ctrl_c_stops_with_what_was_imported_whole(desk: DeskElection) -> None:
     assert "прервано" in err and "Traceback" not in err
     count, partial = _complete_or_absent(database, contests=1, choices=3, acts=False)
     assert count >= 1 and not partial
+
+
+def test_the_bulk_reading_of_a_log_agrees_with_the_checked_one(desk: DeskElection) -> None:
+    bundle = desk.bundle("1001", ballots(4, 25), voids=3)
+    events = (bundle / EVENTS).read_bytes()
+    offset = desk.created.election.utc_offset
+    bulk = importer._log_figures(events, "events.jsonl", offset)
+    assert bulk == importer._log_figures_checked(events, "events.jsonl", offset)
+    assert ("ballot_void", "cancelled", 3) in bulk[1]
+    assert sum(n for _, kind, n in bulk[0] if kind == "ballot_cast") == 25

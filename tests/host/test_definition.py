@@ -388,3 +388,33 @@ def test_a_definition_changed_anywhere_loads_or_is_refused_with_a_place(
         load_definition(path)
     except DefinitionError as exc:
         assert exc.problems and all(p.startswith(str(path)) for p in exc.problems)
+
+
+ABOLISHED = """
+[[precincts]]
+code = "P-1199"
+number = "1199"
+district = "D-SVERDLOV"
+names = { ru = "Избирательный участок №1199" }
+premises = { ru = "Бывшая школа" }
+address = "Бишкек, ул. Старая, 1"
+abolished = true
+voters_on_list = 0
+register = "synthetic"
+terminals = []
+"""
+
+
+def test_an_abolished_precinct_stays_in_the_registry_without_voters_or_terminals(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "def.toml"
+    path.write_text(KG.read_text() + ABOLISHED)
+    abolished = load_definition(path).precincts[-1]
+    assert abolished.abolished and abolished.terminals == () and abolished.voters_on_list == 0
+    problems = refused(tmp_path, KG.read_text() + ABOLISHED.replace("abolished = true\n", ""))
+    assert any(
+        "precincts[4].terminals: a precinct needs at least one terminal" in p for p in problems
+    )
+    text = KG.read_text().replace("voters_on_list = 40", "voters_on_list = 0")
+    assert any("only an abolished precinct has no voters" in p for p in refused(tmp_path, text))

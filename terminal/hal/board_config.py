@@ -4,6 +4,10 @@ One TOML file per board (board_configs/*.toml), read once at start and checked w
 missing, misspelt or out-of-range key is an error naming the file and the key, because a
 typo that silently falls back to a default would surface only on election day.
 
+This module is data only: it opens no device and imports no driver (the drivers import
+their settings from here), as gpiozero keeps pin factories apart from devices; the
+factory that opens what a config names is terminal/hal/devices.py.
+
 Relative paths are relative to the terminal process's current directory, not to the file:
 the simulator starts each terminal with its run directory as the current directory, so that
 one board file serves every run, and the short relative socket paths stay within the
@@ -15,27 +19,16 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from terminal.hal.clock import Clock, SystemClock
-from terminal.hal.device_key import (
-    OTP_TOOL,
-    DeviceKeySource,
-    DiskDeviceKey,
-    KeyFileDeviceKey,
-    OtpDeviceKey,
-)
-from terminal.hal.enclosure import Enclosure, NoEnclosure
-from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Printer, Scanner, Touch
+from terminal.hal.device_key import OTP_TOOL
 from terminal.hal.rotation import ROTATIONS
-from terminal.hal.serial_scanner import SerialScanner, Suffix
-from terminal.hal.socket_panel import SocketDisplay, SocketTouch
 
 E = TypeVar("E", bound=Enum)
+
 
 # The simulated panel's wire format carries at most this many pixels a side.
 MAX_SCREEN_SIDE = 4096
@@ -54,6 +47,19 @@ _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 46080
 
 
 WORKER_LANGUAGES = ("ky", "ru", "kk", "en")
+
+
+class Suffix(Enum):
+    """What the scanner sends after each scan (set in the scanner's own configuration)."""
+
+    CR = "CR"
+    LF = "LF"
+    CRLF = "CRLF"
+
+    @property
+    def separator(self) -> bytes:
+        """The bytes on the wire."""
+        return {Suffix.CR: b"\r", Suffix.LF: b"\n", Suffix.CRLF: b"\r\n"}[self]
 
 
 class BoardConfigError(ValueError):
@@ -98,6 +104,12 @@ class KeyboardLayout(StrEnum):
 class PrinterDriver(StrEnum):
     SERIAL = "serial"
     USBLP = "usblp"
+
+
+class KeypadDriver(StrEnum):
+    NONE = "none"  # no tactile keypad
+    EVDEV = "evdev"  # a USB keypad, or buttons on GPIO lines through gpio-keys
+    SOCKET = "socket"  # the simulated panel's keypad
 
 
 class GpioDriver(StrEnum):
@@ -187,6 +199,13 @@ class ScannerConfig:
 
 
 @dataclass(frozen=True)
+class KeypadConfig:
+    driver: KeypadDriver
+    path: Path | None = None  # the evdev device or the simulated panel's socket; None: auto
+    name: str | None = None  # evdev with device = "auto": a pattern the name must match
+
+
+@dataclass(frozen=True)
 class PrinterConfig:
     driver: PrinterDriver
     path: Path  # the serial port, or the USB printer-class device (/dev/usb/lp0)
@@ -250,16 +269,7 @@ class BoardConfig:
     gpio: GpioConfig
     device_key: DeviceKeyConfig
     enclosure: EnclosureConfig = EnclosureConfig(EnclosureDriver.NONE)
-
-
-@dataclass(frozen=True)
-class Devices:
-    display: Display
-    touch: Touch
-    scanner: Scanner
-    printer: Printer
-    clock: Clock
-    gpio: Gpio = field(default_factory=NoGpio)
+    keypad: KeypadConfig = KeypadConfig(KeypadDriver.NONE)
 
 
 def load_board(path: Path) -> BoardConfig:
@@ -279,7 +289,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     required = (
         "terminal", "display", "touch", "scanner", "printer", "storage", "clock", "device_key"
     )  # fmt: skip
-    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure", "keypad"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -302,106 +312,8 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
             _Section(source, "enclosure", data.get("enclosure", {})),
             _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
         ),
+        keypad=_keypad(_Section(source, "keypad", data.get("keypad", {}))),
     )
-
-
-def open_devices(config: BoardConfig) -> Devices:
-    """Open the drivers the config names. Raises the driver's own error if a device is not
-    there (OSError: PanelConnectionError, serial.SerialException, InputDeviceNotFound...),
-    FramebufferError for a framebuffer it cannot drive, and BoardConfigError if the
-    framebuffer is not the size the config says."""
-    return Devices(
-        display=_open_display(config),
-        touch=_open_touch(config),
-        scanner=_open_scanner(config),
-        printer=_open_printer(config),
-        clock=SystemClock(config.clock.source.value),
-        gpio=_open_gpio(config.gpio),
-    )
-
-
-def open_device_key(config: DeviceKeyConfig) -> DeviceKeySource:
-    """The board's device key source, as its config names it (nothing is read yet)."""
-    if config.source is DeviceKeyKind.OTP:
-        return OtpDeviceKey(config.path)
-    if config.source is DeviceKeyKind.FILE:
-        return KeyFileDeviceKey(config.path)
-    return DiskDeviceKey(config.path)
-
-
-def _open_gpio(config: GpioConfig) -> Gpio:
-    if config.driver is GpioDriver.NONE:
-        return NoGpio()
-    from terminal.hal.gpio import ChardevGpio
-
-    assert config.chip is not None
-    return ChardevGpio(config.chip, config.seal_line, config.seal_active_low, config.led_line)
-
-
-# The real drivers are imported only when used: each module costs start-up time on a Pi,
-# ~35x more under QEMU, and the simulated board needs none of them.
-
-
-def _open_display(config: BoardConfig) -> Display:
-    display = config.display
-    if display.driver is DisplayDriver.SOCKET:
-        return SocketDisplay(display.path, display.width, display.height)
-    from terminal.hal import framebuffer as fb
-
-    framebuffer = fb.FramebufferDisplay(
-        display.path, display.rotation, display.tty, fb.FBCON_CURSOR_BLINK
-    )
-    # The size is the kernel's (the panel, or the HDMI mode chosen at boot); the config
-    # states what the screens were laid out and checked for, so a mismatch stops the start.
-    if (framebuffer.width, framebuffer.height) != (display.width, display.height):
-        framebuffer.close()
-        raise BoardConfigError(
-            config.source,
-            "display.width",
-            f"{display.path} shows {framebuffer.width}x{framebuffer.height} at rotation "
-            f"{display.rotation}, not {display.width}x{display.height}",
-        )
-    return framebuffer
-
-
-def _open_touch(config: BoardConfig) -> Touch:
-    touch = config.touch
-    if touch.driver is TouchDriver.SOCKET:
-        assert touch.path is not None
-        return SocketTouch(touch.path)
-    from terminal.hal.evdev_touch import EvdevTouch
-
-    # The touch controller reports in the panel's native orientation: its size is the
-    # screen's turned back (the simulated panel's rotation is always 0).
-    display = config.display
-    turned = display.rotation in (90, 270)
-    width, height = (display.height, display.width) if turned else (display.width, display.height)
-    return EvdevTouch(
-        touch.path, touch.calibration, width, height, display.rotation, name=touch.name
-    )
-
-
-def _open_scanner(config: BoardConfig) -> Scanner:
-    scanner = config.scanner
-    if scanner.driver is ScannerDriver.SERIAL:
-        assert scanner.path is not None
-        return SerialScanner(
-            str(scanner.path), scanner.baudrate, scanner.suffix, scanner.aim_prefix
-        )
-    from terminal.hal.evdev_scanner import EvdevScanner
-
-    return EvdevScanner(scanner.layout, scanner.path, scanner.name, scanner.aim_prefix)
-
-
-def _open_printer(config: BoardConfig) -> Printer:
-    printer = config.printer
-    if printer.driver is PrinterDriver.SERIAL:
-        from terminal.hal.serial_printer import SerialPrinter
-
-        return SerialPrinter(str(printer.path), width=printer.width_dots, baudrate=printer.baudrate)
-    from terminal.hal.serial_printer import UsbLpPrinter
-
-    return UsbLpPrinter(str(printer.path), width=printer.width_dots)
 
 
 class _Section:
@@ -601,6 +513,23 @@ def _scanner(section: _Section) -> ScannerConfig:
     return config
 
 
+def _keypad(section: _Section) -> KeypadConfig:
+    driver = section.choice("driver", KeypadDriver, default=KeypadDriver.NONE)
+    if driver is KeypadDriver.NONE:
+        config = KeypadConfig(driver)
+    elif driver is KeypadDriver.SOCKET:
+        config = KeypadConfig(driver, section.path("socket"))
+    else:
+        # "auto": the one device with all five keys; a name pattern narrows the search.
+        auto = section.string("device") == AUTO
+        name = section.optional_string("name")
+        if name is not None and not auto:
+            raise section.error("name", f'only with device = "{AUTO}"')
+        config = KeypadConfig(driver, None if auto else section.path("device"), name)
+    section.finish(driver)
+    return config
+
+
 def _printer(section: _Section) -> PrinterConfig:
     driver = section.choice("driver", PrinterDriver)
     serial = driver is PrinterDriver.SERIAL
@@ -704,17 +633,6 @@ def _enclosure(section: _Section, gpio_seal: bool) -> EnclosureConfig:
         raise section.error("seal", 'is "gpio", but [gpio] has no seal_line')
     section.finish(driver)
     return config
-
-
-def open_enclosure(config: EnclosureConfig, logged: int, pairing_key: bytes) -> Enclosure:
-    """The enclosure controller's driver; `logged` is its last event number in the event
-    log. Raises OSError (serial.SerialException) for the port."""
-    if config.driver is EnclosureDriver.NONE:
-        return NoEnclosure()
-    from terminal.hal.enclosure import SerialEnclosure
-
-    assert config.port is not None
-    return SerialEnclosure.open(str(config.port), config.baudrate, pairing_key, logged)
 
 
 def _clock(section: _Section) -> ClockConfig:
