@@ -34,6 +34,7 @@ from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
+from terminal.invariants import InvariantError
 from terminal.tally import bundle as bundle_format
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
@@ -128,15 +129,18 @@ class Polls:
 
     @property
     def election(self) -> Election:
-        assert self.package is not None
+        if self.package is None:
+            raise InvariantError("invariant broken: self.package is not None")
         return self.package.election
 
     @property
     def precinct(self) -> Precinct:
         entry = self.election.terminal(self.identity.terminal_id)
-        assert entry is not None
+        if entry is None:
+            raise InvariantError("invariant broken: entry is not None")
         precinct = self.election.precinct(entry.precinct)
-        assert precinct is not None
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         return precinct
 
     def count_events(self, kind: str, **match: object) -> int:
@@ -149,7 +153,8 @@ class Polls:
     @property
     def role(self) -> Role:
         entry = self.election.terminal(self.identity.terminal_id)
-        assert entry is not None
+        if entry is None:
+            raise InvariantError("invariant broken: entry is not None")
         return entry.role
 
     @property
@@ -173,7 +178,8 @@ class Polls:
         """How many first issues the position-addressed store records: marks, or used codes."""
         if self.codes is not None:
             return self.codes.count
-        assert self.marks is not None
+        if self.marks is None:
+            raise InvariantError("invariant broken: self.marks is not None")
         return self.marks.count
 
     def session_open(self) -> bool:
@@ -202,7 +208,8 @@ class Polls:
         """Open the installed package and the stores (after setup)."""
         self.package = load_package(self.data / INSTALLED_PACKAGE, self.identity.commission)
         self._open_stores(create=False)
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         filled, damaged = self.box.count, len(self.box.damaged)
         checked = self.log.of_kind("ballot_box_checked")
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
@@ -218,7 +225,8 @@ class Polls:
         """The precinct's keys and register (in memory) and the stores this role keeps:
         the desk marks voters, the booth records codes, the booth and a combined terminal
         keep a ballot box (the desk's has no slot)."""
-        assert self.package is not None
+        if self.package is None:
+            raise InvariantError("invariant broken: self.package is not None")
         precinct, role = self.precinct, self.role
         self.keys = self.package.keys(self.identity.terminal_id, self.identity.decryption)
         if role is Role.VOTE:
@@ -235,7 +243,8 @@ class Polls:
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
-        assert self.state is PollsState.BLANK
+        if self.state is not PollsState.BLANK:
+            raise InvariantError("invariant broken: self.state is PollsState.BLANK")
         package = load_package(source, self.identity.commission)
         entry = package.election.terminal(self.identity.terminal_id)
         if entry is None:
@@ -251,7 +260,8 @@ class Polls:
         if registered.raw() != self.identity.key.public.raw():
             raise PermissionError("the package registers another key for this terminal id")
         precinct = package.election.precinct(entry.precinct)
-        assert precinct is not None
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         # A blank log beside stores that hold something is a lost or replaced log, not a
         # new terminal: installing over them would take over their marks and ballots.
         for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
@@ -270,7 +280,8 @@ class Polls:
                 write_private_file(target / path.relative_to(source), path.read_bytes())
         self.package = load_package(target, self.identity.commission)
         self._open_stores(create=True)
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         self.log.append(
             "package_loaded",
             election=package.election.id,
@@ -284,7 +295,8 @@ class Polls:
 
     def recover(self) -> Recovery:
         """Settle what a crash interrupted. Runs before any new input is taken."""
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         cast_logged = self.count_events("ballot_cast")
         result = Recovery.NOTHING
         if self.box.count == cast_logged + 1 and self.session_open():
@@ -350,7 +362,8 @@ class Polls:
 
     def _void_open_print(self) -> None:
         kind = self.open_print()
-        assert kind is not None
+        if kind is None:
+            raise InvariantError("invariant broken: kind is not None")
         self.printer.abandon()
         self.printer.print_image(self.render("void-notice", {"printout": kind}))
         self.printer.cut()
@@ -429,7 +442,8 @@ class Polls:
 
         The caller checks first that the box is empty: opening over ballots is never allowed.
         """
-        assert self.state is PollsState.READY and self.box is not None and self.box.count == 0
+        if not (self.state is PollsState.READY and self.box is not None and self.box.count == 0):
+            raise InvariantError("invariant broken: self.state is PollsState.READY and self.box...")
         # The checkpoint is signed first so that the zero report can print it: the paper then
         # pins what every later copy of the log must extend.
         self._checkpoint("open")
@@ -443,7 +457,8 @@ class Polls:
 
     def identify(self, document: Document) -> Outcome:
         """Decide on a scanned document; a refusal is logged with its reason code only."""
-        assert self.state is PollsState.OPEN and self.register and self.marks
+        if not (self.state is PollsState.OPEN and self.register and self.marks):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.regi...")
         marks = self.marks
         outcome = decide(
             document,
@@ -463,27 +478,34 @@ class Polls:
 
     def issue(self, position: int, reissue: bool) -> None:
         """Give a voter a ballot (combined) or a coupon (desk): the mark is durable first."""
-        assert self.state is PollsState.OPEN and self.marks is not None
-        assert not self.session_open()
+        if not (self.state is PollsState.OPEN and self.marks is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.mark...")
+        if self.session_open():
+            raise InvariantError("invariant broken: not self.session_open()")
         if reissue:
-            assert self.marks.issued(position) and self.void_credits > 0
+            if not (self.marks.issued(position) and self.void_credits > 0):
+                raise InvariantError("invariant broken: self.marks.issued(position) and self.vo...")
         else:
-            assert not self.marks.issued(position)
+            if self.marks.issued(position):
+                raise InvariantError("invariant broken: not self.marks.issued(position)")
             self.marks.mark(position)
         self.log.append(self._issue_kind, reissue=reissue)
 
     def coupon_job(self) -> Callable[[], PrinterProblem | None]:
         """The printing of a new coupon; run again after a printer problem, it prints the
         same code, so at most one valid code exists for each coupon issued."""
-        assert self.keys is not None
+        if self.keys is None:
+            raise InvariantError("invariant broken: self.keys is not None")
         minute = int(self.log.clock.now().timestamp()) // 60
         payload = new_code(self.election.id, self.precinct.code, minute).payload(self.keys.code_key)
         return lambda: self.print_document("coupon", {"code": payload})
 
     def accept_code(self, payload: str) -> CodeProblem | None:
         """At the booth: open a ballot for a valid, unused code of this precinct."""
-        assert self.state is PollsState.OPEN and self.codes is not None and self.keys
-        assert not self.session_open()
+        if not (self.state is PollsState.OPEN and self.codes is not None and self.keys):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.code...")
+        if self.session_open():
+            raise InvariantError("invariant broken: not self.session_open()")
         minute = int(self.log.clock.now().timestamp()) // 60
         limit = self.election.identification.ballot_code_minutes
         code = check_code(
@@ -506,7 +528,8 @@ class Polls:
     def cancel(self, reason: str = "cancelled") -> None:
         """A ballot given up before it is cast (the poll worker cancels it, or the voter
         left it untouched: "timed_out"): void, re-issuable."""
-        assert self.session_open()
+        if not self.session_open():
+            raise InvariantError("invariant broken: self.session_open()")
         self.log.append("ballot_void", reason=reason)
 
     def cast(
@@ -518,7 +541,8 @@ class Polls:
         point leaves either a cast ballot whose slip only lacks the cut (recover() cuts it) or
         an uncast ballot whose partial slip recover() marks void.
         """
-        assert self.state is PollsState.OPEN and self.session_open() and self.box is not None
+        if not (self.state is PollsState.OPEN and self.session_open() and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
         if self.open_print() is not None:
             self._void_open_print()
         problem = self._printer_ready()
@@ -544,14 +568,16 @@ class Polls:
 
     def close_polls(self) -> None:
         """open -> closed: no ballot can be cast after this; the closing checkpoint is signed."""
-        assert self.state is PollsState.OPEN and not self.session_open()
+        if not (self.state is PollsState.OPEN and not self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and not self....")
         self.log.append("polls_closed")
         self._checkpoint("close")
 
     def count_box(self, private_key: bytes) -> Count:
         """Decrypt and count the box. Runs where the key is: in the key process at close
         (terminal/tally/key_process.py), never in the terminal's own process."""
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         return count_records(
             self.box.records(),
             self.identity.key.public,
@@ -565,7 +591,8 @@ class Polls:
 
         The identification desk has no ballots: it signs its protocol without a count.
         """
-        assert self.state is PollsState.CLOSED and self.box is not None
+        if not (self.state is PollsState.CLOSED and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.CLOSED and self.bo...")
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
         if counted is None:
@@ -622,7 +649,8 @@ class Polls:
 
     def export(self, target: Path) -> None:
         """Write the results bundle to the export medium (again, whenever asked)."""
-        assert self.state is PollsState.COUNTED and self.box is not None
+        if not (self.state is PollsState.COUNTED and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.COUNTED and self.b...")
         # The log as the export checkpoint pins it, every record: the checkpoint_signed
         # record that follows is in the next export.
         events = self.storage.read(EVENTS_FILE)

@@ -40,6 +40,7 @@ from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.scans import classify
+from terminal.invariants import InvariantError
 from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.key_process import count_with_shares
@@ -409,7 +410,8 @@ class Station:
         document = classify(scan.data.strip(), scan.symbology, today=today)
         outcome = self.polls.identify(document)
         if outcome.decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
-            assert outcome.position is not None and outcome.voter is not None
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
             reissue = outcome.decision is Decision.REISSUE_POSSIBLE
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
@@ -437,7 +439,8 @@ class Station:
 
     def _give(self, reissue: bool) -> None:
         """Hand the identified voter a ballot here, or a coupon for the voting booth."""
-        assert self.session is not None and self.session.position is not None
+        if not (self.session is not None and self.session.position is not None):
+            raise InvariantError("invariant broken: self.session is not None and self.session.p...")
         self.polls.issue(self.session.position, reissue=reissue)
         if self.polls.role is Role.IDENTIFY:
             self.session = None
@@ -464,21 +467,25 @@ class Station:
         self.view, self.lines = self._home(), ()
 
     def _tap_language(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = ballot_session.tap_language(self.session, target) or self.view
 
     def _contest(self) -> Contest:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         return ballot_session.contest_of(self.session, self.polls.election)
 
     def _tap_ballot(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = (
             ballot_session.tap_ballot(self.session, self.polls.election, target) or self.view
         )
 
     def _tap_review(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         if target == "cast":
             session = self.session
             self._run_print(
@@ -490,7 +497,8 @@ class Station:
         )
 
     def _tap_idle_warning(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = self.session.warned_view or View.BALLOT
         self.session.warned_view = None
 
@@ -535,7 +543,8 @@ class Station:
 
     def _share(self, data: str) -> None:
         collector = self.collector
-        assert collector is not None
+        if collector is None:
+            raise InvariantError("invariant broken: collector is not None")
         # The key is rebuilt only in the key process, where the box is counted with it.
         result: ShareProblem | Count | None = collector.take(data)
         if result is None and collector.complete:
@@ -627,7 +636,8 @@ class Station:
             header, election_name=printouts.named_in(election.names, signed)
         )
         if kind == "zero-report":
-            assert polls.box is not None
+            if polls.box is None:
+                raise InvariantError("invariant broken: polls.box is not None")
             checkpoint = Checkpoint.from_bytes(
                 polls.checkpoint_bytes("open"), "checkpoint-open.txt"
             )
@@ -646,7 +656,8 @@ class Station:
         if kind == "slip":
             selections = data["selections"]
             language = data["language"]
-            assert isinstance(selections, dict) and isinstance(language, str)
+            if not (isinstance(selections, dict) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(selections, dict) and isinst...")
             return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
@@ -665,7 +676,8 @@ class Station:
             )
         if kind == "coupon":
             code = data["code"]
-            assert isinstance(code, str)
+            if not isinstance(code, str):
+                raise InvariantError("invariant broken: isinstance(code, str)")
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from terminal.hal.storage import DataDir, Storage
+from terminal.invariants import InvariantError
 
 
 class MirroredStorage:
@@ -34,7 +35,8 @@ class MirroredStorage:
             self._attach()
 
     def _attach(self) -> None:
-        assert self.mirror_root is not None
+        if self.mirror_root is None:
+            raise InvariantError("invariant broken: self.mirror_root is not None")
         # The mirror's directory must exist: with the stick unplugged, its mount point is a
         # plain directory of the root file system, which must not fill up with a copy.
         if not self.mirror_root.is_dir():

@@ -25,6 +25,7 @@ from typing import Any
 
 from terminal.ballot.election import Election, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally.ballot_box import Commitment, split_records
 from terminal.tally.count import CountError, count_records
@@ -221,7 +222,8 @@ def verify_bundle(
     if ids["election"] != election.id:
         raise _fail(bundle, MANIFEST, f"is for election {ids['election']!r}, not {election.id!r}")
     entry = election.terminal(ids["terminal"])
-    assert entry is not None  # package.terminal_key succeeded
+    if entry is None:
+        raise InvariantError("invariant broken: entry is not None")
     if ids["precinct"] != entry.precinct:
         raise _fail(
             bundle,
@@ -230,7 +232,8 @@ def verify_bundle(
             f"{entry.precinct}, not {ids['precinct']}",
         )
     precinct = election.precinct(entry.precinct)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
 
     try:
         protocol = Protocol.from_json(_signed(bundle, PROTOCOL, key, files), f"{bundle}/{PROTOCOL}")
