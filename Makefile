@@ -42,7 +42,7 @@ host_tools/locale/%/LC_MESSAGES/tamga-host.mo: host_tools/locale/%/LC_MESSAGES/t
 locales: $(LOCALES) $(HOST_LOCALES)
 
 demo: $(STAMP) locales
-	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --seed 1 --out runs/demo
+	$(PY) -m sim election --definition examples/kg-local.toml --voters-per-precinct 10 --challenges 1 --seed 1 --out runs/demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -23,7 +23,17 @@ from bench import RESULTS_FILE, Context, Results, section
 
 # One module per figure group, in the order they run: the quick ones first, the polling day
 # (minutes) last.
-GROUPS = ("casting", "identify", "render", "qr", "close", "host", "national", "memory")
+GROUPS = (
+    "casting",
+    "identify",
+    "render",
+    "qr",
+    "close",
+    "verifiable",
+    "host",
+    "national",
+    "memory",
+)
 
 
 def _machine() -> str:

@@ -30,7 +30,9 @@ TERMINAL = "T-1234-01"
 VOTERS = 3000  # the most a precinct has (DESIGN.md)
 
 
-def election_spec(election_id: str = "KG-20251130-PRES") -> office.ElectionSpec:
+def election_spec(
+    election_id: str = "KG-20251130-PRES", ballot_format: int = 1
+) -> office.ElectionSpec:
     return office.ElectionSpec(
         id=election_id,
         names=synthetic.ELECTION_NAMES,
@@ -41,6 +43,7 @@ def election_spec(election_id: str = "KG-20251130-PRES") -> office.ElectionSpec:
         mode=Mode.OFFICIAL,
         country="KG",
         contests=(synthetic.president_contest(),),
+        ballot_format=ballot_format,
     )
 
 
@@ -105,12 +108,12 @@ class Station:
         return precinct.ballot_slots
 
 
-def make_station(voters: int = VOTERS, seed: int = 1) -> Station:
+def make_station(voters: int = VOTERS, seed: int = 1, format_2: bool = False) -> Station:
     rng = random.Random(seed)
     register = synthetic.make_register(PRECINCT, voters, ELECTION_DAY, rng)
     signer = SigningKey.generate()
     created = office.build_election(
-        election_spec(),
+        election_spec(ballot_format=2 if format_2 else 1),
         [office.PrecinctSpec(PRECINCT, synthetic.PRECINCT_NAMES, register)],
         threshold=2,
         share_count=3,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools import tracking_list
 from host_tools.audit.paper_command import add_audit_parser
 from host_tools.desk import DESK_COMMANDS, run_desk_command
 from host_tools.election.commands import add_election_commands, run_election_command
@@ -37,6 +38,7 @@ from terminal.ballot.election import Mode
 from terminal.ballot.package import Package
 from terminal.tally.bundle import BALLOTS, PROTOCOL
 from terminal.tally.count import CountError
+from terminal.trust.files import write_public_file
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -58,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
         action="extend",
         metavar="CARD.txt",
         help="key-share card payload files: also decrypt and recount every ballot",
+    )
+    verify.add_argument(
+        "--tracking-codes",
+        type=Path,
+        metavar="FILE",
+        help="when every bundle verifies, write the list of tracking codes (JSON: every cast "
+        "ballot's, the spoiled ones marked) for voters to find their receipt's",
     )
     verify.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
 
@@ -134,7 +143,12 @@ def _verify(package: Package, args: argparse.Namespace) -> int:
         keys = _keys(package, args.shares)
         if keys is None:
             return EXIT_FAILED
-    ok = report_results(package, verify_bundles(package, args.bundles, keys), quiet=False)
+    results = verify_bundles(package, args.bundles, keys)
+    ok = report_results(package, results, quiet=False)
+    if ok and args.tracking_codes is not None and package.election.ballot_format == 2:
+        listed = tracking_list.from_bundles(package.election, counted_bundles(results))
+        write_public_file(args.tracking_codes, listed)
+        print(f"tracking codes: {args.tracking_codes}")
     return EXIT_OK if ok else EXIT_FAILED
 
 

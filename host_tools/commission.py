@@ -45,6 +45,8 @@ from terminal.ballot.election import (
 from terminal.idscan.register import Register
 from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError
+from terminal.tally.encrypted_ballot import precinct_public
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust import chair
 from terminal.trust.files import write_private_file
 from terminal.trust.shares import ShareCard, public_key_of, split_key
@@ -81,6 +83,7 @@ class ElectionSpec:
     identification: Identification = field(default_factory=Identification)
     kind: ElectionKind | None = None
     territories: tuple[Territory, ...] = ()
+    ballot_format: int = 1  # terminal/tally/sealing.py: 2 is verifiable
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,9 @@ def _validated(election: Election) -> Election:
 
 def new_precinct_key(
     election: str, code: str, threshold: int, count: int
-) -> tuple[bytes, tuple[ShareCard, ...]]:
-    """A fresh sealing key's public half and its share cards; the private half is dropped."""
+) -> tuple[bytes, bytes, tuple[ShareCard, ...]]:
+    """A fresh sealing key's public half, the public half of the ElGamal key derived from it
+    (ballot format 2), and its share cards; the private half is dropped."""
     private = X25519PrivateKey.generate().private_bytes(
         Encoding.Raw, PrivateFormat.Raw, NoEncryption()
     )
@@ -167,7 +171,7 @@ def new_precinct_key(
         chosen = [cards[(start + j) % count].mnemonic for j in range(threshold)]
         if shamir_mnemonic.combine_mnemonics(chosen) != private:
             raise CommissionError(f"precinct {code}: the share cards do not rebuild the key")
-    return public_key_of(private), cards
+    return public_key_of(private), precinct_public(private), cards
 
 
 def _terminal_entries(
@@ -207,6 +211,12 @@ def build_election(
         raise CommissionError(
             f"need 2 <= threshold <= share count <= {MAX_SHARES}, got {threshold} of {share_count}"
         )
+    size = verifiable_size(spec.contests)
+    if spec.ballot_format == 2 and size > MAX_RECORD_SIZE:
+        raise CommissionError(
+            f"a verifiable ballot of these contests is {size} bytes, more than a 4 KiB slot "
+            f"holds ({MAX_RECORD_SIZE}): fewer choices, or ballot format 1"
+        )
     built: list[Precinct] = []
     secrets: dict[str, PrecinctSecrets] = {}
     register_files: dict[str, bytes] = {}
@@ -219,7 +229,7 @@ def build_election(
                 raise CommissionError(
                     f"precinct {p.code}: register entry {position} is of precinct {voter.precinct}"
                 )
-        sealing_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
+        sealing_key, elgamal_key, cards = new_precinct_key(spec.id, p.code, threshold, share_count)
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
         voters = len(register.voters)
         keys = pkg.PrecinctKeys.generate(verifier)
@@ -242,6 +252,7 @@ def build_election(
                 new=p.new,
                 abolished=p.abolished,
                 voters_on_list=voters if p.voters_on_list is None else p.voters_on_list,
+                elgamal_key=elgamal_key if spec.ballot_format == 2 else None,
             )
         )
         secrets[p.code] = PrecinctSecrets(cards, chair_card, pin, keys)
@@ -261,6 +272,7 @@ def build_election(
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
+        ballot_format=spec.ballot_format,
     )
     return CreatedElection(
         election=_validated(election),

@@ -18,8 +18,9 @@ from terminal.ballot.package import Package
 from terminal.invariants import InvariantError
 from terminal.tally.ballot_box import split_records
 from terminal.tally.bundle import BALLOTS, VerifiedBundle
-from terminal.tally.count import Count, CountError, count_records
+from terminal.tally.count import Count, CountError, count_records, count_verifiable
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, OPTIONAL_LINES, SLIPS_COUNTED
+from terminal.tally.sealing import record_format
 
 LINE_LABELS = {
     "voters_on_register": "Избирателей в списке / Voters on the register",
@@ -160,9 +161,19 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
         raise CountError(f"cannot read it again ({exc.strerror})") from exc
     if hashlib.sha256(exported).hexdigest() != bundle.ballots_sha256:
         raise CountError("it changed after it was verified")
-    records = split_records(exported, str(path))  # as verified: whole, sorted records
+    election = package.election
+    # As verified: whole, sorted records.
+    records = split_records(exported, str(path), record_format(election).size)
     signer = package.terminal_key(protocol.terminal)
-    count = count_records(records, signer, private_key, package.election, protocol.precinct)
+    if election.ballot_format == 2:
+        precinct = election.precinct(protocol.precinct)
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
+        count = count_verifiable(
+            records, signer, private_key, election, precinct, protocol.terminal
+        )
+    else:
+        count = count_records(records, signer, private_key, election, protocol.precinct)
     return Recount(bundle, count)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools.proofs import PoolChecker
 from terminal.ballot.package import Package
 from terminal.jsonfmt import FormatError, load_object
 from terminal.tally.bundle import (
@@ -123,6 +124,8 @@ class BundleResult:
         p = self.bundle.protocol
         text = f"OK {self.path}: terminal {p.terminal}, precinct {p.precinct}, "
         text += f"{self.bundle.ballots} ballots"
+        if self.bundle.proofs_checked:
+            text += ", every ballot proof and decryption proof verifies"
         if self.bundle.recount is not None:
             text += ", recount matches the protocol"
         slips = p.lines.get(SLIPS_COUNTED)
@@ -147,13 +150,17 @@ def _claimed_precinct(path: Path) -> str | None:
 
 
 def _verify_one(
-    path: Path, package: Package, keys: Mapping[str, bytes] | None, check_records: bool
+    path: Path,
+    package: Package,
+    keys: Mapping[str, bytes] | None,
+    check_records: bool,
+    proofs: PoolChecker,
 ) -> VerifiedBundle:
     key = None
     if keys is not None:
         claimed = _claimed_precinct(path)
         key = keys.get(claimed) if claimed is not None else None
-    bundle = verify_bundle(path, package, key, check_records)
+    bundle = verify_bundle(path, package, key, check_records, proofs)
     if keys is not None and bundle.recount is None:
         raise BundleError(
             f"{path}: no key-share cards were given for precinct {bundle.protocol.precinct}"
@@ -183,9 +190,11 @@ def verify_bundles(
     results: list[BundleResult] = []
     # terminal id -> (manifest bytes, verified bundle) of the first bundle of that terminal
     seen: dict[str, tuple[bytes, VerifiedBundle]] = {}
+    # Format-2 ballots' proofs on every core; the pool starts only for a big enough bundle.
+    proofs = PoolChecker()
     for path in paths:
         try:
-            bundle = _verify_one(path, package, keys, check_records)
+            bundle = _verify_one(path, package, keys, check_records, proofs)
         except BundleError as exc:
             results.append(BundleResult(path, None, str(exc)))
             continue
@@ -209,6 +218,7 @@ def verify_bundles(
                     f"with other results at {first.path}; only one can count",
                 )
             )
+    proofs.close()
     return results
 
 

@@ -51,6 +51,7 @@ def _day(args: argparse.Namespace) -> int:
         args.paper_rows,
         args.definition,
         args.screen,
+        challenges=args.challenges,
     )
     try:
         timings = day.run()
@@ -125,6 +126,12 @@ def main(argv: list[str]) -> int:
     day.add_argument("--choices", type=Path, help="JSON Lines: line i is voter i's selections")
     day.add_argument("--power-cuts", type=int, default=0, help="kill a terminal N times")
     day.add_argument(
+        "--challenges",
+        type=int,
+        default=0,
+        help="K voters challenge their encrypted ballot once (Benaloh) and vote the same again",
+    )
+    day.add_argument(
         "--roles",
         choices=("combined", "split"),
         default="combined",
@@ -158,6 +165,8 @@ def main(argv: list[str]) -> int:
         return election_main(args)
     if args.voters < 1:
         parser.error("--voters must be at least 1")
+    if args.challenges < 0:
+        parser.error("--challenges must not be negative")
     return _day(args)
 
 

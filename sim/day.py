@@ -17,6 +17,7 @@ voter who was cut off is helped again as a poll worker would.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -45,6 +46,8 @@ from terminal.app.station import render_slip
 from terminal.ballot import selection
 from terminal.ballot.election import Election, Mode, Role
 from terminal.idscan.register import Register
+from terminal.tally import tracking
+from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,6 +93,8 @@ class VoterOutcome:
     selections: dict[str, list[str]] = field(default_factory=dict)
     language: str = ""
     coupon: str | None = None  # the ballot code the desk printed for this voter
+    tracking_code: str | None = None  # the last receipt's (format 2): the cast ballot's
+    challenged: str | None = None  # the tracking code of the ballot this voter challenged
     document: str = ""  # the document's scan: an ID card's or passport's MRZ, or a barcode
 
 
@@ -352,8 +357,13 @@ class Day:
         definition: Path | None = None,
         screen: str | None = None,
         language: str | None = None,
+        challenges: int = 0,
     ) -> None:
         self.rng = random.Random(seed)
+        # Voters who challenge their first encrypted ballot (format 2), drawn apart from
+        # the day's other draws so the same seed makes the same day with or without them.
+        draw = random.Random(f"challenges-{seed}")
+        self.challengers = set(draw.sample(range(voters), min(challenges, voters)))
         self.definition = definition  # an election definition (TOML) to hold the day on
         self.screen = screen  # another panel size for the simulated terminals (WxH)
         self.language = language  # every voter's and the poll workers' language (else drawn)
@@ -418,6 +428,10 @@ class Day:
                 contests=(synthetic.president_contest(),),
             )
         )
+        if verifiable_size(spec.contests) <= MAX_RECORD_SIZE:
+            # Verifiable ballots wherever the ballot fits a 4 KiB slot: host_tools verify
+            # then checks every proof.
+            spec = dataclasses.replace(spec, ballot_format=2)
         created = commission.build_election(
             spec,
             # The minors are on the register only to be refused: not voters on the list.
@@ -667,10 +681,33 @@ class Day:
             after = booth.tap("next")
             booth.screen("ballot", "review", after=after)
         after = booth.tap("cast")
+        if self.election.ballot_format == 2:
+            after = self._receipt(outcome, after)
         booth.screen("cast", after=after)
         self._expect_slip(outcome)
         after = booth.tap("done")
         booth.screen("idle", after=after)
+
+    def _receipt(self, outcome: VoterOutcome, after: int) -> int:
+        """Take the receipt and read its tracking code; a challenger challenges their first
+        encrypted ballot once, takes the SPOILED printout and casts the same choices again."""
+        booth = self.booth
+        while True:
+            booth.screen("receipt", after=after)
+            name, image = booth.take_page("receipt")
+            code = decode_qr(image)
+            if code is None:
+                raise DayFailed(f"printout {name}: the receipt's QR code does not decode")
+            outcome.tracking_code = tracking.parse(code)
+            if outcome.voter not in self.challengers or outcome.challenged is not None:
+                return booth.tap("cast")
+            outcome.challenged = outcome.tracking_code
+            after = booth.tap("challenge")
+            booth.screen("challenged", after=after)
+            booth.take_page("challenge")
+            after = booth.tap("vote-again")
+            booth.screen("review", after=after)
+            after = booth.tap("cast")
 
     def same_slip(self, printed: Image.Image, expected: Image.Image) -> bool:
         """Whether a printout is the expected slip: pixel for pixel, as the terminal renders
@@ -715,6 +752,10 @@ class Day:
         with (self.out / "voters.jsonl").open("w") as handle:
             for outcome in self.outcomes:
                 line = {"voter": outcome.voter, "outcome": outcome.outcome, "slip": outcome.slip}
+                if self.election.ballot_format == 2:
+                    cast = outcome.outcome == "cast"
+                    line["tracking_code"] = outcome.tracking_code if cast else None
+                    line["challenged"] = outcome.challenged
                 handle.write(json.dumps(line) + "\n")
 
     def expected_blank(self) -> dict[str, int]:

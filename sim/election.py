@@ -73,6 +73,7 @@ class PrecinctJob:
     chair_pin: str
     share_cards: tuple[str, ...]
     terminals: tuple[tuple[str, Role], ...]
+    challenges: int = 0  # voters of the precinct who challenge a ballot once
 
 
 class PrecinctDay(Day):
@@ -81,7 +82,7 @@ class PrecinctDay(Day):
 
     def __init__(self, job: PrecinctJob, voters: int) -> None:
         roles = "combined" if len(job.terminals) == 1 else "split"
-        super().__init__(voters, job.day_seed, job.root, None, 0, roles)
+        super().__init__(voters, job.day_seed, job.root, None, 0, roles, challenges=job.challenges)
         self.job = job
         self.precinct = job.code
         self.package_dir = job.package
@@ -177,7 +178,9 @@ def _move_to_media(bundle: Path, media: Path, handed_over: str, accepted: str) -
     return target, act_json
 
 
-def run_election(definition_file: Path, voters: int, seed: int, out: Path, jobs: int) -> int:
+def run_election(
+    definition_file: Path, voters: int, seed: int, out: Path, jobs: int, challenges: int = 0
+) -> int:
     """The whole election; 0 when the collected results equal the voters' choices."""
     office_dir, cards, terminals_dir = out / "election", out / "cards", out / "terminals"
     out.mkdir(parents=True)
@@ -209,6 +212,7 @@ def run_election(definition_file: Path, voters: int, seed: int, out: Path, jobs:
             chair_pin="",
             share_cards=(),
             terminals=tuple((t.id, t.role) for t in p.terminals),
+            challenges=challenges,
         )
         day = PrecinctDay(job, voters)
         for terminal in day.terminals:
@@ -297,6 +301,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=os.cpu_count() or 1,
         help="precincts run at once (default: cores)",
     )
+    parser.add_argument(
+        "--challenges",
+        type=int,
+        default=0,
+        help="in every precinct, K voters challenge their encrypted ballot once (Benaloh) "
+        "and vote the same again",
+    )
 
 
 def election_main(args: argparse.Namespace) -> int:
@@ -304,11 +315,16 @@ def election_main(args: argparse.Namespace) -> int:
     if args.voters_per_precinct < 1:
         print("--voters-per-precinct must be at least 1", file=sys.stderr)
         return 2
+    if args.challenges < 0:
+        print("--challenges must not be negative", file=sys.stderr)
+        return 2
     out: Path = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     try:
-        return run_election(args.definition, args.voters_per_precinct, args.seed, out, args.jobs)
+        return run_election(
+            args.definition, args.voters_per_precinct, args.seed, out, args.jobs, args.challenges
+        )
     except (ElectionFailed, DayFailed) as exc:
         print(f"the simulated election failed: {exc}", file=sys.stderr)
         return 1

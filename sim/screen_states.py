@@ -35,6 +35,7 @@ from terminal.ballot.election import (
 )
 from terminal.hal.interfaces import PrinterStatus
 from terminal.idscan.ballot_codes import CodeProblem
+from terminal.tally.spoiled import Spoiled
 from terminal.trust import chair
 
 REPO = Path(__file__).resolve().parent.parent
@@ -209,6 +210,12 @@ def _recovered(s: station_module.Station) -> None:
     s.recovery = Recovery.BALLOT_VOID
 
 
+def _sealed(s: station_module.Station) -> None:
+    """A receipt's tracking code: a fixed one (any bytes hash to a code of the same shape)."""
+    assert s.session is not None
+    s.session.sealed = Spoiled(bytes(200), {}, ())
+
+
 def _pin(s: station_module.Station) -> None:
     s.pin = "1" * (chair.PIN_DIGITS - 2)
 
@@ -238,6 +245,8 @@ STATES = (
     State("review", View.REVIEW),
     State("review-blank", View.REVIEW, marks=0),
     State("idle_warning", View.IDLE_WARNING),
+    State("receipt", View.RECEIPT, setup=_sealed),
+    State("challenged", View.CHALLENGED),
     State("cast", View.CAST),
     State("timed_out", View.TIMED_OUT),
     State("coupon", View.COUPON, role=Role.IDENTIFY),

@@ -38,6 +38,7 @@ from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
 from terminal.idscan.marks import MarksError
+from terminal.tally import elgamal
 from terminal.tally.event_log import EventLog, LogError
 from terminal.tally.key_process import harden_process
 from terminal.tally.sealing import SealError
@@ -151,6 +152,11 @@ def _run(argv: list[str]) -> int:
         return code
 
     fonts = Fonts(str(board.fonts.regular), str(board.fonts.bold))
+    # Before anything is stored: a libsodium that accepts points with a small-order
+    # component (CVE-2025-69277) could let one ballot break the count or leak key bits.
+    unsafe = elgamal.self_test()
+    if unsafe is not None:
+        return stop("crypto_unsafe", RuntimeError(unsafe), 2)
     storage = MirroredStorage(DataDir(data), board.storage.mirror)
     try:
         log = EventLog.open(storage, devices.clock)

@@ -13,11 +13,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from terminal.ballot.election import Election, Mode, Role
+from terminal.tally import decryption
 from terminal.tally.ballot_box import commit, compact
 from terminal.tally.bundle import (
     BALLOTS,
@@ -29,9 +30,10 @@ from terminal.tally.bundle import (
     checkpoint_name,
     write_bundle,
 )
+from terminal.tally.count import count_verifiable
 from terminal.tally.event_log import GENESIS, Checkpoint, origin, parse_log, record_line
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, seal
+from terminal.tally.sealing import Ballot, record_format, seal_for
 from terminal.trust.signing import SigningKey
 
 SOFTWARE = hashlib.sha256(b"tamga test build").hexdigest()
@@ -96,6 +98,9 @@ def make_bundle(
     package_sha256: str | None = None,
     loaded_mode: Mode | None = None,
     protocol_changes: Mapping[str, Any] | None = None,
+    private_key: bytes | None = None,
+    bend_records: Callable[[list[bytes]], list[bytes]] | None = None,
+    bend_decryption: Callable[[bytes], bytes] | None = None,
     sealed: Sequence[bytes] | None = None,
 ) -> Path:
     """Write the bundle of `terminal` (signing with `signer`) holding `ballots`.
@@ -105,6 +110,10 @@ def make_bundle(
     mode the log says the package had (default: the election's), `package_sha256` the hash
     of its election.json (default: that of `election`); `protocol_changes`
     replaces fields of the protocol before it is signed (e.g. lines or contests).
+    In ballot format 2, `private_key` (the precinct's sealing key) decrypts the sums into
+    decryption.json, as the terminal does at close. `bend_records` changes the (signed)
+    records after the count, `bend_decryption` the bytes of decryption.json before they are
+    signed: what a dishonest terminal could export.
     `sealed` puts these records in the box instead of sealing `ballots` (one per ballot; the
     counts still come from `ballots`): bench/national.py's millions of ballots, which the
     tally's checks bind by the signed commitment and never open.
@@ -140,7 +149,7 @@ def make_bundle(
         else:
             marks = {k: tuple(v) for k, v in selections.items()}
             ballot = Ballot(election.id, precinct, test, marks)
-            records.append(seal(ballot, code.sealing_key, signer))
+            records.append(seal_for(ballot, election, code, signer))
         log.append("ballot_cast", recovered=False)
     for _ in range(voids):
         log.append("ballot_issued", reissue=False)
@@ -154,8 +163,21 @@ def make_bundle(
     close = log.checkpoint(log_origin, "close", signer, files)
     log.append("ballots_counted", ballots=len(records))
 
+    if election.ballot_format == 2 and role is not Role.IDENTIFY:
+        assert private_key is not None, "format 2: the precinct key decrypts the sums"
+        decrypted = count_verifiable(
+            records, signer.public, private_key, election, code, terminal
+        ).decryption
+        assert decrypted is not None
+        proofs = decrypted.to_json()
+        if bend_decryption is not None:
+            proofs = bend_decryption(proofs)
+        files.update({decryption.FILE: proofs, decryption.FILE + ".sig": signer.sign(proofs)})
+    if bend_records is not None:
+        records = bend_records(records)
     exported = compact(records)
-    commitment = commit(election.id, precinct, terminal, exported).to_json()
+    size = record_format(election).size
+    commitment = commit(election.id, precinct, terminal, exported, size).to_json()
     protocol = Protocol(
         **ids,
         mode=election.mode.value,

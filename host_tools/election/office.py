@@ -349,7 +349,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
     precincts = []
     cards: list[tuple[str, bytes]] = []
     for p in definition.precincts:
-        sealing_key, shares = commission.new_precinct_key(
+        sealing_key, elgamal_key, shares = commission.new_precinct_key(
             spec.id, p.code, definition.threshold, definition.members
         )
         chair_card, pin, verifier = chair.issue(spec.id, p.code)
@@ -374,6 +374,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
                 new=p.new,
                 abolished=p.abolished,
                 voters_on_list=p.voters_on_list,
+                elgamal_key=elgamal_key if spec.ballot_format == 2 else None,
             )
         )
         election_so_far = _election(definition, tuple(precincts))
@@ -422,6 +423,7 @@ def _election(definition: Definition, precincts: tuple[Precinct, ...]) -> Electi
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
+        ballot_format=spec.ballot_format,
     )
 
 

@@ -16,6 +16,7 @@ from terminal.app.view import View
 from terminal.ballot import selection
 from terminal.ballot.election import Contest, Election
 from terminal.idscan.register import Voter
+from terminal.tally.spoiled import Spoiled
 
 # A voter who stops touching the screen is asked whether they are still voting, then the
 # ballot goes back to the poll worker as void (it can be issued again): an unattended open
@@ -24,7 +25,14 @@ IDLE_WARNING = dt.timedelta(minutes=2)
 IDLE_VOID = dt.timedelta(minutes=1)  # after the warning
 # The screens of an open ballot, where the idle timeout runs; with the one after casting,
 # the screens the voter's display modes apply to.
-OPEN_BALLOT_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW, View.IDLE_WARNING)
+OPEN_BALLOT_VIEWS = (
+    View.LANGUAGE,
+    View.BALLOT,
+    View.REVIEW,
+    View.RECEIPT,
+    View.CHALLENGED,
+    View.IDLE_WARNING,
+)
 VOTER_VIEWS = (*OPEN_BALLOT_VIEWS, View.CAST)
 PAGED_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW)  # Session.page is their page
 LARGE_TEXT = "large-text"
@@ -46,6 +54,7 @@ class Session:
     large_text: bool = False  # display modes the voter chose, for this session only
     high_contrast: bool = False
     warned_view: View | None = None  # the view the idle warning interrupted
+    sealed: Spoiled | None = None  # the encrypted ballot whose receipt was printed (format 2)
 
 
 def tap_language(session: Session, target: str) -> View | None:

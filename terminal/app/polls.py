@@ -36,14 +36,17 @@ from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
 from terminal.invariants import InvariantError
 from terminal.tally import bundle as bundle_format
+from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
-from terminal.tally.count import Count, count_records
+from terminal.tally.count import Count, count_records, count_verifiable
 from terminal.tally.enclosure_lines import protocol_lines
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
 from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
-from terminal.tally.sealing import Ballot, seal
+from terminal.tally.sealing import Ballot, record_format, seal_for, seal_verifiable
+from terminal.tally.spoiled import FILE as SPOILED_FILE
+from terminal.tally.spoiled import Spoiled, SpoiledStore
 from terminal.trust.chair import ChairVerifier
 from terminal.trust.files import write_private_file
 
@@ -235,11 +238,12 @@ class Polls:
             self.register = self.package.register(precinct.code, self.keys)
             self.marks = VoterMarks(self.storage, precinct.voters, self.identity.device)
         signer = self.identity.key.public
+        shape = record_format(self.package.election)
         if create:
             slots = 0 if role is Role.IDENTIFY else precinct.ballot_slots
-            self.box = BallotBox.create(self.storage, signer, slots)
+            self.box = BallotBox.create(self.storage, signer, slots, shape)
         else:
-            self.box = BallotBox.open(self.storage, signer)
+            self.box = BallotBox.open(self.storage, signer, shape)
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
@@ -532,8 +536,37 @@ class Polls:
             raise InvariantError("invariant broken: self.session_open()")
         self.log.append("ballot_void", reason=reason)
 
+    def seal_ballot(self, selections: dict[str, tuple[str, ...]]) -> Spoiled:
+        """Encrypt a reviewed format-2 ballot (nothing stored yet): its record, to cast as is
+        or to spoil, and its nonces, held in memory only until the voter decides."""
+        if not (self.state is PollsState.OPEN and self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
+        ballot = Ballot(
+            self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
+        )
+        record, _, nonces = seal_verifiable(ballot, self.election, self.precinct, self.identity.key)
+        return Spoiled(record, dict(selections), nonces)
+
+    def challenge(self, ballot: Spoiled, language: str) -> PrinterProblem | None:
+        """Spoil a challenged ballot (Benaloh): keep it durably in the spoiled store, never
+        in the box, then print its choices and nonces. The ballot stays open: the voter
+        votes again with the same code; a cut anywhere here voids it as interrupted, which
+        leaves the code usable, and a spoiled ballot is never counted."""
+        if not (self.state is PollsState.OPEN and self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
+        if self.open_print() is not None:
+            self._void_open_print()
+        problem = self._printer_ready()
+        if problem:
+            return problem
+        SpoiledStore(self.storage).add(ballot)
+        return self.print_document("challenge", {"ballot": ballot, "language": language})
+
     def cast(
-        self, selections: dict[str, tuple[str, ...]], slip: dict[str, object]
+        self,
+        selections: dict[str, tuple[str, ...]],
+        slip: dict[str, object],
+        sealed: bytes | None = None,
     ) -> PrinterProblem | None:
         """Print the slip, store the sealed ballot durably, then cut: the voter's ballot is cast.
 
@@ -551,7 +584,8 @@ class Polls:
         ballot = Ballot(
             self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
         )
-        record = seal(ballot, self.precinct.sealing_key, self.identity.key)
+        # A format-2 ballot is the one whose tracking code the receipt shows.
+        record = sealed or seal_for(ballot, self.election, self.precinct, self.identity.key)
         image = self.render("slip", slip)
         self.log.append("print_started", printout="slip")
         self.printer.print_image(image)
@@ -578,6 +612,16 @@ class Polls:
         (terminal/tally/key_process.py), never in the terminal's own process."""
         if self.box is None:
             raise InvariantError("invariant broken: self.box is not None")
+        if self.election.ballot_format == 2:
+            # The sums of the ciphertexts, decrypted and proven; no ballot is decrypted.
+            return count_verifiable(
+                self.box.records(),
+                self.identity.key.public,
+                private_key,
+                self.election,
+                self.precinct,
+                self.identity.terminal_id,
+            )
         return count_records(
             self.box.records(),
             self.identity.key.public,
@@ -605,9 +649,15 @@ class Polls:
             raise InconsistentStores(
                 f"{counted.ballots} ballots counted, the box holds {len(records)}"
             )
+        if counted.decryption is not None:
+            # Ballot format 2: the totals are these proven decryptions, kept for the bundle.
+            proofs = counted.decryption.to_json()
+            self.storage.replace(decryption.FILE, proofs)
+            self.storage.replace(decryption.FILE + ".sig", self.identity.key.sign(proofs))
         self.log.append("ballots_counted", ballots=counted.ballots)
         exported = compact(records)
-        commitment = commit(election.id, precinct.code, terminal, exported).to_json()
+        size = record_format(election).size
+        commitment = commit(election.id, precinct.code, terminal, exported, size).to_json()
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
         close = Checkpoint.from_bytes(
@@ -656,7 +706,12 @@ class Polls:
         events = self.storage.read(EVENTS_FILE)
         self._checkpoint("export")
         files: dict[str, bytes] = {}
-        for name in ("protocol.json", "ballots.commitment.json"):
+        names = ["protocol.json", "ballots.commitment.json"]
+        if self.storage.exists(decryption.FILE):
+            names.append(decryption.FILE)
+        if self.election.ballot_format == 2:
+            files[SPOILED_FILE] = SpoiledStore(self.storage).exported()
+        for name in names:
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")
         for reason in bundle_format.CHECKPOINT_REASONS:

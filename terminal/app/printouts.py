@@ -141,6 +141,26 @@ class Slip:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """The voter's receipt: the encrypted ballot's tracking code, and no choice."""
+
+    election_name: str
+    mode: Mode
+    tracking_code: str  # terminal/tally/tracking.py: 8 groups of 4
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenged (spoiled) ballot: its code, its choices and every encryption nonce."""
+
+    election_name: str
+    mode: Mode
+    tracking_code: str
+    contests: tuple[SlipContest, ...]
+    nonces: tuple[tuple[str, ...], ...]  # hex, per contest per option, as in spoiled.json
+
+
+@dataclass(frozen=True)
 class Coupon:
     """The voter's coupon from the identification desk: a one-time ballot code, nothing about
     the voter, and no time in words (the code carries the minute it was issued, for its
@@ -452,6 +472,59 @@ def slip(slip: Slip, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
     sheet.rule()
     sheet.text(_("Check that this slip shows your choices."), size=SMALL, center=True)
     sheet.text(_("Fold it and drop it in the ballot box."), size=SMALL, bold=True, center=True)
+    return sheet.render()
+
+
+def _tracking_code(sheet: _Sheet, code: str, size: int) -> None:
+    """A tracking code as two lines of four groups: easy to read out and to compare."""
+    groups = code.split("-")
+    for at in range(0, len(groups), 4):
+        sheet.text(" ".join(groups[at : at + 4]), size=size, bold=True, center=True)
+
+
+def receipt(receipt: Receipt, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
+    """The voter's receipt, cut from the slip: the tracking code to look up in the results."""
+    _ = gettext
+    sheet = _Sheet(paper, receipt.mode, gettext)
+    sheet.text(_("VOTER'S RECEIPT"), size=TITLE, bold=True, center=True)
+    sheet.text(receipt.election_name, bold=True, center=True)
+    sheet.rule()
+    sheet.text(_("Tracking code"), center=True)
+    _tracking_code(sheet, receipt.tracking_code, HEADING)
+    sheet.image(qr_code(receipt.tracking_code, min(paper.width, 240)))
+    sheet.rule()
+    sheet.text(_("Keep this receipt. It shows no choice."), size=SMALL, center=True)
+    sheet.text(
+        _("The published results list this code once your ballot is counted."),
+        size=SMALL,
+        center=True,
+    )
+    return sheet.render()
+
+
+def challenge(challenge: Challenge, gettext: Gettext, paper: Paper = Paper()) -> Image.Image:
+    """A challenged ballot: marked SPOILED, its choices and nonces, to check against the
+    published spoiled ballots. It never goes in the ballot box."""
+    _ = gettext
+    sheet = _Sheet(paper, challenge.mode, gettext)
+    sheet.text(_("SPOILED"), size=TITLE, bold=True, center=True)
+    sheet.text(_("Challenged ballot: not counted"), bold=True, center=True)
+    sheet.text(challenge.election_name, center=True)
+    sheet.rule()
+    sheet.text(_("Tracking code"), center=True)
+    _tracking_code(sheet, challenge.tracking_code, BODY)
+    for contest, nonces in zip(challenge.contests, challenge.nonces, strict=True):
+        sheet.rule()
+        sheet.text(contest.title, bold=True)
+        for name in contest.chosen:
+            sheet.text(f"✓ {name}")
+        if not contest.chosen:
+            sheet.text(_("No choice marked"))
+        sheet.text(_("Encryption nonces:"), size=SMALL)
+        for nonce in nonces:
+            sheet.text(nonce, size=SMALL)
+    sheet.rule()
+    sheet.text(_("SPOILED: do not put this in the ballot box."), bold=True, center=True)
     return sheet.render()
 
 

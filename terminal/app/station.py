@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from terminal.app import ballot_session, pages, printouts
+from terminal.app import ballot_session, benaloh, pages, printouts
 from terminal.app.ballot_session import (
     OPEN_BALLOT_VIEWS,
     PAGED_VIEWS,
@@ -45,6 +45,7 @@ from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
+from terminal.tally.spoiled import Spoiled
 from terminal.trust import chair
 from terminal.trust.shares import ShareCollector, ShareProblem
 
@@ -64,6 +65,10 @@ FATAL_TEXT = {
     ),
     "storage_failed": N_(
         "The storage card failed. The last ballot was not confirmed. Call the commission."
+    ),
+    "crypto_unsafe": N_(
+        "This terminal's cryptographic library is unsafe for verifiable ballots. "
+        "Call the commission."
     ),
 }
 REFUSALS = {
@@ -486,6 +491,15 @@ class Station:
     def _tap_review(self, target: str) -> None:
         if self.session is None:
             raise InvariantError("invariant broken: self.session is not None")
+        if target == "cast" and self.polls.election.ballot_format == 2:
+            # Encrypted now, once: the receipt shows this ciphertext's tracking code.
+            session = self.session
+            session.sealed = sealed = self.polls.seal_ballot(session.selections)
+            self._run_print(
+                lambda: self.polls.print_document("receipt", self._sealed_data(sealed)),
+                View.RECEIPT,
+            )
+            return
         if target == "cast":
             session = self.session
             self._run_print(
@@ -495,6 +509,26 @@ class Station:
         self.view = (
             ballot_session.tap_review(self.session, self.polls.election, target) or self.view
         )
+
+    def _tap_receipt(self, target: str) -> None:
+        session = self.session
+        if not (session is not None and session.sealed is not None):
+            raise InvariantError("invariant broken: session is not None and session.sealed is n...")
+        sealed = session.sealed
+        if target == "cast":
+            self._run_print(
+                lambda: self.polls.cast(sealed.selections, self._slip_data(session), sealed.record),
+                View.CAST,
+            )
+        elif target == "challenge":
+            self._run_print(lambda: self.polls.challenge(sealed, session.language), View.CHALLENGED)
+            if self.view is View.CHALLENGED:
+                session.sealed = None  # spoiled: never cast
+
+    def _tap_challenged(self, target: str) -> None:
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
+        self.view = View.REVIEW
 
     def _tap_idle_warning(self, target: str) -> None:
         if self.session is None:
@@ -603,6 +637,11 @@ class Station:
     def _slip_data(self, session: Session) -> dict[str, object]:
         return {"language": session.language, "selections": dict(session.selections)}
 
+    def _sealed_data(self, sealed: Spoiled) -> dict[str, object]:
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
+        return {"language": self.session.language, "ballot": sealed}
+
     def _event_time(self, kind: str) -> dt.datetime | None:
         """When the last event of `kind` was logged, in the polling station's local time."""
         events = self.polls.log.of_kind(kind)
@@ -659,6 +698,12 @@ class Station:
             if not (isinstance(selections, dict) and isinstance(language, str)):
                 raise InvariantError("invariant broken: isinstance(selections, dict) and isinst...")
             return render_slip(election, polls.precinct.code, language, selections, paper)
+        if kind in ("receipt", "challenge"):
+            ballot, language = data["ballot"], data["language"]
+            if not (isinstance(ballot, Spoiled) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(ballot, Spoiled) and isinsta...")
+            render = benaloh.render_receipt if kind == "receipt" else benaloh.render_challenge
+            return render(election, language, ballot, paper)
         if kind == "protocol":
             body, signature = polls.protocol()
             return printouts.protocol(

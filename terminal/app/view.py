@@ -17,6 +17,8 @@ class View(Enum):
     LANGUAGE = "language"
     BALLOT = "ballot"
     REVIEW = "review"
+    RECEIPT = "receipt"  # the receipt is printed: cast the ballot or challenge it
+    CHALLENGED = "challenged"  # a challenged ballot was spoiled and printed: vote again
     CAST = "cast"
     COUPON = "coupon"
     PRINTER_PROBLEM = "printer_problem"

@@ -17,6 +17,7 @@ from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 FORMAT = "tamga-election/1"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LANGUAGES = ("ky", "ru", "kk", "en")
+BALLOT_FORMATS = (1, 2)
 # Sealed to a terminal: ephemeral key (32) + two 32-byte keys and the chair's PIN verifier
 # (64 + 60) + tag (16).
 SEALED_SECRETS_SIZE = 32 + 64 + 60 + 16
@@ -165,6 +166,9 @@ class Precinct:
     # SHA-256 of each key-share card, member 1 first (trust/shares.py): a card not listed is
     # refused alone, by its number, and never spoils the good cards already scanned.
     share_cards: tuple[str, ...] = ()
+    # The ElGamal public key of ballot format 2, derived from the sealing key's private half
+    # (terminal/tally/encrypted_ballot.py); None in a format-1 election.
+    elgamal_key: bytes | None = None
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -207,6 +211,8 @@ class Election:
     identification: Identification = field(default_factory=Identification)
     kind: ElectionKind | None = None  # None only in packages from before election kinds
     territories: tuple[Territory, ...] = field(default_factory=tuple)  # empty: no hierarchy
+    # The ballot format (terminal/tally/sealing.py): 1 sealed ballots, 2 verifiable ones.
+    ballot_format: int = 1
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -385,6 +391,7 @@ def _election_from_fields(f: Fields) -> Election:
                 ballot_slots=p.int("ballot_slots", 1),
                 **_registry_entry(p, code, voters, districts, bool(territories)),
                 share_cards=_share_cards(p),
+                elgamal_key=p.hex("elgamal_key", 32) if _optional(p, "elgamal_key") else None,
             )
         )
         if precincts[-1].ballot_slots < precincts[-1].voters:
@@ -425,6 +432,12 @@ def _election_from_fields(f: Fields) -> Election:
     if country not in ("KG", "KZ"):
         raise FormatError(f"{f.where}: country must be KG or KZ")
     kind = _enum(f, "kind", ElectionKind) if "kind" in f.value else None
+    # Packages from before format 2 have no ballot_format: they are all format 1.
+    ballot_format = f.int("ballot_format", 1) if "ballot_format" in f.value else 1
+    if ballot_format not in BALLOT_FORMATS:
+        raise FormatError(f"{f.where}: ballot_format must be one of {BALLOT_FORMATS}")
+    if ballot_format == 2 and any(p.elgamal_key is None for p in precincts):
+        raise FormatError(f"{f.where}: ballot format 2 needs every precinct's elgamal_key")
     return Election(
         id=check_id(f.str("id"), f.where),
         names=_names(f, "names"),
@@ -440,6 +453,7 @@ def _election_from_fields(f: Fields) -> Election:
         identification=identification,
         kind=kind,
         territories=territories,
+        ballot_format=ballot_format,
     )
 
 
@@ -519,6 +533,8 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
         value["kind"] = e.kind.value
     if e.territories:
         value["territories"] = [_territory_to_dict(t) for t in e.territories]
+    if e.ballot_format != 1:
+        value["ballot_format"] = e.ballot_format
     return value
 
 
@@ -560,6 +576,8 @@ def _precinct_to_dict(p: Precinct) -> dict[str, Any]:
         value["territory"] = p.territory
     if p.share_cards:
         value["share_cards"] = list(p.share_cards)
+    if p.elgamal_key is not None:
+        value["elgamal_key"] = p.elgamal_key.hex()
     return value
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from terminal.hal.storage import Storage
 from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
-from terminal.tally.sealing import RECORD_SIZE, SealError, check_record
+from terminal.tally.sealing import FORMAT_1, RecordFormat, SealError, check_record
 from terminal.trust.signing import VerifyKey
 
 SLOT_SIZE = 4096
@@ -39,17 +39,17 @@ def encode_slot(record: bytes) -> bytes:
     return body + bytes(SLOT_SIZE - len(body))
 
 
-def decode_slot(page: bytes, signer: VerifyKey) -> bytes | None:
+def decode_slot(page: bytes, signer: VerifyKey, shape: RecordFormat = FORMAT_1) -> bytes | None:
     """The record in a slot page, None if empty; SealError if torn or tampered."""
     if page == EMPTY_SLOT:
         return None
     if page[:4] != SLOT_MAGIC:
         raise SealError("slot does not start with SLOT")
     (length,) = struct.unpack(">H", page[4:6])
-    if length != RECORD_SIZE or any(page[6 + length :]):
+    if length != shape.size or any(page[6 + length :]):
         raise SealError("slot length or padding is wrong")
     record = page[6 : 6 + length]
-    check_record(record, signer)
+    check_record(record, signer, shape)
     return record
 
 
@@ -60,12 +60,15 @@ class BallotBox:
     storage: Storage
     signer: VerifyKey
     slots: int
+    shape: RecordFormat = FORMAT_1  # the election's ballot record format
     filled: set[int] = field(default_factory=set)
     damaged: set[int] = field(default_factory=set)
     _free: list[int] | None = field(default=None, repr=False)  # the empty slots, made once
 
     @classmethod
-    def create(cls, storage: Storage, signer: VerifyKey, slots: int) -> BallotBox:
+    def create(
+        cls, storage: Storage, signer: VerifyKey, slots: int, shape: RecordFormat = FORMAT_1
+    ) -> BallotBox:
         """A new, empty box. An existing file may only be an empty box (a cut during setup):
         a box holding anything is never taken for a new one, nor written over."""
         if storage.exists(FILE_NAME):
@@ -74,20 +77,20 @@ class BallotBox:
             if used:
                 raise SealError(f"{FILE_NAME}: {used} slots are not empty; no new box over them")
         storage.create(FILE_NAME, slots * SLOT_SIZE)
-        return cls(storage, signer, slots)
+        return cls(storage, signer, slots, shape)
 
     @classmethod
-    def open(cls, storage: Storage, signer: VerifyKey) -> BallotBox:
+    def open(cls, storage: Storage, signer: VerifyKey, shape: RecordFormat = FORMAT_1) -> BallotBox:
         """Read every slot; valid ones are filled, torn or altered ones are set aside."""
         data = storage.read(FILE_NAME)
         if len(data) % SLOT_SIZE:
             raise SealError(f"{FILE_NAME}: size {len(data)} is not a whole number of slots")
-        box = cls(storage, signer, len(data) // SLOT_SIZE)
+        box = cls(storage, signer, len(data) // SLOT_SIZE, shape)
         seen: set[bytes] = set()
         for slot in range(box.slots):
             page = data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE]
             try:
-                record = decode_slot(page, signer)
+                record = decode_slot(page, signer, shape)
             except SealError:
                 box.damaged.add(slot)
                 continue
@@ -130,7 +133,8 @@ class BallotBox:
         data = self.storage.read(FILE_NAME)
         found = []
         for slot in self.filled:
-            record = decode_slot(data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE], self.signer)
+            page = data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE]
+            record = decode_slot(page, self.signer, self.shape)
             if record is not None:
                 found.append(record)
         return sorted(found)
@@ -183,24 +187,27 @@ def compact(records: list[bytes]) -> bytes:
     return b"".join(sorted(records))
 
 
-def commit(election: str, precinct: str, terminal: str, exported: bytes) -> Commitment:
+def commit(
+    election: str, precinct: str, terminal: str, exported: bytes, size: int = FORMAT_1.size
+) -> Commitment:
     return Commitment(
         election,
         precinct,
         terminal,
-        len(exported) // RECORD_SIZE,
-        RECORD_SIZE,
+        len(exported) // size,
+        size,
         hashlib.sha256(exported).hexdigest(),
     )
 
 
-def split_records(exported: bytes, source: str) -> list[bytes]:
-    """Split an exported ballot file; it must be whole records, strictly ascending (no copies)."""
-    if len(exported) % RECORD_SIZE:
+def split_records(exported: bytes, source: str, size: int = FORMAT_1.size) -> list[bytes]:
+    """Split an exported ballot file of records of `size` bytes; it must be whole records,
+    strictly ascending (no copies)."""
+    if len(exported) % size:
         raise FormatError(f"{source}: size {len(exported)} is not a whole number of records")
     # C-level maps: the host reads millions of records.
-    starts = range(0, len(exported), RECORD_SIZE)
-    ends = range(RECORD_SIZE, len(exported) + 1, RECORD_SIZE)  # whole records: as many
+    starts = range(0, len(exported), size)
+    ends = range(size, len(exported) + 1, size)  # whole records: as many
     records = list(map(exported.__getitem__, map(slice, starts, ends)))
     ascending = list(map(operator.lt, records, records[1:]))
     if not all(ascending):

@@ -5,6 +5,10 @@
     checkpoints/<reason>.txt(.sig)   signed log checkpoints (open, close, export)
     ballots.bin                      the filled slots, compacted and sorted by their bytes
     ballots.commitment.json(.sig)    the signed count and hash of ballots.bin
+    decryption.json(.sig)            ballot format 2: every option's sum over the ballots,
+                                     its decryption and proof (tally/decryption.py)
+    spoiled.json                     ballot format 2: the challenged ballots, their choices
+                                     and nonces, never counted (tally/spoiled.py)
     terminal.pub.pem                 the terminal's key (the package's copy is the one trusted)
     manifest.json(.sig)              the SHA-256 of every other file, signed last
 
@@ -19,20 +23,38 @@ import contextlib
 import hashlib
 import operator
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminal.ballot.election import Election, Role
+from terminal.ballot.election import Election, Precinct, Role
 from terminal.ballot.package import ELECTION_FILE, Package, PackageError
 from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
+from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
-from terminal.tally.count import CountError, count_records
+from terminal.tally.count import CountError, count_records, count_verifiable
+from terminal.tally.decryption import (
+    Aggregates,
+    BallotProofError,
+    Decryption,
+    DecryptionError,
+    check_ballots,
+)
 from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
+from terminal.tally.encrypted_ballot import Context
 from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
-from terminal.tally.sealing import SealError, check_record
+from terminal.tally.sealing import (
+    SealError,
+    ballot_body,
+    check_record,
+    context,
+    record_format,
+)
+from terminal.tally.spoiled import SpoiledError
+from terminal.tally.tracking import tracking_code
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
 
@@ -44,6 +66,12 @@ BALLOTS = "ballots.bin"
 COMMITMENT = "ballots.commitment.json"
 TERMINAL_KEY = "terminal.pub.pem"
 CHECKPOINT_REASONS = ("open", "close", "export")
+DECRYPTION = decryption.FILE
+SPOILED = spoiled.FILE
+
+# Checks the proofs of format-2 ballot bodies and returns their aggregates (BallotProofError
+# naming the first ballot that fails): check_ballots here, a process pool on the host.
+ProofChecker = Callable[[Sequence[bytes], Election, Context], Aggregates]
 
 
 class BundleError(Exception):
@@ -89,6 +117,7 @@ class VerifiedBundle:
     ballots: int
     ballots_sha256: str
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
+    proofs_checked: bool = False  # format 2: every ballot's proofs and the decryptions verified
 
 
 def _fail(bundle: Path, name: str, message: str) -> BundleError:
@@ -207,12 +236,21 @@ def _check_protocol_logged(bundle: Path, log: Log, closed_at: int, protocol: byt
 
 
 def verify_bundle(
-    bundle: Path, package: Package, private_key: bytes | None = None, check_records: bool = True
+    bundle: Path,
+    package: Package,
+    private_key: bytes | None = None,
+    check_records: bool = True,
+    proofs: ProofChecker = check_ballots,
 ) -> VerifiedBundle:
     """Check every signature, hash, chain link and count of one bundle against the package.
 
     `check_records=False` skips each sealed ballot's own signature (the tally's path: the
-    signed commitment covers ballots.bin whole).
+    signed commitment covers ballots.bin whole), and in ballot format 2 each ballot's proofs
+    (the decryption proofs are still checked against the signed sums).
+
+    In ballot format 2, every ballot's proofs are checked with `proofs`, the ciphertexts
+    added up and every decryption proof checked: the protocol's totals must be the proven
+    decryptions. No key is needed for that.
 
     With the precinct's private key (rebuilt from share cards), also decrypt every ballot
     and check that the recount equals the signed protocol.
@@ -317,8 +355,9 @@ def verify_bundle(
     if digests[BALLOTS] != commitment.sha256:  # the file's own hash, checked by _manifest
         raise _fail(bundle, BALLOTS, "hash differs from the signed commitment")
     try:
-        records = split_records(ballots, f"{bundle}/{BALLOTS}")
-    except FormatError as exc:
+        shape = record_format(election)
+        records = split_records(ballots, f"{bundle}/{BALLOTS}", shape.size)
+    except (FormatError, SealError) as exc:
         raise BundleError(str(exc)) from exc
     # Each record's own signature: checked here for an audit, or while decrypting for a
     # recount (once, not twice). A tally needs neither: the signed commitment already binds
@@ -326,7 +365,7 @@ def verify_bundle(
     if check_records and private_key is None:
         for index, record in enumerate(records):
             try:
-                check_record(record, key)
+                check_record(record, key, shape)
             except SealError as exc:
                 raise _fail(bundle, BALLOTS, f"record {index}: {exc}") from exc
     if commitment.count != len(records):
@@ -379,10 +418,22 @@ def verify_bundle(
                 bundle, PROTOCOL, f"contest {contest.id}: votes plus blank differ from ballots cast"
             )
 
+    checked = False
+    if election.ballot_format == 2 and role is not Role.IDENTIFY:
+        _verify_decryption(
+            bundle, election, ids, key, files, records, protocol, proofs if check_records else None
+        )
+        checked = check_records
+        _verify_spoiled(bundle, election, precinct, key, files, records)
     recount = None
     if private_key is not None:
         try:
-            counted = count_records(records, key, private_key, election, ids["precinct"])
+            if election.ballot_format == 2:
+                counted = count_verifiable(
+                    records, key, private_key, election, precinct, ids["terminal"]
+                )
+            else:
+                counted = count_records(records, key, private_key, election, ids["precinct"])
         except CountError as exc:
             raise _fail(bundle, BALLOTS, str(exc)) from exc
         recount = counted.votes
@@ -395,7 +446,84 @@ def verify_bundle(
                 f"precinct {ids['precinct']}: the recount of the decrypted ballots differs "
                 "from the protocol",
             )
-    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount)
+    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount, checked)
+
+
+def _verify_spoiled(
+    bundle: Path,
+    election: Election,
+    precinct: Precinct,
+    key: VerifyKey,
+    files: dict[str, bytes],
+    records: list[bytes],
+) -> None:
+    """Every challenged ballot re-encrypts its printed choices and none is counted."""
+    if SPOILED not in files:
+        return  # nobody challenged (a terminal writes an empty list then; older ones none)
+    try:
+        ballots = spoiled.decode(files[SPOILED], f"{bundle}/{SPOILED}")
+        cast = {tracking_code(ballot_body(r)) for r in records}
+        spoiled.check(ballots, election, precinct, key, cast)
+    except (FormatError, SpoiledError) as exc:
+        raise _fail(bundle, SPOILED, str(exc)) from exc
+
+
+def _verify_decryption(
+    bundle: Path,
+    election: Election,
+    ids: dict[str, str],
+    key: VerifyKey,
+    files: dict[str, bytes],
+    records: list[bytes],
+    protocol: Protocol,
+    proofs: ProofChecker | None,
+) -> None:
+    """Ballot format 2: the signed decryptions prove the protocol's totals. With `proofs`,
+    every ballot's proofs are checked and the sums recomputed from ballots.bin; without
+    (the tally), the decryption proofs are checked against the signed sums."""
+    unsafe = elgamal.self_test()
+    if unsafe is not None:
+        raise BundleError(f"cannot check format-2 ballots here: {unsafe}")
+    if DECRYPTION not in files or DECRYPTION + ".sig" not in files:
+        raise _fail(bundle, DECRYPTION, "missing from the bundle (ballot format 2)")
+    precinct = election.precinct(ids["precinct"])
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
+    ctx = context(election, precinct)
+    try:
+        decrypted = Decryption.from_json(
+            _signed(bundle, DECRYPTION, key, files), f"{bundle}/{DECRYPTION}", election
+        )
+    except FormatError as exc:
+        raise BundleError(str(exc)) from exc
+    _check_ids(bundle, DECRYPTION, vars(decrypted), ids)
+    if decrypted.ballots != len(records):
+        raise _fail(
+            bundle, DECRYPTION, f"says {decrypted.ballots} ballots, ballots.bin has {len(records)}"
+        )
+    if proofs is not None:
+        try:
+            sums = proofs([ballot_body(r) for r in records], election, ctx)
+        except BallotProofError as exc:
+            raise _fail(bundle, BALLOTS, str(exc)) from exc
+    else:
+        sums = tuple(
+            tuple(decrypted.contests[c.id][o].aggregate for o in decrypted.contests[c.id])
+            for c in election.contests
+        )
+    try:
+        decryption.verify(decrypted, election, ctx, sums)
+    except DecryptionError as exc:
+        raise _fail(bundle, DECRYPTION, str(exc)) from exc
+    votes, blank = decrypted.votes(election)
+    for contest in election.contests:
+        result = protocol.contests[contest.id]
+        if (result.votes, result.blank) != (votes[contest.id], blank[contest.id]):
+            raise _fail(
+                bundle,
+                PROTOCOL,
+                f"contest {contest.id}: the totals differ from the proven decryptions",
+            )
 
 
 def reconcile(bundles: list[VerifiedBundle], election: Election) -> list[str]:

@@ -11,8 +11,19 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.ballot import selection
-from terminal.ballot.election import Election, Mode
-from terminal.tally.sealing import RecordError, open_records
+from terminal.ballot.election import Election, Mode, Precinct
+from terminal.tally import decryption
+from terminal.tally.decryption import Decryption, DecryptionError
+from terminal.tally.encrypted_ballot import precinct_secret
+from terminal.tally.sealing import (
+    RecordError,
+    SealError,
+    ballot_body,
+    check_record,
+    context,
+    open_records,
+    record_format,
+)
 from terminal.trust.signing import VerifyKey
 
 
@@ -25,6 +36,8 @@ class Count:
     votes: dict[str, dict[str, int]]  # contest id -> choice id -> votes
     blank: dict[str, int]  # contest id -> ballots with no selection in it
     ballots: int
+    # Ballot format 2: the proven decryptions the totals are (decryption.json in the bundle).
+    decryption: Decryption | None = None
 
 
 def count_records(
@@ -55,3 +68,32 @@ def count_records(
             for choice in chosen:
                 votes[contest.id][choice] += 1
     return Count(votes, blank, len(records))
+
+
+def count_verifiable(
+    records: list[bytes],
+    signer: VerifyKey,
+    private_key: bytes,
+    election: Election,
+    precinct: Precinct,
+    terminal: str,
+) -> Count:
+    """Count format-2 records: check each one's signature, add up the ciphertexts of every
+    option, decrypt each sum with the key the share cards rebuilt and prove it. The count
+    is the decryptions'; no single ballot is ever decrypted."""
+    shape = record_format(election)
+    for index, record in enumerate(records):
+        try:
+            check_record(record, signer, shape)
+        except SealError as exc:
+            raise CountError(f"record {index}: {exc}") from exc
+    try:
+        ctx = context(election, precinct)
+        sums = decryption.aggregate([ballot_body(r) for r in records], election)
+        result = decryption.decrypt(
+            sums, election, ctx, precinct_secret(private_key), len(records), terminal
+        )
+    except (DecryptionError, ValueError, RuntimeError) as exc:  # RuntimeError: libsodium's
+        raise CountError(str(exc)) from exc
+    votes, blank = result.votes(election)
+    return Count(votes, blank, len(records), result)

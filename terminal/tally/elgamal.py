@@ -22,6 +22,7 @@ before 1.6.2 bundle a libsodium whose check accepts such points (CVE-2025-69277)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -113,6 +114,7 @@ SMALL_ORDER_POINTS = (
 )
 
 
+@functools.cache
 def self_test() -> str | None:
     """None when this libsodium rejects points with a small-order component; otherwise
     what is wrong. The terminal and the host tools refuse to run on such a library."""

@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from terminal.ballot import selection
 from terminal.ballot.election import Contest, Election
 from terminal.tally import elgamal
 from terminal.tally.elgamal import Ciphertext, GroupError, RangeProof
@@ -63,14 +64,25 @@ class ContestLayout:
         return len(self.options) * OPTION_SIZE + elgamal.proof_size(len(self.allowed))
 
 
-def _blank_allowed(contest: Contest) -> bool:
-    return bool(getattr(contest, "blank_allowed", False))
+KEY_DERIVATION = b"tamga-elgamal-key/2"
+
+
+def precinct_secret(sealing_private: bytes) -> int:
+    """The precinct's ElGamal secret scalar, derived from its X25519 sealing key's private
+    half (what the share cards rebuild): SHA-512("tamga-elgamal-key/2" || key) mod L. The
+    key ceremony and the cards stay as they are; the package carries the public half."""
+    digest = hashlib.sha512(KEY_DERIVATION + sealing_private).digest()
+    return int.from_bytes(digest, "little") % elgamal.L or 1
+
+
+def precinct_public(sealing_private: bytes) -> bytes:
+    return elgamal.public_key(precinct_secret(sealing_private))
 
 
 def contest_layout(contest: Contest) -> ContestLayout:
     options = tuple(c.id for c in contest.choices)
     exclusive = tuple(c.against_all for c in contest.choices)
-    if _blank_allowed(contest):
+    if contest.blank_allowed:
         options += (BLANK,)
         exclusive += (True,)
     k = contest.max_selections
@@ -153,9 +165,11 @@ def marks(election: Election, selections: dict[str, tuple[str, ...]]) -> Marks:
     out = []
     for contest, layout in zip(election.contests, layouts(election), strict=True):
         chosen = selections.get(contest.id, ())
-        if len(set(chosen)) != len(chosen) or not set(chosen) <= set(layout.options) - {BLANK}:
-            raise BallotError(contest.id, "unknown or repeated choices")
+        problem = selection.problem(contest, chosen)
+        if problem is not None:
+            raise BallotError(contest.id, f"these choices are not a valid vote ({problem.value})")
         values = tuple(int(o in chosen) if o != BLANK else int(not chosen) for o in layout.options)
+        # The rule above and the layout's allowed sums describe the same votes.
         if sum(w * v for w, v in zip(layout.weights, values, strict=True)) not in layout.allowed:
             raise BallotError(contest.id, "these choices break the contest's limits")
         out.append(values)

@@ -1,15 +1,26 @@
-"""Sealed ballots, format version 1: the one module that knows how a ballot is encrypted.
+"""Sealed ballots: the one module that knows how a ballot is encrypted, in each format.
+
+The election package says which format its ballots take (Election.ballot_format).
+
+Format 1 (sealed):
 
 A ballot is canonical JSON of the selections only (no time, no order, no voter), padded
 to a fixed length so every sealed ballot has the same size, then sealed to the precinct's
 X25519 key: an ephemeral X25519 key agreement, HKDF-SHA256, ChaCha20-Poly1305 (the
-construction of trust/envelope.py); the terminal signs the sealed bytes with Ed25519. A
-verifiable format (exponential ElGamal with proofs) is planned as version 2; the 4 KiB
-slot leaves room for it.
+construction of trust/envelope.py); the terminal signs the sealed bytes with Ed25519.
 
     record  = sealed || signature(64)
     sealed  = "TMGB" || version(1) || ephemeral public key(32) || ciphertext(PLAINTEXT_SIZE + 16)
     (the ciphertext's associated data and key-derivation info are "tamga-ballot/1")
+
+Format 2 (verifiable): every option of every contest is an exponential-ElGamal ciphertext
+to the precinct's ElGamal key with its proofs (encrypted_ballot.py); anyone can check the
+proofs and the count, and nobody can read one ballot without the share cards.
+
+    record  = sealed || signature(64)
+    sealed  = "TMGB" || version(2) || body (encrypted_ballot.py; its size fixed by the election)
+
+Both fit one 4 KiB slot; every record of an election has the same size.
 """
 
 from __future__ import annotations
@@ -20,7 +31,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from terminal.ballot.election import Contest, Election, Precinct
 from terminal.jsonfmt import FormatError, canonical_json, load_canonical
+from terminal.tally import encrypted_ballot
+from terminal.tally.encrypted_ballot import BallotError, Context, EncryptedBallot, Nonces
 from terminal.trust import envelope
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey
 
@@ -32,6 +46,9 @@ PLAINTEXT_SIZE = 1024
 SEALED_SIZE = len(HEADER) + 32 + PLAINTEXT_SIZE + 16
 RECORD_SIZE = SEALED_SIZE + SIGNATURE_SIZE
 BALLOT_FORMAT = "tamga-ballot/1"
+HEADER_2 = MAGIC + bytes([2])
+# A slot holds "SLOT", a 2-byte length and the record in 4,096 bytes (ballot_box.py).
+MAX_RECORD_SIZE = 4096 - 6
 
 
 class SealError(ValueError):
@@ -108,16 +125,91 @@ def seal(ballot: Ballot, recipient: bytes, signer: SigningKey) -> bytes:
     return sealed + signer.sign(sealed)
 
 
-def check_record(record: bytes, signer: VerifyKey) -> bytes:
-    """Return the sealed part of a record whose signature verifies; SealError otherwise."""
-    if len(record) != RECORD_SIZE:
-        raise SealError(f"a sealed ballot record is {RECORD_SIZE} bytes, not {len(record)}")
-    sealed, signature = record[:SEALED_SIZE], record[SEALED_SIZE:]
-    if sealed[: len(HEADER)] != HEADER:
-        raise SealError("not a version 1 sealed ballot")
+@dataclass(frozen=True)
+class RecordFormat:
+    """The version and the size of every ballot record of an election."""
+
+    version: int
+    size: int
+
+    @property
+    def header(self) -> bytes:
+        return MAGIC + bytes([self.version])
+
+
+FORMAT_1 = RecordFormat(1, RECORD_SIZE)
+
+
+def verifiable_size(contests: Sequence[Contest]) -> int:
+    """The size of a format-2 record of these contests."""
+    body = sum(encrypted_ballot.contest_layout(c).size for c in contests)
+    return len(HEADER_2) + body + SIGNATURE_SIZE
+
+
+def record_format(election: Election) -> RecordFormat:
+    """The record format of this election's ballots (its package says which version)."""
+    if election.ballot_format == 1:
+        return FORMAT_1
+    size = verifiable_size(election.contests)
+    if size > MAX_RECORD_SIZE:
+        raise SealError(f"a ballot of this election is {size} bytes: it needs a 4 KiB slot")
+    return RecordFormat(2, size)
+
+
+def check_record(record: bytes, signer: VerifyKey, shape: RecordFormat = FORMAT_1) -> bytes:
+    """Return the sealed part of a record whose signature verifies; SealError otherwise.
+    `shape` is the election's record_format (format 1's by default)."""
+    if len(record) != shape.size:
+        raise SealError(
+            f"a ballot record of this election is {shape.size} bytes, not {len(record)}"
+        )
+    sealed, signature = record[:-SIGNATURE_SIZE], record[-SIGNATURE_SIZE:]
+    if sealed[: len(shape.header)] != shape.header:
+        raise SealError(f"not a version {shape.version} ballot")
     if not signer.verify(signature, sealed):
         raise SealError("terminal signature on the sealed ballot does not verify")
     return sealed
+
+
+def context(election: Election, precinct: Precinct) -> Context:
+    """What every proof of a format-2 ballot of this precinct is bound to."""
+    if precinct.elgamal_key is None:
+        raise SealError(f"precinct {precinct.code} has no ElGamal key (a format-1 package)")
+    return Context(election.id, precinct.code, election.mode.value == "test", precinct.elgamal_key)
+
+
+def seal_verifiable(
+    ballot: Ballot,
+    election: Election,
+    precinct: Precinct,
+    signer: SigningKey,
+    nonces: Nonces | None = None,
+) -> tuple[bytes, EncryptedBallot, Nonces]:
+    """Encrypt a ballot in format 2 with its proofs and sign it: the record, the encrypted
+    ballot (its digest is the tracking code) and the nonces (kept only for a challenge;
+    given back, they make the same ciphertexts again)."""
+    if (ballot.election, ballot.precinct) != (election.id, precinct.code):
+        raise SealError("the ballot is of another election or precinct")
+    try:
+        encrypted, used = encrypted_ballot.encrypt(
+            election, context(election, precinct), ballot.selections, nonces
+        )
+    except BallotError as exc:
+        raise SealError(str(exc)) from exc
+    sealed = HEADER_2 + encrypted.encode()
+    return sealed + signer.sign(sealed), encrypted, used
+
+
+def seal_for(ballot: Ballot, election: Election, precinct: Precinct, signer: SigningKey) -> bytes:
+    """Seal a ballot in the election's format: the record the terminal stores."""
+    if election.ballot_format == 1:
+        return seal(ballot, precinct.sealing_key, signer)
+    return seal_verifiable(ballot, election, precinct, signer)[0]
+
+
+def ballot_body(record: bytes) -> bytes:
+    """The encrypted ballot inside a format-2 record (its signature checked elsewhere)."""
+    return record[len(HEADER_2) : -SIGNATURE_SIZE]
 
 
 class RecordError(SealError):

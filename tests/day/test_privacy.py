@@ -10,9 +10,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import shamir_mnemonic
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from terminal.app.identity import load_identity
+from terminal.ballot.election import Election
 from terminal.ballot.package import load_package
 from terminal.hal.storage import DataDir
 from terminal.idscan.marks import FILE_NAME as MARKS
@@ -20,9 +20,10 @@ from terminal.idscan.marks import VoterMarks
 from terminal.tally.ballot_box import FILE_NAME as SLOTS
 from terminal.tally.ballot_box import SLOT_SIZE, decode_slot
 from terminal.tally.bundle import BALLOTS
-from terminal.tally.sealing import RECORD_SIZE, open_record
+from terminal.tally.sealing import record_format
 from terminal.trust.shares import parse_card
 from terminal.trust.signing import VerifyKey
+from tests.ballot_reader import read_selections
 from tests.day.conftest import DayRun, device_of
 
 
@@ -36,24 +37,33 @@ def _precinct_key(day: DayRun) -> bytes:
     return shamir_mnemonic.combine_mnemonics(mnemonics)
 
 
+def _election(day: DayRun) -> Election:
+    return Election.from_json((day.package / "election.json").read_bytes())
+
+
 def test_a_ballot_holds_its_selections_and_nothing_else(day: DayRun) -> None:
+    """A format-2 ballot is its ciphertexts and proofs only: the fixed layout of the
+    election, each option 0 or 1, nothing else (tests/ballot_reader.py checks each)."""
     key = VerifyKey.load(next((day.package / "terminals").glob("*.pub.pem")))
     private = _precinct_key(day)
+    election = _election(day)
+    assert election.ballot_format == 2
+    size = record_format(election).size
     exported = (day.bundle / BALLOTS).read_bytes()
-    records = [exported[i : i + RECORD_SIZE] for i in range(0, len(exported), RECORD_SIZE)]
+    records = [exported[i : i + size] for i in range(0, len(exported), size)]
     assert len(records) == 24
     assert records == sorted(records), "the export is sorted by bytes, not by casting order"
     for record in records:
-        ballot = open_record(record, key, X25519PrivateKey.from_private_bytes(private))
-        assert set(vars(ballot)) == {"election", "precinct", "test", "selections"}
-        assert set(ballot.selections) == {"president"}
+        selections = read_selections(record, key, private, election)
+        assert set(selections) == {"president"} and len(selections["president"]) == 1
 
 
 def test_no_event_names_a_voter_a_slot_or_a_ballot(day: DayRun) -> None:
     events = [json.loads(line) for line in (day.bundle / "events.jsonl").read_text().splitlines()]
     exported = (day.bundle / BALLOTS).read_bytes()
-    digests = {hashlib.sha256(exported[i : i + RECORD_SIZE]).hexdigest()
-               for i in range(0, len(exported), RECORD_SIZE)}  # fmt: skip
+    size = record_format(_election(day)).size
+    digests = {hashlib.sha256(exported[i : i + size]).hexdigest()
+               for i in range(0, len(exported), size)}  # fmt: skip
     for event in events:
         assert set(event["data"]) <= {
             "software", "bytes", "election", "precinct", "terminal", "mode", "package_sha256",
@@ -74,16 +84,14 @@ def test_the_slot_file_does_not_keep_the_casting_order(day: DayRun) -> None:
     follow the order the voters came in."""
     key = VerifyKey.load(next((day.package / "terminals").glob("*.pub.pem")))
     private = _precinct_key(day)
+    election = _election(day)
+    shape = record_format(election)
     data = (day.out / "data" / SLOTS).read_bytes()
     by_slot = []
     for slot in range(len(data) // SLOT_SIZE):
-        record = decode_slot(data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE], key)
+        record = decode_slot(data[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE], key, shape)
         if record is not None:
-            by_slot.append(
-                open_record(record, key, X25519PrivateKey.from_private_bytes(private)).selections[
-                    "president"
-                ][0]
-            )
+            by_slot.append(read_selections(record, key, private, election)["president"][0])
     in_order = [choice["president"][0] for choice in day.choices]
     assert sorted(by_slot) == sorted(in_order)
     assert by_slot != in_order, "ballots sit in the slots in the order the voters cast them"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from host_tools.commission import create_commission_key
-from sim.day import Day
+from sim.day import REPO, Day
 from terminal.ballot.election import Election
 from terminal.ballot.package import write_package
 from terminal.trust.signing import SigningKey, VerifyKey
@@ -78,3 +81,43 @@ def test_an_altered_register_is_refused(day: Day) -> None:
     register = next((day.out / "package" / "registers").glob("*.json.enc"))
     _tamper(register, lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:])
     _refused(day, "altered")
+
+
+# A stand-in for a PyNaCl wheel whose libsodium has CVE-2025-69277: its point check also
+# accepts a valid point plus the point of order 2, as that libsodium did.
+FLAWED_LIBSODIUM = """
+from nacl import bindings
+
+_checked = bindings.crypto_core_ed25519_is_valid_point
+_order_2 = bytes.fromhex("ec" + "ff" * 30 + "7f")
+
+
+def _flawed(p):
+    if _checked(p):
+        return True
+    try:
+        return _checked(bindings.crypto_core_ed25519_sub(p, _order_2))
+    except Exception:
+        return False
+
+
+bindings.crypto_core_ed25519_is_valid_point = _flawed
+"""
+
+
+def test_a_libsodium_accepting_small_order_points_stops_the_terminal(
+    day: Day, tmp_path: Path
+) -> None:
+    flawed = tmp_path / "flawed"
+    flawed.mkdir()
+    (flawed / "sitecustomize.py").write_text(FLAWED_LIBSODIUM)
+    terminal = day.booth
+    command = [sys.executable, "-m", "terminal", "--board", str(terminal.board), "--data", "data"]
+    command += ["--package", str(day.out / "package")]
+    env = {**os.environ, "PYTHONPATH": f"{flawed}{os.pathsep}{REPO}"}
+    done = subprocess.run(command, cwd=terminal.root, env=env, capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert b"CVE-2025-69277" in done.stderr, done.stderr
+    frame = terminal.panel.wait_for(lambda f: f.name.startswith("fatal"), timeout=10)
+    assert frame.name == "fatal-crypto_unsafe"
+    assert not (terminal.data / "package").exists(), "nothing is installed"

@@ -28,12 +28,10 @@ from terminal.tally.bundle import verify_bundle
 from terminal.tally.event_log import FILE_NAME as EVENTS
 from terminal.tally.event_log import LogError, parse_log
 from terminal.tally.protocol import Protocol
-from terminal.tally.sealing import RECORD_SIZE
 from tests.reliability.polling import NEXT_STATE, People, Terminal, World, plan
 
 # What terminal/__main__.py turns into a clear "stores inconsistent" stop screen.
 CLEAR_STOPS = (LogError, InconsistentStores, MarksError, CodesError)
-SLOT_RECORD_END = 6 + RECORD_SIZE  # "SLOT", the length, the record: the rest is zero padding
 
 
 def sample_tears(op: Operation) -> set[int]:
@@ -41,7 +39,9 @@ def sample_tears(op: Operation) -> set[int]:
     also around the record's end (past it only zero padding is missing)."""
     tears = {1, len(op.data) // 2, len(op.data) - 1}
     if op.name == ballot_box.FILE_NAME:
-        tears |= {4, 6, SLOT_RECORD_END - 1, SLOT_RECORD_END}
+        # "SLOT", the length, the record (its size is the election's): then zero padding.
+        record_end = 6 + int.from_bytes(op.data[4:6], "big")
+        tears |= {4, 6, record_end - 1, record_end}
     return tears
 
 

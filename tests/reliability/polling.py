@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from PIL import Image
 
 from host_tools import commission
@@ -44,9 +43,10 @@ from terminal.idscan.register import Register
 from terminal.idscan.scans import classify
 from terminal.tally.ballot_box import BallotBox
 from terminal.tally.event_log import EventLog
-from terminal.tally.sealing import open_record
+from terminal.tally.sealing import record_format
 from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.shares import ShareCollector
+from tests.ballot_reader import read_selections
 
 TERMINAL_ID = "T-7001-01"
 PRECINCT = "7001"
@@ -111,6 +111,7 @@ def build_world(
         mode=mode,
         country="KG",
         contests=(synthetic.president_contest(),),
+        ballot_format=2,
     )
     encryption = load_encryption_public(
         (terminal_data / ENCRYPTION_PUBLIC_FILE).read_bytes(), ENCRYPTION_PUBLIC_FILE
@@ -427,13 +428,14 @@ class Terminal:
         signer = self.world.identity.key.public
         found: Counter[tuple[str, str]] = Counter()
         for record in polls.box.records():
-            ballot = open_record(
-                record, signer, X25519PrivateKey.from_private_bytes(self.world.private_key)
+            selections = read_selections(
+                record, signer, self.world.private_key, self.world.package.election
             )
-            for contest, choices in ballot.selections.items():
+            for contest, choices in selections.items():
                 for choice in choices:
                     found[(contest, choice)] += 1
         return found
 
     def reopened_box(self) -> BallotBox:
-        return BallotBox.open(self.storage, self.world.identity.key.public)
+        shape = record_format(self.world.package.election)
+        return BallotBox.open(self.storage, self.world.identity.key.public, shape)

@@ -34,6 +34,8 @@ BUILDERS: dict[View, Builder] = {  # every View has its builder (tests/test_scre
     View.LANGUAGE: ballot.language,
     View.BALLOT: ballot.ballot,
     View.REVIEW: ballot.review,
+    View.RECEIPT: ballot.receipt,
+    View.CHALLENGED: ballot.challenged,
     View.CAST: ballot.cast,
     View.IDLE_WARNING: ballot.idle_warning,
     View.TIMED_OUT: desk.timed_out,

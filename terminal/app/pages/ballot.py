@@ -1,5 +1,5 @@
 """The voter's screens: the language and display modes, each contest, the review, the
-ballot cast, and the idle warning."""
+receipt (cast or challenge), the challenged ballot, the ballot cast, and the idle warning."""
 
 from __future__ import annotations
 
@@ -110,6 +110,43 @@ def review(s: Station) -> Screen:
         actions=(Button("cast", t("Cast ballot"), primary=True),),
         test_mode=in_test(s),
         page=session.page,
+    )
+
+
+def receipt(s: Station) -> Screen:
+    """Format 2: the receipt with the tracking code is printed; cast, or challenge (Benaloh)."""
+    if not (s.session is not None and s.session.sealed is not None):
+        raise InvariantError("invariant broken: s.session is not None and s.session.sealed is n...")
+    t = s._v
+    return Screen(
+        "receipt",
+        t("Take your receipt"),
+        (
+            t("Tracking code: {code}").format(code=s.session.sealed.tracking_code),
+            t(
+                "Cast the ballot, or challenge it: the terminal then prints your choices "
+                "and its encryption to check, the ballot is not counted and you vote again."
+            ),
+        ),
+        actions=(
+            Button("challenge", t("Challenge")),
+            Button("cast", t("Cast ballot"), primary=True),
+        ),
+        test_mode=in_test(s),
+    )
+
+
+def challenged(s: Station) -> Screen:
+    t = s._v
+    return Screen(
+        "challenged",
+        t("Ballot challenged: not counted"),
+        (
+            t("Take the printout marked SPOILED: it shows your choices and their encryption."),
+            t("Your code is still valid. Vote again."),
+        ),
+        actions=(Button("vote-again", t("Vote again"), primary=True),),
+        test_mode=in_test(s),
     )
 
 
