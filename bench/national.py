@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import hashlib
 import json
 import os
 import random
@@ -259,14 +260,20 @@ def _init_worker(directory: Path, ballots: int) -> None:
     _worker["directory"] = directory
     _worker["election"] = load_package(directory / "package").election
     _worker["ballots"] = ballots
+    # What each bundle's log says the terminal loaded: hashed once, not per bundle (writing
+    # a national election.json takes longer than the bundle itself).
+    _worker["package_sha256"] = hashlib.sha256(
+        (directory / "package" / pkg.ELECTION_FILE).read_bytes()
+    ).hexdigest()
 
 
 def _make_one(job: tuple[str, str, bytes, int]) -> str:
     """One precinct's bundle: every voter on the list casts a ballot (records: see above)."""
     code, terminal, pem, seed = job
     directory, election, count = _worker["directory"], _worker["election"], _worker["ballots"]
+    package_sha256 = _worker["package_sha256"]
     assert isinstance(directory, Path) and isinstance(election, Election)
-    assert isinstance(count, int)
+    assert isinstance(count, int) and isinstance(package_sha256, str)
     private = load_pem_private_key(pem, password=None)
     assert isinstance(private, Ed25519PrivateKey)
     rng = random.Random(seed)
@@ -286,6 +293,7 @@ def _make_one(job: tuple[str, str, bytes, int]) -> str:
         SigningKey(private),
         selections,
         protocol_changes={"lines": lines},
+        package_sha256=package_sha256,
         sealed=[rng.randbytes(RECORD_SIZE) for _ in range(count)],
     )
     return code

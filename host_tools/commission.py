@@ -37,6 +37,7 @@ from terminal.ballot.election import (
     Identification,
     Mode,
     Precinct,
+    RegisterPart,
     Role,
     TerminalEntry,
     Territory,
@@ -197,6 +198,33 @@ def _terminal_entries(
     return tuple(entries), {t.id: t.key for t in registrations}
 
 
+def assign_register_parts(
+    entries: Sequence[TerminalEntry], precincts: Sequence[Precinct]
+) -> tuple[TerminalEntry, ...]:
+    """Give the terminals that mark voters (desks, combined terminals) of each precinct
+    disjoint, contiguous parts of its register in registration order, as even as they can
+    be (like the books of a paper voter list); a single one keeps the whole register."""
+    voters = {p.code: p.voters for p in precincts}
+    parts: dict[str, RegisterPart | None] = {}
+    for code, count in voters.items():
+        marking = [t.id for t in entries if t.precinct == code and t.role is not Role.VOTE]
+        if len(marking) > count:
+            raise CommissionError(
+                f"precinct {code}: {len(marking)} terminals mark voters, the register has "
+                f"only {count}: each needs a part"
+            )
+        if len(marking) == 1:
+            parts[marking[0]] = None
+            continue
+        for index, terminal in enumerate(marking):
+            parts[terminal] = RegisterPart(
+                index * count // len(marking), (index + 1) * count // len(marking)
+            )
+    return tuple(
+        dataclasses.replace(t, register_part=parts[t.id]) if t.id in parts else t for t in entries
+    )
+
+
 def build_election(
     spec: ElectionSpec,
     precincts: Sequence[PrecinctSpec],
@@ -268,7 +296,7 @@ def build_election(
         country=spec.country,
         contests=spec.contests,
         precincts=tuple(built),
-        terminals=entries,
+        terminals=assign_register_parts(entries, built),
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
@@ -290,7 +318,10 @@ def register_terminals(
 ) -> CreatedElection:
     """Add terminals provisioned after the election was built; sign (write) the package after."""
     entries, keys = _terminal_entries(terminals, created.secrets)
-    election = dataclasses.replace(created.election, terminals=created.election.terminals + entries)
+    election = created.election
+    election = dataclasses.replace(
+        election, terminals=assign_register_parts(election.terminals + entries, election.precincts)
+    )
     return dataclasses.replace(
         created,
         election=_validated(election),

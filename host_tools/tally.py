@@ -32,6 +32,7 @@ LINE_LABELS = {
     "coupons_issued": "Выдано талонов / Coupons issued",
     "coupons_void": "Талонов не напечатано / Coupons never printed",
     "codes_refused": "Отклонено кодов / Ballot codes refused",
+    "issued_on_bare_number": "Выдано по одному ИИН/ПИН / Issued on a bare IIN/PIN",
     SLIPS_COUNTED: "Бюллетеней в урне по датчику / Paper slips counted in the ballot box",
     ENCLOSURE_OPENINGS: "Вскрытий пломбы или урны / Seal or ballot box lid opened",
 }

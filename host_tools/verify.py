@@ -24,10 +24,10 @@ from terminal.tally.bundle import (
     PROTOCOL,
     BundleError,
     VerifiedBundle,
-    reconcile,
     verify_bundle,
 )
 from terminal.tally.protocol import SLIPS_COUNTED
+from terminal.tally.reconcile import ReconcileError, reconcile
 from terminal.trust.shares import ShareCollector, ShareProblem, parse_card
 
 
@@ -243,8 +243,9 @@ def report_results(package: Package, results: Sequence[BundleResult], quiet: boo
         return False
     try:
         notes = reconcile(counted_bundles(results), package.election)
-    except BundleError as exc:
-        print(f"FAIL {exc}", file=sys.stderr)
+    except ReconcileError as exc:
+        for problem in exc.problems:
+            print(f"FAIL {problem}", file=sys.stderr)
         return False
     for note in notes if not quiet else ():
         print(note)

@@ -49,8 +49,13 @@ def _day(args: argparse.Namespace) -> int:
         args.power_cuts,
         args.roles,
         args.paper_rows,
-        args.definition,
-        args.screen,
+        booths=args.booths,
+        terminals=args.terminals,
+        replays=args.replay_coupons,
+        doubles=args.double_votes,
+        definition=args.definition,
+        screen=args.screen,
+        keypad=args.input == "keypad",
         challenges=args.challenges,
     )
     try:
@@ -59,9 +64,7 @@ def _day(args: argparse.Namespace) -> int:
         print(f"polling day failed: {exc}", file=sys.stderr)
         return 1
     package = out / "package"
-    bundles = [str(out / "bundle")] + (
-        [str(out / "bundle-identify")] if args.roles == "split" else []
-    )
+    bundles = [str(place.bundle) for place in day.places]
     host = [sys.executable, "-m", "host_tools"]
     pinned = ["--commission-key", day.commission_fingerprint, "--package", str(package)]
     verify = subprocess.run(
@@ -106,6 +109,17 @@ def _day(args: argparse.Namespace) -> int:
         f"printouts: {day.printouts.count}"
     )
     print("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    for kind, what in (
+        ("replay", "used coupons shown at another booth"),
+        ("double", "voters who had voted trying another terminal"),
+    ):
+        tries = [c for c in day.cheats if c.kind == kind]
+        refused = sum(1 for c in tries if c.line()["outcome"] == "refused")
+        if tries:
+            print(f"{what}: {len(tries)}, refused {refused}")
+        if refused != len(tries):
+            print(f"FAIL: {len(tries) - refused} {kind} attempts not refused", file=sys.stderr)
+            return 1
     if totals != expected:
         print(
             f"MISMATCH: the host tally {totals} differs from the voters' slips {expected}",
@@ -138,6 +152,33 @@ def main(argv: list[str]) -> int:
         help="one combined terminal, or an identification desk and a voting booth",
     )
     day.add_argument(
+        "--booths",
+        type=int,
+        default=1,
+        help="with --roles split: this many voting booths (each its own process)",
+    )
+    day.add_argument(
+        "--terminals",
+        type=int,
+        default=1,
+        help="with --roles combined: this many combined terminals, each with its part of the "
+        "register",
+    )
+    day.add_argument(
+        "--replay-coupons",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K voters who voted show their used coupon at another booth (needs --booths 2+)",
+    )
+    day.add_argument(
+        "--double-votes",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K voters who voted try another combined terminal (needs --terminals 2+)",
+    )
+    day.add_argument(
         "--paper-rows",
         type=int,
         help="paper rolls of this many dot rows (8 a millimetre): the printers run out and "
@@ -154,6 +195,13 @@ def main(argv: list[str]) -> int:
         help="simulated terminals with the panel of the board config of this size (480x320)",
     )
     day.add_argument(
+        "--input",
+        choices=("touch", "keypad"),
+        default="touch",
+        help="how every target is pressed: touched, or reached and selected with the tactile "
+        "keypad's keys (up, down, select)",
+    )
+    day.add_argument(
         "--enclosure",
         action="store_true",
         help="with an enclosure controller (its MicroPython firmware, under Node): slips "
@@ -165,6 +213,20 @@ def main(argv: list[str]) -> int:
         return election_main(args)
     if args.voters < 1:
         parser.error("--voters must be at least 1")
+    if args.booths < 1 or args.terminals < 1 or args.replay_coupons < 0 or args.double_votes < 0:
+        parser.error("--booths and --terminals must be at least 1, K at least 0")
+    if args.booths > 1 and args.roles != "split":
+        parser.error("--booths needs --roles split")
+    if args.terminals > 1 and args.roles != "combined":
+        parser.error("--terminals is for combined terminals (--roles combined)")
+    if args.replay_coupons and args.booths < 2:
+        parser.error("--replay-coupons needs another booth to replay at: --booths 2 or more")
+    if args.double_votes and args.terminals < 2:
+        parser.error("--double-votes needs another terminal: --terminals 2 or more")
+    if args.replay_coupons + args.double_votes > args.voters:
+        parser.error("--replay-coupons / --double-votes: at most one attempt per voter")
+    if args.terminals > args.voters:
+        parser.error("--terminals: each terminal needs at least one voter of the register")
     if args.challenges < 0:
         parser.error("--challenges must not be negative")
     return _day(args)

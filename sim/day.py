@@ -9,7 +9,8 @@ printout. At the end the host tools verify and tally the exported bundles, and t
 is checked against what the voters chose, counting only voters whose slip was printed.
 
 Roles: one `combined` terminal, or (`split`) an identification desk that prints coupons
-with one-time ballot codes and a voting booth that takes them.
+with one-time ballot codes and voting booths that take them; several booths, several
+combined terminals and the voters who try to vote twice are sim/station.py's.
 
 With power cuts, a terminal is killed with SIGKILL at random moments and restarted; a
 voter who was cut off is helped again as a poll worker would.
@@ -36,7 +37,7 @@ from PIL import Image, ImageOps
 
 from host_tools import commission
 from host_tools.commission import ElectionSpec, PrecinctSpec, TerminalRegistration
-from sim import boards, definitions, synthetic
+from sim import boards, definitions, station, synthetic
 from sim.panel import SimulatedPanel
 from sim.printer import PrintedPage, SimulatedPrinter
 from terminal.app.identity import load_encryption_public
@@ -44,7 +45,8 @@ from terminal.app.printouts import Paper
 from terminal.app.screens import PAGE_NEXT, PAGE_PREVIOUS
 from terminal.app.station import render_slip
 from terminal.ballot import selection
-from terminal.ballot.election import Election, Mode, Role
+from terminal.ballot.election import Election, Identification, Mode, Role
+from terminal.hal.interfaces import Key
 from terminal.idscan.register import Register
 from terminal.tally import tracking
 from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
@@ -52,12 +54,13 @@ from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
 BOARDS = REPO / "board_configs"
-PRECINCT = "1234"
+PRECINCT = station.PRECINCT
 SCREEN_TIMEOUT = 60.0
 SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
 MAX_PAGES = 100  # more page turns than that: the pages do not turn
+MAX_KEY_PRESSES = 200  # more targets than that on a screen: the focus does not move
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
 
 
@@ -102,9 +105,11 @@ class VoterOutcome:
 class Attempt:
     """One person at the poll worker's desk: an eligible voter (index), or a refused try."""
 
-    kind: str  # "vote", or a refused try: "unknown", "again", "minor", "expired", "mismatch"
+    kind: str  # "vote", or a refused try: "unknown", "again", "minor", "expired", "mismatch",
+    # or a voter's try at a second ballot elsewhere: "replay", "double" (Day.cheats[cheat])
     voter: int = -1
     scan: str = ""  # what a refused try scans
+    cheat: int = -1
 
 
 class Printouts:
@@ -292,8 +297,42 @@ class SimTerminal:
         os.write(self.scanner_master, data.encode() + b"\n")
 
     def press(self, target: str) -> None:
-        """Touch the centre of a target of the screen shown now."""
-        self.panel.tap_target(target)
+        """Touch the centre of a target of the screen shown now, or (--input keypad) move
+        the keypad's focus to it and select it."""
+        if self.day.keypad:
+            self.press_by_keys(target)
+        else:
+            self.panel.tap_target(target)
+
+    def press_by_keys(self, target: str) -> None:
+        """Down or up (the shorter way round) until `target` is focused, then select, each
+        key waited for in the frame it draws, as a voter hears each target before the next."""
+        frame = self.panel.frame
+        for _ in range(2 * MAX_KEY_PRESSES):
+            if frame is None:
+                raise DayFailed(f"{self.terminal_id}: nothing on the screen to press {target!r}")
+            ids = [t.id for t in frame.targets]
+            if target not in ids:
+                raise DayFailed(f"{self.terminal_id}: screen {frame.name!r} has no {target!r}")
+            if frame.focus == target:
+                # Every tap handled redraws; the next press is decided on that new frame.
+                before = self.panel.frame_count
+                self.panel.press_key(Key.SELECT)
+                self.panel.wait_for(
+                    lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
+                )
+                return
+            if frame.focus is None:
+                key = Key.DOWN  # the first key shows where the focus is
+            else:
+                ahead = (ids.index(target) - ids.index(frame.focus)) % len(ids)
+                key = Key.DOWN if ahead <= len(ids) // 2 else Key.UP
+            before = self.panel.frame_count
+            self.panel.press_key(key)
+            frame = self.panel.wait_for(
+                lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
+            )
+        raise DayFailed(f"{self.terminal_id}: the keypad's focus never reached {target!r}")
 
     def take_page(self, kind: str, timeout: float = SCREEN_TIMEOUT) -> tuple[str, Image.Image]:
         """Wait for the next whole printout and file it as `NNNN-kind.png`; a piece cut
@@ -354,12 +393,18 @@ class Day:
         power_cuts: int,
         roles: str = "combined",
         paper_rows: int | None = None,
+        booths: int = 1,
+        terminals: int = 1,
+        replays: int = 0,
+        doubles: int = 0,
         definition: Path | None = None,
         screen: str | None = None,
         language: str | None = None,
+        keypad: bool = False,
         challenges: int = 0,
     ) -> None:
         self.rng = random.Random(seed)
+        self.keypad = keypad  # every target pressed with the booth's keypad, not touched
         # Voters who challenge their first encrypted ballot (format 2), drawn apart from
         # the day's other draws so the same seed makes the same day with or without them.
         draw = random.Random(f"challenges-{seed}")
@@ -384,17 +429,21 @@ class Day:
         self.cuts_done = 0
         self.timings: dict[str, float] = {}
         self.current: VoterOutcome | None = None
-        if roles == "combined":
-            self.booth = SimTerminal(self, "T-1234-01", Role.COMBINED, out, self.board)
-            self.desk = self.booth
-        elif roles == "split":
-            self.booth = SimTerminal(self, "T-1234-02", Role.VOTE, out, "sim-vote.toml")
-            self.desk = SimTerminal(
-                self, "T-1234-01", Role.IDENTIFY, out / "identify", "sim-identify.toml"
-            )
-        else:
+        if roles not in ("combined", "split"):
             raise DayFailed(f"roles must be combined or split, not {roles!r}")
-        self.terminals = [self.desk] if self.desk is self.booth else [self.desk, self.booth]
+        self.roles = roles
+        self.places = station.layout(out, roles, booths, terminals, self.board)
+        self.terminals = [
+            SimTerminal(self, p.terminal, p.role, p.root, p.board) for p in self.places
+        ]
+        self.by_id = {t.terminal_id: t for t in self.terminals}
+        # The desk (or combined terminal 1) sees the people who come without a voter's
+        # right; the booths (or the combined terminals) give the ballots.
+        self.desk = self.terminals[0]
+        self.booths = [t for t in self.terminals if t.role is not Role.IDENTIFY]
+        self.booth = self.booths[0]
+        self.cheats = [station.Cheat("replay", -1) for _ in range(replays)]
+        self.cheats += [station.Cheat("double", -1) for _ in range(doubles)]
 
     # --- the commission's office ------------------------------------------------------
 
@@ -426,6 +475,8 @@ class Day:
                 mode=Mode.OFFICIAL,
                 country="KG",
                 contests=(synthetic.president_contest(),),
+                # Some voters show only their PIN's barcode: the protocol counts them.
+                identification=Identification(accept_bare_number=True),
             )
         )
         if verifiable_size(spec.contests) <= MAX_RECORD_SIZE:
@@ -494,7 +545,7 @@ class Day:
         coupon, void notices, or the protocol."""
         name, pages = terminal.restart()
         current = self.current
-        if current is not None and current.outcome != "cast" and terminal is self.booth:
+        if current is not None and current.outcome != "cast" and terminal.role is not Role.IDENTIFY:
             expected = self._expected_slip(current)
             slips = [image for image in pages if self.same_slip(image, expected)]
             if slips:
@@ -542,6 +593,15 @@ class Day:
             position = attempts.index(Attempt("vote", voter))
             scan = synthetic.document_scan(self.register.voters[voter], "barcode", day, rng)
             attempts.insert(rng.randint(position + 1, len(attempts)), Attempt("again", voter, scan))
+        cheaters = rng.sample(range(self.voters), len(self.cheats))
+        for index, (cheat, voter) in enumerate(zip(self.cheats, cheaters, strict=True)):
+            # A voter who has voted tries again elsewhere: placed after their own vote.
+            cheat.voter = voter
+            position = attempts.index(Attempt("vote", cheat.voter))
+            attempts.insert(
+                rng.randint(position + 1, len(attempts)),
+                Attempt(cheat.kind, cheat.voter, cheat=index),
+            )
         return attempts
 
     def choices_of(self, voter: int) -> dict[str, list[str]]:
@@ -555,7 +615,7 @@ class Day:
         and per person the scans and taps below. A cut makes actions repeat, so all are
         reached."""
         contests = len(self.election.contests)
-        desk = 4 if self.desk is not self.booth else 0  # scan, issue, coupon OK; booth scan
+        desk = 4 if self.roles == "split" else 0  # scan, issue, coupon OK; booth scan
         voting = sum(5 + 2 * contests + desk if a.kind == "vote" else 2 for a in attempts)
         return len(self.terminals) * (2 * (2 + len(self.chair_pin)) + 1) + 2 + voting
 
@@ -570,7 +630,8 @@ class Day:
         self.cut_at = set(self.rng.sample(range(1, total + 1), self.power_cuts))
         screens = self.out / "screens"
         for terminal in self.terminals:
-            terminal.start_devices(screens if terminal is self.booth else screens / "identify")
+            root = terminal.root
+            terminal.start_devices(screens if root == self.out else screens / root.name)
         try:
             for terminal in self.terminals:
                 terminal.start(first=True)
@@ -600,11 +661,13 @@ class Day:
     def attend(self, attempt: Attempt) -> None:
         if attempt.kind == "vote":
             self.vote(attempt.voter)
+        elif attempt.cheat >= 0:
+            station.attempt(self, self.cheats[attempt.cheat])
         else:
-            self._refused(attempt.scan)
+            self._refused(attempt.scan, attempt.voter)
 
-    def _refused(self, scan: str) -> None:
-        desk = self.desk
+    def _refused(self, scan: str, voter: int) -> None:
+        desk = station.identifying_terminal(self, voter) if voter >= 0 else self.desk
         desk.screen("idle")
         desk.scan(scan, "refused")
         after = desk.tap("ok")
@@ -620,11 +683,15 @@ class Day:
         if not outcome.selections:
             outcome.selections = self.choices_of(index)
             outcome.language = self.language or self.rng.choice(LANGUAGES)
-            kind = self.rng.choice(synthetic.DOCUMENTS)
+            kind = self.rng.choice(
+                synthetic.DOCUMENTS
+                if self.election.identification.accept_bare_number
+                else tuple(d for d in synthetic.DOCUMENTS if d != "barcode")
+            )
             voter = self.register.voters[index]
             outcome.document = synthetic.document_scan(voter, kind, self.election.date, self.rng)
         given = True
-        if self.desk is self.booth:
+        if self.roles == "combined":
             given = self._identify(index)
         elif outcome.coupon is None:
             given = self._get_coupon(index)
@@ -638,7 +705,7 @@ class Day:
         False when the desk refuses: after a coupon was cut off mid-print, which fails safe
         (no second coupon), the voter is referred to the commission and does not vote here.
         """
-        desk = self.desk
+        desk = station.identifying_terminal(self, index)
         desk.screen("idle")
         document = self.outcomes[index].document
         if desk.scan(document, "voter_found", "reissue_offer", "refused") == "refused":
@@ -663,8 +730,8 @@ class Day:
         return True
 
     def _ballot(self, outcome: VoterOutcome) -> None:
-        booth = self.booth
-        if booth is not self.desk:
+        booth = station.voting_terminal(self, outcome.voter)
+        if self.roles == "split":
             booth.screen("idle")
             assert outcome.coupon is not None
             booth.scan(outcome.coupon, "language")
@@ -682,16 +749,15 @@ class Day:
             booth.screen("ballot", "review", after=after)
         after = booth.tap("cast")
         if self.election.ballot_format == 2:
-            after = self._receipt(outcome, after)
+            after = self._receipt(outcome, after, booth)
         booth.screen("cast", after=after)
-        self._expect_slip(outcome)
+        self._expect_slip(outcome, booth)
         after = booth.tap("done")
         booth.screen("idle", after=after)
 
-    def _receipt(self, outcome: VoterOutcome, after: int) -> int:
+    def _receipt(self, outcome: VoterOutcome, after: int, booth: SimTerminal) -> int:
         """Take the receipt and read its tracking code; a challenger challenges their first
         encrypted ballot once, takes the SPOILED printout and casts the same choices again."""
-        booth = self.booth
         while True:
             booth.screen("receipt", after=after)
             name, image = booth.take_page("receipt")
@@ -718,11 +784,11 @@ class Day:
         selections = {k: tuple(v) for k, v in outcome.selections.items()}
         return render_slip(self.election, self.precinct, outcome.language, selections, Paper(384))
 
-    def _expect_slip(self, outcome: VoterOutcome) -> None:
+    def _expect_slip(self, outcome: VoterOutcome, booth: SimTerminal) -> None:
         """The slip that came out must be exactly this voter's choices, pixel for pixel
         (after any piece cut short by a paper-out and marked void)."""
         while True:
-            page = self.booth.next_page()
+            page = booth.next_page()
             if not page.complete:
                 self.printouts.file(page.image, "void")
                 continue
@@ -757,6 +823,8 @@ class Day:
                     line["tracking_code"] = outcome.tracking_code if cast else None
                     line["challenged"] = outcome.challenged
                 handle.write(json.dumps(line) + "\n")
+            for cheat in self.cheats:
+                handle.write(json.dumps(cheat.line()) + "\n")
 
     def expected_blank(self) -> dict[str, int]:
         """Per contest, the voters with a printed slip who left it without a mark."""

@@ -97,6 +97,8 @@ class PrecinctDay(Day):
                 "sim-identify.toml",
             )  # fmt: skip
         self.terminals = [self.desk] if self.desk is self.booth else [self.desk, self.booth]
+        self.booths = [self.booth]
+        self.by_id = {t.terminal_id: t for t in self.terminals}
 
     def prepare(self) -> None:
         """The commission prepared everything already: read the package and the register."""

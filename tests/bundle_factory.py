@@ -71,6 +71,12 @@ class _Log:
         return b"".join(line + b"\n" for line in self.lines)
 
 
+def code_of(election: Election, booth: str, index: int) -> str:
+    """The hash of the `index`-th ballot code a desk of `election` issues to `booth` (the
+    desk sends its voters to the precinct's booths in turn), as desk and booth log it."""
+    return hashlib.sha256(f"{election.id}:{booth}:{index}".encode()).hexdigest()
+
+
 def _count(election: Election, ballots: Sequence[Selections]) -> dict[str, ContestResult]:
     results = {}
     for contest in election.contests:
@@ -98,6 +104,8 @@ def make_bundle(
     package_sha256: str | None = None,
     loaded_mode: Mode | None = None,
     protocol_changes: Mapping[str, Any] | None = None,
+    booth_codes: Sequence[str] | None = None,
+    first_coupons: int | None = None,
     private_key: bytes | None = None,
     bend_records: Callable[[list[bytes]], list[bytes]] | None = None,
     bend_decryption: Callable[[bytes], bytes] | None = None,
@@ -110,6 +118,8 @@ def make_bundle(
     mode the log says the package had (default: the election's), `package_sha256` the hash
     of its election.json (default: that of `election`); `protocol_changes`
     replaces fields of the protocol before it is signed (e.g. lines or contests).
+    A booth uses the codes the desk issued to it (code_of), or `booth_codes` in turn; of a
+    desk's coupons the first `first_coupons` (default: all) go to voters for the first time.
     In ballot format 2, `private_key` (the precinct's sealing key) decrypts the sums into
     decryption.json, as the terminal does at close. `bend_records` changes the (signed)
     records after the count, `bend_decryption` the bytes of decryption.json before they are
@@ -118,6 +128,7 @@ def make_bundle(
     counts still come from `ballots`): bench/national.py's millions of ballots, which the
     tally's checks bind by the signed commitment and never open.
     """
+    first = coupons if first_coupons is None else first_coupons
     code = election.precinct(precinct)
     assert code is not None, f"precinct {precinct} is not in the election"
     entry = election.terminal(terminal)
@@ -142,7 +153,18 @@ def make_bundle(
     log.append("print_finished", printout="zero_report")
     log.append("polls_opened")
     records = []
+    used = 0  # at a booth: the codes used so far
+
+    def next_code() -> str:
+        nonlocal used
+        used += 1
+        if booth_codes is not None:
+            return booth_codes[used - 1]
+        return code_of(election, terminal, used - 1)
+
     for index, selections in enumerate(ballots):
+        if role is Role.VOTE:
+            log.append("ballot_code_used", code=next_code())
         log.append("ballot_issued", reissue=False)
         if sealed is not None:
             records.append(sealed[index])
@@ -152,10 +174,17 @@ def make_bundle(
             records.append(seal_for(ballot, election, code, signer))
         log.append("ballot_cast", recovered=False)
     for _ in range(voids):
+        if role is Role.VOTE:
+            log.append("ballot_code_used", code=next_code())
         log.append("ballot_issued", reissue=False)
         log.append("ballot_void", reason="cancelled")
-    for _ in range(coupons):
-        log.append("coupon_issued", reissue=False)
+    booths = election.booths(precinct)
+    for index in range(coupons):
+        log.append("coupon_issued", reissue=index >= first)
+        booth = booths[index % len(booths)].id
+        log.append(
+            "ballot_code_issued", booth=booth, code=code_of(election, booth, index // len(booths))
+        )
         log.append("print_started", printout="coupon")
         log.append("print_finished", printout="coupon")
     log.append("chair_authenticated", purpose="close")
@@ -186,7 +215,7 @@ def make_bundle(
             "voters_on_register": code.voters,
             "voters_received_ballot": {
                 Role.COMBINED: len(records) + voids,
-                Role.IDENTIFY: coupons,
+                Role.IDENTIFY: first,
                 Role.VOTE: 0,
             }[role],
             "ballots_issued": len(records) + voids,
@@ -196,6 +225,7 @@ def make_bundle(
             "coupons_issued": coupons,
             "coupons_void": 0,
             "codes_refused": 0,
+            "issued_on_bare_number": 0,
         },
         contests=_count(election, ballots),
         ballots_commitment=hashlib.sha256(commitment).hexdigest(),

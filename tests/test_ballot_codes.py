@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -17,28 +18,33 @@ from terminal.idscan.ballot_codes import (
     CodesError,
     UsedCodes,
     check_code,
+    code_hash,
+    named_booth,
     new_code,
 )
 
 KEY = os.urandom(32)
 MINUTE = 29_000_000
+BOOTH = "T-1234-02"
 
 
-def _check(payload: str, minute: int = MINUTE, key: bytes = KEY) -> BallotCode | CodeProblem:
-    return check_code(payload, "E1", "1234", key, minute, 30)
+def _check(
+    payload: str, minute: int = MINUTE, key: bytes = KEY, booth: str = BOOTH
+) -> BallotCode | CodeProblem:
+    return check_code(payload, "E1", "1234", booth, key, minute, 30)
 
 
 def test_a_fresh_genuine_code_is_accepted() -> None:
-    code = new_code("E1", "1234", MINUTE)
+    code = new_code("E1", "1234", BOOTH, MINUTE)
     assert _check(code.payload(KEY), MINUTE + 29) == code
 
 
 def test_forged_foreign_and_expired_codes_are_refused() -> None:
-    code = new_code("E1", "1234", MINUTE)
+    code = new_code("E1", "1234", BOOTH, MINUTE)
     payload = code.payload(KEY)
     assert _check(payload, key=os.urandom(32)) is CodeProblem.FORGED
-    assert _check(new_code("E1", "9999", MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
-    assert _check(new_code("E2", "1234", MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
+    assert _check(new_code("E1", "9999", BOOTH, MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
+    assert _check(new_code("E2", "1234", BOOTH, MINUTE).payload(KEY)) is CodeProblem.OTHER_PRECINCT
     assert _check(payload, MINUTE + 31) is CodeProblem.EXPIRED
     assert _check(payload, MINUTE - 1) is CodeProblem.EXPIRED, "issued in the future"
     # Changing the minute to extend the time limit breaks the tag.
@@ -53,6 +59,19 @@ def test_forged_foreign_and_expired_codes_are_refused() -> None:
         assert not isinstance(_check(changed), BallotCode), f"changed at {position}"
 
 
+def test_a_code_is_good_at_its_own_booth_only() -> None:
+    """The booth is inside the tag: a coupon used at its booth cannot vote at another, and
+    renaming the booth in the text breaks the tag (forged, not merely another booth's)."""
+    payload = new_code("E1", "1234", BOOTH, MINUTE).payload(KEY)
+    assert isinstance(_check(payload), BallotCode)
+    assert _check(payload, booth="T-1234-03") is CodeProblem.OTHER_BOOTH
+    assert named_booth(payload) == BOOTH
+    renamed = payload.replace(f":{BOOTH}:", ":T-1234-03:")
+    assert _check(renamed, booth="T-1234-03") is CodeProblem.FORGED
+    # The logs name a code by the SHA-256 of its text, as anyone can compute it.
+    assert code_hash(payload + "\n") == hashlib.sha256(payload.encode()).hexdigest()
+
+
 @given(st.text(max_size=120))
 def test_any_scan_is_a_code_or_a_refusal(text: str) -> None:
     result = _check(text)
@@ -60,7 +79,7 @@ def test_any_scan_is_a_code_or_a_refusal(text: str) -> None:
 
 
 def test_used_codes_survive_a_restart_and_are_not_ordered(tmp_path: Path) -> None:
-    codes = [new_code("E1", "1234", MINUTE) for _ in range(50)]
+    codes = [new_code("E1", "1234", BOOTH, MINUTE) for _ in range(50)]
     used = UsedCodes(DataDir(tmp_path), 40)
     for code in codes[:30]:
         used.use(code)
@@ -75,7 +94,7 @@ def test_used_codes_survive_a_restart_and_are_not_ordered(tmp_path: Path) -> Non
 
 
 def _used_table(root: Path, count: int) -> tuple[list[BallotCode], bytes]:
-    codes = [new_code("E1", "1234", MINUTE) for _ in range(count + 1)]
+    codes = [new_code("E1", "1234", BOOTH, MINUTE) for _ in range(count + 1)]
     used = UsedCodes(DataDir(root), 4)
     for code in codes[:count]:
         used.use(code)

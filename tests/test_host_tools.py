@@ -411,6 +411,7 @@ EXPECTED_TOTALS = {
         "coupons_issued": len(P2_BALLOTS),
         "coupons_void": 0,
         "codes_refused": 0,
+        "issued_on_bare_number": 0,
     },
     "bundles": 3,
 }
@@ -674,6 +675,7 @@ def test_protocol_that_disagrees_with_the_ballots_is_refused(
         "coupons_issued": 0,
         "coupons_void": 0,
         "codes_refused": 0,
+        "issued_on_bare_number": 0,
     }
     padded = make_bundle(
         tmp_path / "a", election, "P1", "T-1001", key, P1_BALLOTS, protocol_changes={"lines": lines}

@@ -140,6 +140,7 @@ def make_protocol(
             "coupons_issued": 0,
             "coupons_void": 0,
             "codes_refused": 0,
+            "issued_on_bare_number": 0,
         },
         contests=contests,
         ballots_commitment=hashlib.sha256(b"ballots.commitment.json").hexdigest(),

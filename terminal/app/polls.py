@@ -22,13 +22,20 @@ from PIL import Image
 
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
-from terminal.ballot.election import Election, Mode, Precinct, Role
+from terminal.ballot.election import Election, Mode, Precinct, Role, TerminalEntry
 from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_package
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
-from terminal.idscan.ballot_codes import CodeProblem, UsedCodes, check_code, new_code
-from terminal.idscan.eligibility import Decision, Outcome, decide
+from terminal.idscan.ballot_codes import (
+    CodeProblem,
+    UsedCodes,
+    check_code,
+    code_hash,
+    named_booth,
+    new_code,
+)
+from terminal.idscan.eligibility import BARE_NUMBERS, Decision, Outcome, decide
 from terminal.idscan.icao import ELECTION_NATIONALITY
 from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
@@ -123,6 +130,10 @@ class Polls:
         self.marks: VoterMarks | None = None
         self.codes: UsedCodes | None = None
         self.keys: PrecinctKeys | None = None
+        # The voter identified last (register position, and whether on a bare number): the
+        # only one a ballot or coupon can be issued to.
+        self.identified: tuple[int, bool] | None = None
+        self.refused_booth: str | None = None  # the booth the last refused code was for
 
     # --- state derived from the log -------------------------------------------------
 
@@ -154,11 +165,15 @@ class Polls:
         )
 
     @property
-    def role(self) -> Role:
+    def entry(self) -> TerminalEntry:
         entry = self.election.terminal(self.identity.terminal_id)
         if entry is None:
             raise InvariantError("invariant broken: entry is not None")
-        return entry.role
+        return entry
+
+    @property
+    def role(self) -> Role:
+        return self.entry.role
 
     @property
     def _issue_kind(self) -> str:
@@ -271,6 +286,11 @@ class Polls:
         for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
             if self.storage.exists(name) and any(self.storage.read(name)):
                 raise InconsistentStores(f"{name} holds data, but the log records no installation")
+        if entry.role is Role.IDENTIFY and not package.election.booths(precinct.code):
+            raise PermissionError(
+                f"the package registers no voting booth for precinct {precinct.code}: "
+                "the desk's coupons would be good nowhere"
+            )
         # Check the keys and the register open before anything is written.
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
@@ -472,20 +492,37 @@ class Polls:
             marks.issued,
             self.void_credits > 0,
             ELECTION_NATIONALITY[self.election.country],
+            self.entry.register_part,
         )
+        self.identified = None
         if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
             self.log.append("voter_refused", reason=outcome.decision.value)
+        else:
+            if outcome.position is None:
+                raise InvariantError("invariant broken: outcome.position is not None")
+            self.identified = (outcome.position, document.kind in BARE_NUMBERS)
         return outcome
+
+    def terminal_of(self, position: int) -> tuple[int, TerminalEntry] | None:
+        """The terminal (number from 1, entry) whose part of the register holds a voter."""
+        marking = self.election.marking_terminals(self.precinct.code)
+        for number, entry in enumerate(marking, 1):
+            if entry.register_part is None or position in entry.register_part:
+                return number, entry
+        return None
 
     def refuse_reissue(self) -> None:
         self.log.append("voter_refused", reason=Decision.ALREADY_VOTED.value)
 
     def issue(self, position: int, reissue: bool) -> None:
-        """Give a voter a ballot (combined) or a coupon (desk): the mark is durable first."""
+        """Give the voter identified last a ballot (combined) or a coupon (desk): the mark
+        is durable first."""
         if not (self.state is PollsState.OPEN and self.marks is not None):
             raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.mark...")
         if self.session_open():
             raise InvariantError("invariant broken: not self.session_open()")
+        if self.identified is None or self.identified[0] != position:
+            raise PermissionError("a ballot is issued only to the voter identified last")
         if reissue:
             if not (self.marks.issued(position) and self.void_credits > 0):
                 raise InvariantError("invariant broken: self.marks.issued(position) and self.vo...")
@@ -494,18 +531,53 @@ class Polls:
                 raise InvariantError("invariant broken: not self.marks.issued(position)")
             self.marks.mark(position)
         self.log.append(self._issue_kind, reissue=reissue)
+        if self.identified[1]:
+            self.log.append("issued_on_bare_number")
+        self.identified = None
+
+    def next_booth(self) -> TerminalEntry:
+        """The booth the desk sends the next voter to: the one it has sent fewest codes to
+        so far (the first in the package on a tie), so the booths take turns."""
+        booths = self.election.booths(self.precinct.code)
+        sent = {b.id: 0 for b in booths}
+        for event in self.log.of_kind("ballot_code_issued"):
+            if event.data["booth"] in sent:
+                sent[event.data["booth"]] += 1
+        return min(booths, key=lambda b: sent[b.id])
 
     def coupon_job(self) -> Callable[[], PrinterProblem | None]:
-        """The printing of a new coupon; run again after a printer problem, it prints the
-        same code, so at most one valid code exists for each coupon issued."""
+        """The printing of a new coupon for the next booth; run again after a printer
+        problem, it prints the same code, so at most one valid code exists for each coupon
+        issued. The code is logged (as its hash, with its booth) before it is printed."""
         if self.keys is None:
             raise InvariantError("invariant broken: self.keys is not None")
         minute = int(self.log.clock.now().timestamp()) // 60
-        payload = new_code(self.election.id, self.precinct.code, minute).payload(self.keys.code_key)
-        return lambda: self.print_document("coupon", {"code": payload})
+        booth = self.next_booth()
+        code = new_code(self.election.id, self.precinct.code, booth.id, minute)
+        payload = code.payload(self.keys.code_key)
+        self.log.append("ballot_code_issued", booth=booth.id, code=code_hash(payload))
+        number = self.election.booths(self.precinct.code).index(booth) + 1
+        data: dict[str, object] = {"code": payload, "booth": booth.id, "number": number}
+        return lambda: self.print_document("coupon", data)
+
+    def _voided_codes(self) -> set[str]:
+        """Codes whose ballot was proven not cast and not given again: each may be taken once
+        more, and only by its own voter (the credit is the code's, not the booth's)."""
+        voided: set[str] = set()
+        current = None
+        for event in self.log.events:
+            if event.kind == "ballot_code_used":
+                current = event.data["code"]
+            elif event.kind == "ballot_issued" and event.data["reissue"]:
+                voided.discard(current or "")
+            elif event.kind == "ballot_void" and current is not None:
+                voided.add(current)
+        return voided
 
     def accept_code(self, payload: str) -> CodeProblem | None:
-        """At the booth: open a ballot for a valid, unused code of this precinct."""
+        """At the booth: open a ballot for a valid, unused code of this precinct issued for
+        this booth. A genuine code for another booth is refused and the booth it names is
+        kept in refused_booth for the voter's screen."""
         if not (self.state is PollsState.OPEN and self.codes is not None and self.keys):
             raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.code...")
         if self.session_open():
@@ -513,18 +585,34 @@ class Polls:
         minute = int(self.log.clock.now().timestamp()) // 60
         limit = self.election.identification.ballot_code_minutes
         code = check_code(
-            payload, self.election.id, self.precinct.code, self.keys.code_key, minute, limit
+            payload,
+            self.election.id,
+            self.precinct.code,
+            self.identity.terminal_id,
+            self.keys.code_key,
+            minute,
+            limit,
         )
+        self.refused_booth = None
+        if code is CodeProblem.OTHER_BOOTH:
+            self.refused_booth = named_booth(payload)
+            self.log.append("ballot_code_other_booth", booth=self.refused_booth)
+            return code
         if isinstance(code, CodeProblem):
             self.log.append("ballot_code_refused", reason=code.value)
             return code
+        digest = code_hash(payload)
         if self.codes.used(code):
-            if self.void_credits > 0:
-                # The code's ballot was proven not cast (a crash): the voter may vote with it.
+            if digest in self._voided_codes():
+                # This code's ballot was proven not cast (a crash): its voter may vote with it.
+                self.log.append("ballot_code_used", code=digest)
                 self.log.append("ballot_issued", reissue=True)
                 return None
             self.log.append("ballot_code_refused", reason=CodeProblem.USED.value)
             return CodeProblem.USED
+        # Logged before the table is written: the host then knows every code this booth
+        # may have taken, whatever moment a power cut falls at.
+        self.log.append("ballot_code_used", code=digest)
         self.codes.use(code)
         self.log.append("ballot_issued", reissue=False)
         return None
@@ -678,7 +766,9 @@ class Polls:
                 "damaged_slots": len(self.box.damaged),
                 "coupons_issued": self.count_events("coupon_issued"),
                 "coupons_void": self.count_events("coupon_void"),
-                "codes_refused": self.count_events("ballot_code_refused"),
+                "codes_refused": self.count_events("ballot_code_refused")
+                + self.count_events("ballot_code_other_booth"),
+                "issued_on_bare_number": self.count_events("issued_on_bare_number"),
                 **protocol_lines(self.log),
             },
             contests={

@@ -171,6 +171,8 @@ class Coupon:
     mode: Mode
     code: str
     minutes: int  # how long the code is valid
+    booth: int  # the number of the booth the code is good at (1, 2, ... in the package)
+    booth_id: str  # that booth's terminal id, as on its label
 
 
 @dataclass(frozen=True)
@@ -536,11 +538,13 @@ def coupon(coupon: Coupon, gettext: Gettext, paper: Paper = Paper()) -> Image.Im
     sheet.text(coupon.election_name, bold=True, center=True)
     sheet.text(_("Precinct {code}").format(code=coupon.precinct), center=True)
     sheet.rule()
+    sheet.text(_("BOOTH {number}").format(number=coupon.booth), size=TITLE, bold=True, center=True)
+    sheet.text(coupon.booth_id, center=True)
     sheet.image(qr_code(coupon.code, min(paper.width, 320)))
     sheet.rule()
     sheet.text(
-        _("Scan this code at the voting booth within {minutes} minutes.").format(
-            minutes=coupon.minutes
+        _("Scan this code at booth {number} within {minutes} minutes.").format(
+            number=coupon.booth, minutes=coupon.minutes
         ),
         center=True,
     )
@@ -560,6 +564,7 @@ def _line_labels(gettext: Gettext) -> dict[str, str]:
         "coupons_issued": _("Coupons issued"),
         "coupons_void": _("Coupons never printed"),
         "codes_refused": _("Ballot codes refused"),
+        "issued_on_bare_number": _("Issued on a bare IIN/PIN, no document"),
         SLIPS_COUNTED: _("Paper slips counted in the ballot box"),
         ENCLOSURE_OPENINGS: _("Seal or ballot box lid opened"),
     }

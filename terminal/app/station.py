@@ -27,6 +27,7 @@ from terminal.app.ballot_session import (
 )
 from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
+from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
@@ -34,7 +35,17 @@ from terminal.app.view import View
 from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.hal.interfaces import (
+    Display,
+    Frame,
+    Key,
+    Keypad,
+    NoKeypad,
+    PrinterStatus,
+    Scan,
+    Scanner,
+    Touch,
+)
 from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
@@ -73,6 +84,9 @@ FATAL_TEXT = {
 }
 REFUSALS = {
     Decision.INVALID_DOCUMENT: N_("The document could not be read or is not valid."),
+    Decision.BARE_NUMBER_REFUSED: N_(
+        "A number alone is not accepted in this election: scan the voter's ID card or passport."
+    ),
     Decision.DOCUMENT_NOT_ACCEPTED: N_("Documents of this country are not accepted here."),
     Decision.NOT_A_NATIONAL: N_("The document states another nationality: only citizens vote."),
     Decision.NOT_ON_REGISTER: N_("This person is not on this precinct's voter register."),
@@ -96,6 +110,7 @@ CODE_TEXT = {
     CodeProblem.NOT_A_CODE: N_("That is not a ballot code. Scan the code on your coupon."),
     CodeProblem.OTHER_PRECINCT: N_("That coupon is for another polling station."),
     CodeProblem.FORGED: N_("That coupon is not genuine."),
+    CodeProblem.OTHER_BOOTH: N_("That coupon is for booth {number} ({booth}). Please go there."),
     CodeProblem.EXPIRED: N_("That coupon has expired. Go back to the identification desk."),
     CodeProblem.USED: N_("That coupon has already been used."),
 }
@@ -126,6 +141,7 @@ class Station:
         gpio: Gpio | None = None,
         px_per_mm: float = DEFAULT_PX_PER_MM,
         enclosure_watch: EnclosureWatch | None = None,
+        keypad: Keypad | None = None,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -134,6 +150,8 @@ class Station:
         self.led: bool | None = None  # the status LED as last set
         self.display = display
         self.touch = touch
+        self.keypad: Keypad = keypad or NoKeypad()
+        self.keys = KeyFocus()
         self.scanner = scanner
         self.fonts = fonts
         self.worker_language = worker_language
@@ -217,7 +235,8 @@ class Station:
             self.check_idle()
             # The enclosure controller is polled too: its events wait at most this long.
             wait = 1.0 if self.enclosure_watch is None else 0.2
-            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], wait)
+            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
+            select.select(readable, [], [], wait)
             for scan in self.scanner.read():
                 self.on_scan(scan)
             for event in self.touch.read():
@@ -227,6 +246,8 @@ class Station:
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
                     self.on_tap(target.id)
+            for key in self.keypad.read():
+                self.on_key(key)
 
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
@@ -275,7 +296,7 @@ class Station:
             # The page shown: larger text means fewer choices a page, so a page number
             # kept from before could point past the last page.
             self.session.page = plan.page
-        self.frame = frame_of(plan, screen.name, self.fonts)
+        self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -318,6 +339,15 @@ class Station:
         self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
+            self.show()
+
+    def on_key(self, key: Key) -> None:
+        """A key of the tactile keypad: it moves the focus, or acts as a tap on a target."""
+        target = self.keys.press(key)
+        if target is not None:
+            self.on_tap(target)
+        else:
+            self.idle.touched(self.polls.log.clock.now())
             self.show()
 
     # --- chair ------------------------------------------------------------------------------
@@ -421,6 +451,20 @@ class Station:
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
+        if outcome.decision is Decision.OTHER_TERMINAL:
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
+            found = self.polls.terminal_of(outcome.position)
+            number, terminal = found if found else (0, None)
+            self.view = View.OTHER_TERMINAL
+            self.lines = (
+                self._w(
+                    "This voter is on the register of terminal {number} ({terminal}): "
+                    "send them there. They cannot be given a ballot here."
+                ).format(number=number, terminal=terminal.id if terminal else "?"),
+                outcome.voter.full_name(),
+            )
+            return
         self.view = View.REFUSED
         self.lines = (self._w(REFUSALS[outcome.decision]),)
         if outcome.decision is Decision.INVALID_DOCUMENT and document.errors:
@@ -461,12 +505,25 @@ class Station:
         if problem is None:
             self.session = Session(None, None, reissue=False)
             self.view, self.lines = View.LANGUAGE, ()
+        elif problem is CodeProblem.OTHER_BOOTH:
+            # The voter has not chosen a language yet: the way to their booth in all four.
+            booth = self.polls.refused_booth or ""
+            booths = [b.id for b in self.polls.election.booths(self.polls.precinct.code)]
+            number = booths.index(booth) + 1 if booth in booths else 0
+            self.view = View.WRONG_BOOTH
+            self.lines = tuple(
+                translator(language)(CODE_TEXT[problem]).format(number=number, booth=booth)
+                for language in VOTER_LANGUAGES
+            )
         else:
             # The voter reads this before choosing a language: it is in all four.
             self.view, self.lines = View.REFUSED, every_language(CODE_TEXT[problem])
 
     def _tap_refused(self, target: str) -> None:
         self.view, self.lines = View.IDLE, ()
+
+    _tap_other_terminal = _tap_refused
+    _tap_wrong_booth = _tap_refused
 
     def _tap_recovered(self, target: str) -> None:
         self.view, self.lines = self._home(), ()
@@ -720,9 +777,9 @@ class Station:
                 paper,
             )
         if kind == "coupon":
-            code = data["code"]
-            if not isinstance(code, str):
-                raise InvariantError("invariant broken: isinstance(code, str)")
+            code, booth, number = data["code"], data["booth"], data["number"]
+            if not (isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)):
+                raise InvariantError("invariant broken: isinstance(code, str) and isinstance(bo...")
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),
@@ -730,6 +787,8 @@ class Station:
                     election.mode,
                     code,
                     election.identification.ballot_code_minutes,
+                    number,
+                    booth,
                 ),
                 w,
                 paper,

@@ -14,6 +14,8 @@ class View(Enum):
     VOTER_FOUND = "voter_found"
     REISSUE_OFFER = "reissue_offer"
     REFUSED = "refused"
+    OTHER_TERMINAL = "other_terminal"  # the voter is on another terminal's part of the register
+    WRONG_BOOTH = "wrong_booth"  # the coupon is for another booth
     LANGUAGE = "language"
     BALLOT = "ballot"
     REVIEW = "review"

@@ -174,6 +174,22 @@ class Precinct:
         return localized(self.names, language)
 
 
+@dataclass(frozen=True, order=True)
+class RegisterPart:
+    """The register positions start..stop-1 (as range()): the voters one terminal may mark.
+
+    The terminals of a precinct never talk to each other, so one voter, one ballot across
+    several terminals that mark voters (combined terminals, desks) holds only if each voter
+    can be marked at exactly one of them: the package gives them disjoint parts that
+    together cover the register (docs/identification.md)."""
+
+    start: int
+    stop: int
+
+    def __contains__(self, position: object) -> bool:
+        return isinstance(position, int) and self.start <= position < self.stop
+
+
 @dataclass(frozen=True)
 class TerminalEntry:
     id: str
@@ -183,6 +199,9 @@ class TerminalEntry:
     public_key_sha256: str
     encryption_key: bytes  # the terminal's raw X25519 public key, made at provisioning
     sealed_secrets: bytes  # the precinct's secrets sealed to encryption_key (trust/envelope.py)
+    # The voters it may mark (a desk or combined terminal); None: the whole register, which
+    # only a precinct's single marking terminal may have.
+    register_part: RegisterPart | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +212,10 @@ class Identification:
     accept_expired_documents: bool = False
     countries: tuple[str, ...] = ("KGZ",)  # ICAO codes of documents that are eligible
     ballot_code_minutes: int = 30  # how long a coupon's ballot code stays valid
+    # Whether a bare IIN/PIN (a barcode, typed or scanned, with no document's MRZ) may
+    # identify a voter: it is what an insider at the desk could present for an absent voter,
+    # so the commission decides, and the protocol counts the ballots issued that way.
+    accept_bare_number: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,6 +253,16 @@ class Election:
 
     def contest(self, contest_id: str) -> Contest | None:
         return next((c for c in self.contests if c.id == contest_id), None)
+
+    def booths(self, precinct: str) -> tuple[TerminalEntry, ...]:
+        """The voting booths of a precinct, in package order: booth 1, 2, ..."""
+        return tuple(t for t in self.terminals if t.precinct == precinct and t.role is Role.VOTE)
+
+    def marking_terminals(self, precinct: str) -> tuple[TerminalEntry, ...]:
+        """The terminals of a precinct that mark voters on the register (desks, combined)."""
+        return tuple(
+            t for t in self.terminals if t.precinct == precinct and t.role is not Role.VOTE
+        )
 
     def territory(self, territory_id: str) -> Territory | None:
         return next((t for t in self.territories if t.id == territory_id), None)
@@ -409,11 +442,17 @@ def _election_from_fields(f: Fields) -> Election:
             public_key_sha256=t.hex("public_key_sha256", 32).hex(),
             encryption_key=t.hex("encryption_key", 32),
             sealed_secrets=t.hex("sealed_secrets", SEALED_SECRETS_SIZE),
+            register_part=_register_part(t),
         )
         if entry.precinct not in codes:
             raise FormatError(f"{t.where}: precinct {entry.precinct!r} is not in the election")
+        if entry.role is Role.VOTE and entry.register_part is not None:
+            raise FormatError(f"{t.where}: a voting booth marks no voters: no register_part")
         terminals.append(entry)
     _unique([t.id for t in terminals], f"{f.where}.terminals")
+    for built in precincts:
+        marking = [t for t in terminals if t.precinct == built.code]
+        _check_parts(built, marking, f"{f.where}.terminals")
     opens, closes = _clock_time(f, "polls_open"), _clock_time(f, "polls_close")
     if not opens < closes:
         raise FormatError(f"{f.where}: polls must open before they close")
@@ -427,6 +466,7 @@ def _election_from_fields(f: Fields) -> Election:
         accept_expired_documents=ident.bool("accept_expired_documents"),
         countries=tuple(countries),
         ballot_code_minutes=ident.int("ballot_code_minutes", 1),
+        accept_bare_number=ident.bool("accept_bare_number"),
     )
     country = f.str("country")
     if country not in ("KG", "KZ"):
@@ -455,6 +495,46 @@ def _election_from_fields(f: Fields) -> Election:
         territories=territories,
         ballot_format=ballot_format,
     )
+
+
+def _register_part(t: Fields) -> RegisterPart | None:
+    if "register_part" not in t.value:
+        return None
+    part = t.obj("register_part")
+    start, stop = part.int("start"), part.int("stop")
+    if set(part.value) != {"start", "stop"} or stop <= start:
+        raise FormatError(f"{part.where}: must be {{start, stop}} with start < stop")
+    return RegisterPart(start, stop)
+
+
+def _check_parts(precinct: Precinct, entries: list[TerminalEntry], where: str) -> None:
+    """The marking terminals of a precinct hold disjoint parts that cover its register: a
+    voter markable at two terminals could vote at both; one markable at none, nowhere."""
+    marking = [t for t in entries if t.role is not Role.VOTE]
+    if not marking:
+        return
+    whole = RegisterPart(0, precinct.voters)
+    parts = sorted(((t.register_part or whole), t.id) for t in marking)
+    at = 0
+    for part, terminal in parts:
+        if part.start < at:
+            raise FormatError(
+                f"{where}: terminal {terminal}'s register part overlaps another's in precinct "
+                f"{precinct.code}: a voter could be marked at two terminals"
+            )
+        if part.start > at:
+            break
+        at = part.stop
+    if at != precinct.voters or any(p.stop > precinct.voters for p, _ in parts):
+        raise FormatError(
+            f"{where}: the register parts of precinct {precinct.code}'s terminals must cover "
+            f"its {precinct.voters} voters exactly, each voter at one terminal"
+        )
+
+
+def _part_to_dict(part: RegisterPart | None) -> dict[str, Any]:
+    """The register_part field of a terminal entry; absent for the whole register."""
+    return {} if part is None else {"register_part": {"start": part.start, "stop": part.stop}}
 
 
 # Packages written before the precinct registry have none of these keys; a package that has
@@ -613,6 +693,7 @@ def _base_to_dict(e: Election) -> dict[str, Any]:
                 "public_key_sha256": t.public_key_sha256,
                 "encryption_key": t.encryption_key.hex(),
                 "sealed_secrets": t.sealed_secrets.hex(),
+                **_part_to_dict(t.register_part),
             }
             for t in e.terminals
         ],
@@ -621,6 +702,7 @@ def _base_to_dict(e: Election) -> dict[str, Any]:
             "accept_expired_documents": e.identification.accept_expired_documents,
             "countries": list(e.identification.countries),
             "ballot_code_minutes": e.identification.ballot_code_minutes,
+            "accept_bare_number": e.identification.accept_bare_number,
         },
     }
 

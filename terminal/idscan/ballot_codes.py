@@ -1,12 +1,19 @@
 """One-time ballot codes: what the identification desk prints on a voter's coupon and the
 voting booth accepts once.
 
-    TAMGA-BC:1:<election>:<precinct>:<minute>:<nonce>:<tag>
+    TAMGA-BC:2:<election>:<precinct>:<booth>:<minute>:<nonce>:<tag>
 
 The nonce is 80 random bits; the tag is HMAC-SHA256 under the precinct's code key (only
 that precinct's terminals hold it, from the package) over everything before it, cut to 80
-bits; <minute> is the issue time in whole minutes since 1970, needed to enforce the
-election's time limit. Nothing in the code is about the voter.
+bits; <booth> is the terminal id of the one booth the desk sent the voter to, inside the
+tag, so that a coupon used at one booth cannot be used again at another: the booths never
+talk to each other, and each remembers only its own used codes. <minute> is the issue time
+in whole minutes since 1970, needed to enforce the election's time limit. Nothing in the
+code is about the voter.
+
+Desk and booth log each code as the SHA-256 of its text (hex): the host checks the codes
+used at each booth against those the desk issued to it (terminal/tally/code_ledger.py),
+and anyone holding a coupon can find it with `printf %s CODE | sha256sum`.
 
 The voting terminal remembers used codes in a position-addressed table: an entry's slot
 follows from a hash of its nonce, so the table says which codes were used, never in which
@@ -29,7 +36,8 @@ from enum import Enum
 from terminal.hal.storage import Storage
 from terminal.invariants import InvariantError
 
-PREFIX = "TAMGA-BC:1"
+PREFIX = "TAMGA-BC:2"
+FIELDS = 8
 NONCE_BYTES = 10
 TAG_BYTES = 10
 FILE_NAME = "codes.bin"
@@ -43,6 +51,7 @@ class CodeProblem(Enum):
     NOT_A_CODE = "not_a_code"
     OTHER_PRECINCT = "other_precinct"
     FORGED = "forged"
+    OTHER_BOOTH = "other_booth"
     EXPIRED = "expired"
     USED = "used"
 
@@ -51,45 +60,66 @@ class CodeProblem(Enum):
 class BallotCode:
     election: str
     precinct: str
+    booth: str  # the terminal id of the booth that may take it
     minute: int
     nonce: bytes
 
     def _body(self) -> str:
         nonce = base64.b32encode(self.nonce).decode()
-        return f"{PREFIX}:{self.election}:{self.precinct}:{self.minute}:{nonce}"
+        return f"{PREFIX}:{self.election}:{self.precinct}:{self.booth}:{self.minute}:{nonce}"
 
     def payload(self, code_key: bytes) -> str:
         tag = hmac.new(code_key, self._body().encode(), hashlib.sha256).digest()[:TAG_BYTES]
         return f"{self._body()}:{base64.b32encode(tag).decode()}"
 
 
-def new_code(election: str, precinct: str, minute: int) -> BallotCode:
-    return BallotCode(election, precinct, minute, secrets.token_bytes(NONCE_BYTES))
+def new_code(election: str, precinct: str, booth: str, minute: int) -> BallotCode:
+    return BallotCode(election, precinct, booth, minute, secrets.token_bytes(NONCE_BYTES))
+
+
+def code_hash(payload: str) -> str:
+    """How the logs name a code: the hex SHA-256 of its text as printed."""
+    return hashlib.sha256(payload.strip().encode()).hexdigest()
 
 
 def check_code(
-    payload: str, election: str, precinct: str, code_key: bytes, minute: int, limit: int
+    payload: str,
+    election: str,
+    precinct: str,
+    booth: str,
+    code_key: bytes,
+    minute: int,
+    limit: int,
 ) -> BallotCode | CodeProblem:
-    """The code in a scan if it is this precinct's, authentic and within its time limit."""
+    """The code in a scan if it is this precinct's, authentic, for this booth and within
+    its time limit. A genuine code for another booth is OTHER_BOOTH (named_booth says
+    which); a code whose tag fails is FORGED whatever booth it names."""
     parts = payload.strip().split(":")
-    if len(parts) != 7 or ":".join(parts[:2]) != PREFIX:
+    if len(parts) != FIELDS or ":".join(parts[:2]) != PREFIX:
         return CodeProblem.NOT_A_CODE
     try:
-        issued = int(parts[4])
-        nonce = base64.b32decode(parts[5], casefold=False)
-        tag = base64.b32decode(parts[6], casefold=False)
+        issued = int(parts[5])
+        nonce = base64.b32decode(parts[6], casefold=False)
+        tag = base64.b32decode(parts[7], casefold=False)
     except (ValueError, binascii.Error):
         return CodeProblem.NOT_A_CODE
-    if len(nonce) != NONCE_BYTES or len(tag) != TAG_BYTES or str(issued) != parts[4]:
+    if len(nonce) != NONCE_BYTES or len(tag) != TAG_BYTES or str(issued) != parts[5]:
         return CodeProblem.NOT_A_CODE
     if (parts[2], parts[3]) != (election, precinct):
         return CodeProblem.OTHER_PRECINCT
-    code = BallotCode(parts[2], parts[3], issued, nonce)
+    code = BallotCode(parts[2], parts[3], parts[4], issued, nonce)
     if not hmac.compare_digest(code.payload(code_key), payload.strip()):
         return CodeProblem.FORGED
+    if code.booth != booth:
+        return CodeProblem.OTHER_BOOTH
     if not 0 <= minute - issued <= limit:
         return CodeProblem.EXPIRED
     return code
+
+
+def named_booth(payload: str) -> str:
+    """The booth a code names; only meaningful once check_code found it genuine."""
+    return payload.strip().split(":")[4]
 
 
 class CodesError(Exception):

@@ -34,6 +34,7 @@ from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
+from terminal.tally.code_ledger import CodeLedger, read_ledger
 from terminal.tally.count import CountError, count_records, count_verifiable
 from terminal.tally.decryption import (
     Aggregates,
@@ -117,6 +118,7 @@ class VerifiedBundle:
     ballots: int
     ballots_sha256: str
     recount: dict[str, dict[str, int]] | None  # per contest, from decrypted ballots
+    codes: CodeLedger  # the ballot codes its log shows issued (desk) or used (booth)
     proofs_checked: bool = False  # format 2: every ballot's proofs and the decryptions verified
 
 
@@ -388,7 +390,8 @@ def verify_bundle(
         ("ballots_void", kinds["ballot_void"]),
         ("coupons_issued", kinds["coupon_issued"]),
         ("coupons_void", kinds["coupon_void"]),
-        ("codes_refused", kinds["ballot_code_refused"]),
+        ("codes_refused", kinds["ballot_code_refused"] + kinds["ballot_code_other_booth"]),
+        ("issued_on_bare_number", kinds["issued_on_bare_number"]),
     ]
     if SLIPS_COUNTED in lines or ENCLOSURE_OPENINGS in lines:
         kinds_in_order = [log.meanings[shape][1] for shape in log.shapes[: close.size]]
@@ -401,6 +404,21 @@ def verify_bundle(
         raise _fail(bundle, PROTOCOL, "ballots issued differ from ballots cast plus void")
     if role is Role.IDENTIFY and (lines["ballots_issued"] or records):
         raise _fail(bundle, PROTOCOL, "an identification desk cannot hold ballots")
+    if lines["issued_on_bare_number"] and not election.identification.accept_bare_number:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['issued_on_bare_number']} issued on a bare IIN/PIN, which the election "
+            "does not accept",
+        )
+    part = entry.register_part
+    if part is not None and lines["voters_received_ballot"] > part.stop - part.start:
+        raise _fail(
+            bundle,
+            PROTOCOL,
+            f"{lines['voters_received_ballot']} voters received a ballot, the terminal's part "
+            f"of the register has {part.stop - part.start}",
+        )
     if set(protocol.contests) != {c.id for c in election.contests}:
         raise _fail(bundle, PROTOCOL, "contests differ from the election's")
     for contest in election.contests:
@@ -446,7 +464,10 @@ def verify_bundle(
                 f"precinct {ids['precinct']}: the recount of the decrypted ballots differs "
                 "from the protocol",
             )
-    return VerifiedBundle(bundle, protocol, kinds, len(records), digests[BALLOTS], recount, checked)
+    codes = read_ledger(log, close.size)
+    return VerifiedBundle(
+        bundle, protocol, kinds, len(records), digests[BALLOTS], recount, codes, checked
+    )
 
 
 def _verify_spoiled(

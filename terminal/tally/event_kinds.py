@@ -15,13 +15,20 @@ class EventKind:
     meaning: str
     fields: tuple[str, ...]
     field_set: frozenset[str]  # the fields again, to compare with a record's keys
+    voter: bool  # an event of serving a voter: its time is kept to the minute
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, EventKind]:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     return {
-        name: EventKind(name, entry["meaning"], tuple(entry["fields"]), frozenset(entry["fields"]))
+        name: EventKind(
+            name,
+            entry["meaning"],
+            tuple(entry["fields"]),
+            frozenset(entry["fields"]),
+            entry.get("voter", False),
+        )
         for name, entry in raw.items()
     }
 
@@ -41,12 +48,17 @@ def markdown() -> str:
         "`clock` (where the clock was set from), `kind`, `data` (the fields below) and `prev`",
         "(the SHA-256 of the previous line, without its newline; 64 zeros for the first).",
         "",
-        "| kind | fields | meaning |",
-        "| --- | --- | --- |",
+        "The events of serving a voter (time: minute) keep their time to the minute only",
+        "(seconds and fractions are zero), so that the log and a camera or snapshots of the",
+        "ballot box cannot be joined by the second; their order is still the order of `seq`.",
+        "",
+        "| kind | fields | time | meaning |",
+        "| --- | --- | --- | --- |",
     ]
     for kind in CATALOGUE.values():
         fields = ", ".join(f"`{f}`" for f in kind.fields) or "none"
-        lines.append(f"| `{kind.name}` | {fields} | {kind.meaning} |")
+        time = "minute" if kind.voter else "microsecond"
+        lines.append(f"| `{kind.name}` | {fields} | {time} | {kind.meaning} |")
     return "\n".join(lines) + "\n"
 
 

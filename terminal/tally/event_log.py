@@ -295,7 +295,10 @@ class EventLog:
         except _BadRecord as exc:
             raise LogError(f"{FILE_NAME} (new record): {exc}") from None
         seq = len(self.events)
-        time = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        now = self.clock.now()
+        if CATALOGUE[kind].voter:
+            now = now.replace(second=0, microsecond=0)
+        time = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         line = record_line(seq, time, self.clock.source, kind, data, self.head)
         self.storage.append(FILE_NAME, line + b"\n")
         self.storage.sync(FILE_NAME)

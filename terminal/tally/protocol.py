@@ -40,6 +40,7 @@ LINES = (
     "coupons_issued",
     "coupons_void",
     "codes_refused",
+    "issued_on_bare_number",
 )
 # Only on a terminal with an enclosure controller: the paper slips its slot sensor counted
 # into the ballot box while the polls were open, beside the ballots cast, and how often its

@@ -20,6 +20,7 @@ from terminal.idscan.marks import VoterMarks
 from terminal.tally.ballot_box import FILE_NAME as SLOTS
 from terminal.tally.ballot_box import SLOT_SIZE, decode_slot
 from terminal.tally.bundle import BALLOTS
+from terminal.tally.event_kinds import CATALOGUE
 from terminal.tally.sealing import record_format
 from terminal.trust.shares import parse_card
 from terminal.trust.signing import VerifyKey
@@ -129,7 +130,20 @@ def test_a_coupon_code_never_reaches_the_ballots(split_day: DayRun) -> None:
     exported = (split_day.bundle / BALLOTS).read_bytes()
     events = (split_day.bundle / "events.jsonl").read_bytes()
     for code in codes:
-        nonce = base64.b32decode(code.split(":")[5])
+        nonce = base64.b32decode(code.split(":")[6])
         for secret in (nonce, hashlib.sha256(nonce).digest()[:16], code.encode()):
             assert secret not in exported and secret not in events
     assert not list(Path(split_day.bundle).rglob("codes.bin")), "used codes are not exported"
+
+
+def test_voter_events_are_timed_to_the_minute_only(split_day: DayRun) -> None:
+    """A log with seconds could be joined to a camera's record of who entered the booth, or
+    to snapshots of the ballot box: the events of serving voters carry the minute alone."""
+    voter_events = 0
+    for log in (split_day.bundle / "events.jsonl", split_day.out / "bundle-identify/events.jsonl"):
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            if CATALOGUE[record["kind"]].voter:
+                voter_events += 1
+                assert record["time"].endswith(":00.000000Z"), record
+    assert voter_events > 100

@@ -47,9 +47,9 @@ def test_the_coupon_carries_only_a_ballot_code(split_day: DayRun) -> None:
     scanned = subprocess.run(
         ["zbarimg", "-q", "--raw", str(coupon)], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert len(scanned) == 1 and scanned[0].startswith("TAMGA-BC:1:")
+    assert len(scanned) == 1 and scanned[0].startswith("TAMGA-BC:2:")
     fields = scanned[0].split(":")
-    assert len(fields) == 7 and fields[3] == "1234"
-    # The minute it was issued, a random nonce and the tag: no digits of any voter's PIN.
-    assert fields[4].isdigit() and len(fields[5]) == len(fields[6]) == 16
+    assert len(fields) == 8 and fields[3] == "1234" and fields[4] == "T-1234-02"
+    # The booth, the minute it was issued, a random nonce and the tag: nothing of the voter.
+    assert fields[5].isdigit() and len(fields[6]) == len(fields[7]) == 16
     assert not re.search(r"\d{14}", scanned[0])

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from terminal.ballot.election import Identification
+from terminal.ballot.election import Identification, RegisterPart
 from terminal.idscan.eligibility import Decision, age_on, decide
 from terminal.idscan.findings import Finding, Problem
 from terminal.idscan.register import Register, Voter
@@ -89,7 +89,28 @@ def test_2_a_foreign_national_with_a_document_of_the_country() -> None:
 
 def test_2_a_bare_national_number_states_no_nationality() -> None:
     bare = Document(Kind.PIN, "", (), "KGZ", VOTER.number, VOTER.birth_date)
-    assert verdict(bare) is Decision.ELIGIBLE
+    assert verdict(bare, rules=dataclasses.replace(RULES, accept_bare_number=True)) is (
+        Decision.ELIGIBLE
+    )
+
+
+def test_a_bare_number_only_where_the_election_accepts_one() -> None:
+    """A number alone is what an insider at the desk could present for an absent voter."""
+    bare = Document(Kind.PIN, "", (), "KGZ", VOTER.number, VOTER.birth_date)
+    assert verdict(bare) is Decision.BARE_NUMBER_REFUSED
+    assert verdict(change(kind=Kind.TD1)) is Decision.ELIGIBLE
+
+
+def test_8_a_voter_of_another_terminals_part_of_the_register() -> None:
+    position = REGISTER.find(VOTER.number)
+    assert position is not None
+    elsewhere = RegisterPart(position + 1, position + 5)
+    outcome = decide(CARD, REGISTER, RULES, DAY, lambda _: True, False, "KGZ", elsewhere)
+    assert (outcome.decision, outcome.position) == (Decision.OTHER_TERMINAL, position)
+    here = RegisterPart(position, position + 1)
+    assert decide(CARD, REGISTER, RULES, DAY, lambda _: False, False, "KGZ", here).decision is (
+        Decision.ELIGIBLE
+    )
 
 
 def test_3_not_on_the_register() -> None:

@@ -33,7 +33,7 @@ from terminal.app.identity import (
 )
 from terminal.app.polls import Polls, PollsState, Recovery
 from terminal.app.software import software_hash
-from terminal.ballot.election import Election, Mode, Role
+from terminal.ballot.election import Election, Identification, Mode, Role
 from terminal.ballot.package import Package, load_package
 from terminal.hal.interfaces import PrinterStatus
 from terminal.hal.storage import Storage
@@ -111,6 +111,8 @@ def build_world(
         mode=mode,
         country="KG",
         contests=(synthetic.president_contest(),),
+        # The poll worker scans the bare PIN here, as the election allows.
+        identification=Identification(accept_bare_number=True),
         ballot_format=2,
     )
     encryption = load_encryption_public(
@@ -386,7 +388,7 @@ class Terminal:
         its code made at the minute the day's clock starts, well within the time limit."""
         if voter not in people.coupons:
             minute = int(StepClock().time.timestamp()) // 60
-            code = new_code(self.world.election.id, PRECINCT, minute)
+            code = new_code(self.world.election.id, PRECINCT, TERMINAL_ID, minute)
             people.coupons[voter] = code.payload(self.world.code_key)
         return people.coupons[voter]
 
@@ -396,7 +398,7 @@ class Terminal:
         polls = self.polls
         assert polls is not None
         if attempt.kind == "unknown":
-            forged = new_code(self.world.election.id, PRECINCT, 0).payload(bytes(32))
+            forged = new_code(self.world.election.id, PRECINCT, TERMINAL_ID, 0).payload(bytes(32))
             if polls.accept_code(forged) is not CodeProblem.FORGED:
                 raise Stop("a forged coupon was not refused as forged")
             return

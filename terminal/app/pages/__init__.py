@@ -30,6 +30,8 @@ BUILDERS: dict[View, Builder] = {  # every View has its builder (tests/test_scre
     View.VOTER_FOUND: desk.voter_found,
     View.REISSUE_OFFER: desk.reissue_offer,
     View.REFUSED: desk.refused,
+    View.OTHER_TERMINAL: desk.other_terminal,
+    View.WRONG_BOOTH: desk.wrong_booth,
     View.COUPON: desk.coupon,
     View.LANGUAGE: ballot.language,
     View.BALLOT: ballot.ballot,

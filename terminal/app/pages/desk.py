@@ -112,6 +112,32 @@ def refused(s: Station) -> Screen:
     )
 
 
+def other_terminal(s: Station) -> Screen:
+    """A voter of another terminal's part of the register: the lines name that terminal."""
+    w = s._w
+    return Screen(
+        "other_terminal",
+        w("Another terminal"),
+        s.lines,
+        actions=ok_button(s),
+        warning=True,
+        test_mode=in_test(s),
+    )
+
+
+def wrong_booth(s: Station) -> Screen:
+    """A coupon for another booth: the lines send the voter there, in every language."""
+    w = s._w
+    return Screen(
+        "wrong_booth",
+        w("Another booth"),
+        s.lines,
+        actions=ok_button(s),
+        warning=True,
+        test_mode=in_test(s),
+    )
+
+
 def timed_out(s: Station) -> Screen:
     w = s._w
     return Screen(
