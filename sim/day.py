@@ -749,16 +749,15 @@ class Day:
             booth.screen("ballot", "review", after=after)
         after = booth.tap("cast")
         if self.election.ballot_format == 2:
-            after = self._receipt(outcome, after)
+            after = self._receipt(outcome, after, booth)
         booth.screen("cast", after=after)
         self._expect_slip(outcome, booth)
         after = booth.tap("done")
         booth.screen("idle", after=after)
 
-    def _receipt(self, outcome: VoterOutcome, after: int) -> int:
+    def _receipt(self, outcome: VoterOutcome, after: int, booth: SimTerminal) -> int:
         """Take the receipt and read its tracking code; a challenger challenges their first
         encrypted ballot once, takes the SPOILED printout and casts the same choices again."""
-        booth = self.booth
         while True:
             booth.screen("receipt", after=after)
             name, image = booth.take_page("receipt")
