@@ -27,6 +27,7 @@ from terminal.app.ballot_session import (
 )
 from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
+from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
@@ -34,7 +35,17 @@ from terminal.app.view import View
 from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.hal.interfaces import (
+    Display,
+    Frame,
+    Key,
+    Keypad,
+    NoKeypad,
+    PrinterStatus,
+    Scan,
+    Scanner,
+    Touch,
+)
 from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
@@ -129,6 +140,7 @@ class Station:
         gpio: Gpio | None = None,
         px_per_mm: float = DEFAULT_PX_PER_MM,
         enclosure_watch: EnclosureWatch | None = None,
+        keypad: Keypad | None = None,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -137,6 +149,8 @@ class Station:
         self.led: bool | None = None  # the status LED as last set
         self.display = display
         self.touch = touch
+        self.keypad: Keypad = keypad or NoKeypad()
+        self.keys = KeyFocus()
         self.scanner = scanner
         self.fonts = fonts
         self.worker_language = worker_language
@@ -220,7 +234,8 @@ class Station:
             self.check_idle()
             # The enclosure controller is polled too: its events wait at most this long.
             wait = 1.0 if self.enclosure_watch is None else 0.2
-            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], wait)
+            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
+            select.select(readable, [], [], wait)
             for scan in self.scanner.read():
                 self.on_scan(scan)
             for event in self.touch.read():
@@ -230,6 +245,8 @@ class Station:
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
                     self.on_tap(target.id)
+            for key in self.keypad.read():
+                self.on_key(key)
 
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
@@ -278,7 +295,7 @@ class Station:
             # The page shown: larger text means fewer choices a page, so a page number
             # kept from before could point past the last page.
             self.session.page = plan.page
-        self.frame = frame_of(plan, screen.name, self.fonts)
+        self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -321,6 +338,15 @@ class Station:
         self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
+            self.show()
+
+    def on_key(self, key: Key) -> None:
+        """A key of the tactile keypad: it moves the focus, or acts as a tap on a target."""
+        target = self.keys.press(key)
+        if target is not None:
+            self.on_tap(target)
+        else:
+            self.idle.touched(self.polls.log.clock.now())
             self.show()
 
     # --- chair ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from terminal.hal.board_config import (
     EnclosureDriver,
     GpioConfig,
     GpioDriver,
+    KeypadConfig,
+    KeypadDriver,
     PrinterDriver,
     ScannerDriver,
     TouchDriver,
@@ -26,9 +28,9 @@ from terminal.hal.clock import Clock, SystemClock
 from terminal.hal.device_key import DeviceKeySource, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
 from terminal.hal.enclosure import Enclosure, NoEnclosure
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Printer, Scanner, Touch
+from terminal.hal.interfaces import Display, Keypad, NoKeypad, Printer, Scanner, Touch
 from terminal.hal.serial_scanner import SerialScanner
-from terminal.hal.socket_panel import SocketDisplay, SocketTouch
+from terminal.hal.socket_panel import SocketDisplay, SocketKeypad, SocketTouch
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Devices:
     printer: Printer
     clock: Clock
     gpio: Gpio = field(default_factory=NoGpio)
+    keypad: Keypad = field(default_factory=NoKeypad)
 
 
 def open_devices(config: BoardConfig) -> Devices:
@@ -53,6 +56,7 @@ def open_devices(config: BoardConfig) -> Devices:
         printer=_open_printer(config),
         clock=SystemClock(config.clock.source.value),
         gpio=_open_gpio(config.gpio),
+        keypad=open_keypad(config.keypad),
     )
 
 
@@ -63,6 +67,19 @@ def open_device_key(config: DeviceKeyConfig) -> DeviceKeySource:
     if config.source is DeviceKeyKind.FILE:
         return KeyFileDeviceKey(config.path)
     return DiskDeviceKey(config.path)
+
+
+def open_keypad(config: KeypadConfig) -> Keypad:
+    """The board's tactile keypad, as its config names it. Raises OSError (PanelConnectionError,
+    InputDeviceNotFound) if it is not there."""
+    if config.driver is KeypadDriver.NONE:
+        return NoKeypad()
+    if config.driver is KeypadDriver.SOCKET:
+        assert config.path is not None
+        return SocketKeypad(config.path)
+    from terminal.hal.evdev_keypad import EvdevKeypad
+
+    return EvdevKeypad(config.path, config.name)
 
 
 def _open_gpio(config: GpioConfig) -> Gpio:

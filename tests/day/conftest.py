@@ -79,8 +79,8 @@ def run_day(out: Path, voters: int, seed: int, scripted: int, *extra: str) -> Da
 
 @pytest.fixture(scope="session")
 def day(tmp_path_factory: pytest.TempPathFactory) -> DayRun:
-    """A day of 24 voters, all with scripted choices."""
-    return run_day(tmp_path_factory.mktemp("day") / "run", 24, 7, 24)
+    """A day of 24 voters, all with scripted choices; two challenge a ballot once."""
+    return run_day(tmp_path_factory.mktemp("day") / "run", 24, 7, 24, "--challenges", "2")
 
 
 @pytest.fixture(scope="session")
@@ -88,5 +88,5 @@ def split_day(tmp_path_factory: pytest.TempPathFactory) -> DayRun:
     """A day at an identification desk and a voting booth, with power cuts on both."""
     return run_day(
         tmp_path_factory.mktemp("split") / "run", 20, 9, 20, "--roles", "split",
-        "--power-cuts", "12",
+        "--power-cuts", "12", "--challenges", "3",
     )  # fmt: skip
