@@ -15,6 +15,7 @@ from typing import Any
 
 from terminal.ballot.election import Election, Mode, localized
 from terminal.ballot.package import Package
+from terminal.invariants import InvariantError
 from terminal.tally.ballot_box import split_records
 from terminal.tally.bundle import BALLOTS, VerifiedBundle, size_cap
 from terminal.tally.count import Count, CountError, count_records, count_verifiable
@@ -74,7 +75,8 @@ def sum_protocols(election: Election, bundles: Sequence[VerifiedBundle]) -> Tota
         precincts.add(protocol.precinct)
     for code in precincts:
         precinct = election.precinct(code)
-        assert precinct is not None  # verified bundles are of the election's precincts
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         lines["voters_on_register"] += precinct.voters
     return Totals(votes, blank, lines, tuple(sorted(precincts)), len(bundles))
 
@@ -170,7 +172,8 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
     signer = package.terminal_key(protocol.terminal)
     if election.ballot_format == 2:
         precinct = election.precinct(protocol.precinct)
-        assert precinct is not None  # a verified bundle is of the election's precincts
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         count = count_verifiable(
             records, signer, private_key, election, precinct, protocol.terminal
         )

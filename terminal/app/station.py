@@ -51,6 +51,7 @@ from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.scans import classify
+from terminal.invariants import InvariantError
 from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.key_process import count_with_shares
@@ -449,13 +450,15 @@ class Station:
         document = classify(scan.data.strip(), scan.symbology, today=today)
         outcome = self.polls.identify(document)
         if outcome.decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
-            assert outcome.position is not None and outcome.voter is not None
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
             reissue = outcome.decision is Decision.REISSUE_POSSIBLE
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
         if outcome.decision is Decision.OTHER_TERMINAL:
-            assert outcome.position is not None and outcome.voter is not None
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
             found = self.polls.terminal_of(outcome.position)
             number, terminal = found if found else (0, None)
             self.view = View.OTHER_TERMINAL
@@ -490,7 +493,8 @@ class Station:
 
     def _give(self, reissue: bool) -> None:
         """Hand the identified voter a ballot here, or a coupon for the voting booth."""
-        assert self.session is not None and self.session.position is not None
+        if not (self.session is not None and self.session.position is not None):
+            raise InvariantError("invariant broken: self.session is not None and self.session.p...")
         self.polls.issue(self.session.position, reissue=reissue)
         if self.polls.role is Role.IDENTIFY:
             self.session = None
@@ -530,21 +534,25 @@ class Station:
         self.view, self.lines = self._home(), ()
 
     def _tap_language(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = ballot_session.tap_language(self.session, target) or self.view
 
     def _contest(self) -> Contest:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         return ballot_session.contest_of(self.session, self.polls.election)
 
     def _tap_ballot(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = (
             ballot_session.tap_ballot(self.session, self.polls.election, target) or self.view
         )
 
     def _tap_review(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         if target == "cast" and self.polls.election.ballot_format == 2:
             # Encrypted now, once: the receipt shows this ciphertext's tracking code.
             session = self.session
@@ -566,7 +574,8 @@ class Station:
 
     def _tap_receipt(self, target: str) -> None:
         session = self.session
-        assert session is not None and session.sealed is not None
+        if not (session is not None and session.sealed is not None):
+            raise InvariantError("invariant broken: session is not None and session.sealed is n...")
         sealed = session.sealed
         if target == "cast":
             self._run_print(
@@ -579,11 +588,13 @@ class Station:
                 session.sealed = None  # spoiled: never cast
 
     def _tap_challenged(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = View.REVIEW
 
     def _tap_idle_warning(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = self.session.warned_view or View.BALLOT
         self.session.warned_view = None
 
@@ -628,7 +639,8 @@ class Station:
 
     def _share(self, data: str) -> None:
         collector = self.collector
-        assert collector is not None
+        if collector is None:
+            raise InvariantError("invariant broken: collector is not None")
         # The key is rebuilt only in the key process, where the box is counted with it.
         result: ShareProblem | Count | None = collector.take(data)
         if result is None and collector.complete:
@@ -697,7 +709,8 @@ class Station:
         return {"language": session.language, "selections": dict(session.selections)}
 
     def _sealed_data(self, sealed: Spoiled) -> dict[str, object]:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         return {"language": self.session.language, "ballot": sealed}
 
     def _event_time(self, kind: str) -> dt.datetime | None:
@@ -733,7 +746,8 @@ class Station:
             header, election_name=printouts.named_in(election.names, signed)
         )
         if kind == "zero-report":
-            assert polls.box is not None
+            if polls.box is None:
+                raise InvariantError("invariant broken: polls.box is not None")
             checkpoint = Checkpoint.from_bytes(
                 polls.checkpoint_bytes("open"), "checkpoint-open.txt", "open"
             )
@@ -752,11 +766,13 @@ class Station:
         if kind == "slip":
             selections = data["selections"]
             language = data["language"]
-            assert isinstance(selections, dict) and isinstance(language, str)
+            if not (isinstance(selections, dict) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(selections, dict) and isinst...")
             return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind in ("receipt", "challenge"):
             ballot, language = data["ballot"], data["language"]
-            assert isinstance(ballot, Spoiled) and isinstance(language, str)
+            if not (isinstance(ballot, Spoiled) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(ballot, Spoiled) and isinsta...")
             render = benaloh.render_receipt if kind == "receipt" else benaloh.render_challenge
             return render(election, language, ballot, paper)
         if kind == "protocol":
@@ -776,7 +792,8 @@ class Station:
             )
         if kind == "coupon":
             code, booth, number = data["code"], data["booth"], data["number"]
-            assert isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)
+            if not (isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)):
+                raise InvariantError("invariant broken: isinstance(code, str) and isinstance(bo...")
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),

@@ -31,6 +31,7 @@ from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import Display, Keypad, NoKeypad, Printer, Scanner, Touch
 from terminal.hal.serial_scanner import SerialScanner
 from terminal.hal.socket_panel import SocketDisplay, SocketKeypad, SocketTouch
+from terminal.invariants import InvariantError
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def open_keypad(config: KeypadConfig) -> Keypad:
     if config.driver is KeypadDriver.NONE:
         return NoKeypad()
     if config.driver is KeypadDriver.SOCKET:
-        assert config.path is not None
+        if config.path is None:
+            raise InvariantError("invariant broken: config.path is not None")
         return SocketKeypad(config.path)
     from terminal.hal.evdev_keypad import EvdevKeypad
 
@@ -87,7 +89,8 @@ def _open_gpio(config: GpioConfig) -> Gpio:
         return NoGpio()
     from terminal.hal.gpio import ChardevGpio
 
-    assert config.chip is not None
+    if config.chip is None:
+        raise InvariantError("invariant broken: config.chip is not None")
     return ChardevGpio(config.chip, config.seal_line, config.seal_active_low, config.led_line)
 
 
@@ -116,7 +119,8 @@ def _open_display(config: BoardConfig) -> Display:
 def _open_touch(config: BoardConfig) -> Touch:
     touch = config.touch
     if touch.driver is TouchDriver.SOCKET:
-        assert touch.path is not None
+        if touch.path is None:
+            raise InvariantError("invariant broken: touch.path is not None")
         return SocketTouch(touch.path)
     from terminal.hal.evdev_touch import EvdevTouch
 
@@ -133,7 +137,8 @@ def _open_touch(config: BoardConfig) -> Touch:
 def _open_scanner(config: BoardConfig) -> Scanner:
     scanner = config.scanner
     if scanner.driver is ScannerDriver.SERIAL:
-        assert scanner.path is not None
+        if scanner.path is None:
+            raise InvariantError("invariant broken: scanner.path is not None")
         return SerialScanner(
             str(scanner.path), scanner.baudrate, scanner.suffix, scanner.aim_prefix
         )
@@ -160,5 +165,6 @@ def open_enclosure(config: EnclosureConfig, logged: int, pairing_key: bytes) -> 
         return NoEnclosure()
     from terminal.hal.enclosure import SerialEnclosure
 
-    assert config.port is not None
+    if config.port is None:
+        raise InvariantError("invariant broken: config.port is not None")
     return SerialEnclosure.open(str(config.port), config.baudrate, pairing_key, logged)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from terminal.hal.storage import DataDir, Storage, StorageWarning
+from terminal.invariants import InvariantError
 from terminal.trust import files
 
 
@@ -37,7 +38,7 @@ class MirroredStorage:
 
     def _attach(self) -> None:
         if self.mirror_root is None:
-            raise ValueError("no mirror configured")
+            raise InvariantError("invariant broken: self.mirror_root is not None")
         # The mirror's directory must exist: with the stick unplugged, its mount point is a
         # plain directory of the root file system, which must not fill up with a copy. A
         # card holding links, FIFOs or device files is refused whole, before any write.

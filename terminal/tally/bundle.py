@@ -32,6 +32,7 @@ from typing import Any
 
 from terminal.ballot.election import Election, Precinct, Role
 from terminal.ballot.package import ELECTION_CAP, ELECTION_FILE, Package, PackageError
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
@@ -372,7 +373,8 @@ def verify_bundle(
     if ids["election"] != election.id:
         raise _fail(bundle, MANIFEST, f"is for election {ids['election']!r}, not {election.id!r}")
     entry = election.terminal(ids["terminal"])
-    assert entry is not None  # package.terminal_key succeeded
+    if entry is None:
+        raise InvariantError("invariant broken: entry is not None")
     if ids["precinct"] != entry.precinct:
         raise _fail(
             bundle,
@@ -381,7 +383,8 @@ def verify_bundle(
             f"{entry.precinct}, not {ids['precinct']}",
         )
     precinct = election.precinct(entry.precinct)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
 
     try:
         protocol = Protocol.from_json(_signed(bundle, PROTOCOL, key, files), f"{bundle}/{PROTOCOL}")
@@ -618,7 +621,8 @@ def _verify_decryption(
     if DECRYPTION not in files or DECRYPTION + ".sig" not in files:
         raise _fail(bundle, DECRYPTION, "missing from the bundle (ballot format 2)")
     precinct = election.precinct(ids["precinct"])
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
     ctx = context(election, precinct)
     try:
         decrypted = Decryption.from_json(

@@ -11,6 +11,7 @@ from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
 from terminal.hal.storage import StorageWarning
 from terminal.idscan.pin import mask
+from terminal.invariants import InvariantError
 
 if TYPE_CHECKING:
     from terminal.app.station import Station
@@ -65,7 +66,8 @@ def coupon(s: Station) -> Screen:
 
 def _voter_lines(s: Station) -> tuple[str, ...]:
     w = s._w
-    assert s.session is not None and s.session.voter is not None
+    if not (s.session is not None and s.session.voter is not None):
+        raise InvariantError("invariant broken: s.session is not None and s.session.voter is no...")
     voter = s.session.voter
     return (
         voter.full_name(),
