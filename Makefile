@@ -15,14 +15,15 @@ HOST_LOCALES := $(patsubst %.po,%.mo,$(wildcard host_tools/locale/*/LC_MESSAGES/
 system:
 	@scripts/setup-system.sh
 
+# An existing environment is updated in place when the requirements change, not made anew.
 $(STAMP): requirements/dev.txt requirements/terminal.txt requirements/host.txt | system
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt
 	touch $@
 
 $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
-	$(PYTHON) -m venv $(BOOKWORM)
+	test -x $(BOOKWORM)/bin/python || $(PYTHON) -m venv $(BOOKWORM)
 	$(BOOKWORM)/bin/python -m pip install -q --upgrade pip
 	# PyNaCl on the system libsodium, as Debian's python3-nacl is (the 1.5.0 wheel's is unpatched).
 	SODIUM_INSTALL=system $(BOOKWORM)/bin/python -m pip install -q --no-binary pynacl \

@@ -27,6 +27,7 @@ GROUPS = (
     "casting",
     "identify",
     "render",
+    "audio",
     "qr",
     "close",
     "verifiable",

@@ -116,7 +116,9 @@ class _Polls:
 
     def checkpoint_bytes(self, reason: str) -> bytes:
         log_origin = origin(self.election.id, self.precinct.code, self._precinct.terminal)
-        return Checkpoint(log_origin, 9, hashlib.sha256(reason.encode()).hexdigest()).to_bytes()
+        return Checkpoint(
+            log_origin, 9, hashlib.sha256(reason.encode()).hexdigest(), reason
+        ).to_bytes()
 
     def protocol(self) -> tuple[bytes, bytes]:
         return self._protocol

@@ -59,7 +59,7 @@ def event_log(data: bytes) -> None:
 
 def checkpoint(data: bytes) -> None:
     with contextlib.suppress(LogError):
-        Checkpoint.from_bytes(data, "fuzz")
+        Checkpoint.from_bytes(data, "fuzz", "open")
 
 
 def ballots(data: bytes) -> None:

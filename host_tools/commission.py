@@ -44,6 +44,7 @@ from terminal.ballot.election import (
     localized,
 )
 from terminal.idscan.register import Register
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError
 from terminal.tally.encrypted_ballot import precinct_public
 from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
@@ -402,7 +403,8 @@ def share_card_png(
     """The printed share card: member `member` of `count`, its 33 words in numbered columns
     (the backup when the QR code cannot be read) and the QR code of its payload."""
     precinct = election.precinct(card.precinct)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
     image, draw = _card_image(
         election,
         "Карточка доли ключа / Key-share card",
@@ -433,7 +435,8 @@ def share_card_png(
 def chair_card_png(election: Election, card: chair.ChairCard) -> bytes:
     """The printed chair card: the QR code the terminal scans; the PIN is never on it."""
     precinct = election.precinct(card.precinct)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
     image, draw = _card_image(
         election,
         "Карточка председателя / Chair card",
@@ -456,7 +459,8 @@ def chair_card_png(election: Election, card: chair.ChairCard) -> bytes:
 def pin_letter(election: Election, code: str, pin: str) -> bytes:
     """The chair's PIN letter, delivered apart from the chair card."""
     precinct = election.precinct(code)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
     test = "TEST / ТЕСТ\n\n" if election.mode is Mode.TEST else ""
     return (
         f"{test}Tamga: ПИН-код председателя / chair's PIN\n"

@@ -15,11 +15,13 @@ from typing import Any
 
 from terminal.ballot.election import Election, Mode, localized
 from terminal.ballot.package import Package
+from terminal.invariants import InvariantError
 from terminal.tally.ballot_box import split_records
-from terminal.tally.bundle import BALLOTS, VerifiedBundle
+from terminal.tally.bundle import BALLOTS, VerifiedBundle, size_cap
 from terminal.tally.count import Count, CountError, count_records, count_verifiable
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, LINES, OPTIONAL_LINES, SLIPS_COUNTED
 from terminal.tally.sealing import record_format
+from terminal.trust.files import read_file
 
 LINE_LABELS = {
     "voters_on_register": "Избирателей в списке / Voters on the register",
@@ -73,7 +75,8 @@ def sum_protocols(election: Election, bundles: Sequence[VerifiedBundle]) -> Tota
         precincts.add(protocol.precinct)
     for code in precincts:
         precinct = election.precinct(code)
-        assert precinct is not None  # verified bundles are of the election's precincts
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         lines["voters_on_register"] += precinct.voters
     return Totals(votes, blank, lines, tuple(sorted(precincts)), len(bundles))
 
@@ -154,8 +157,11 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
     or if ballots.bin is no longer the file that was verified."""
     protocol = bundle.protocol
     path = bundle.path / BALLOTS
+    precinct = package.election.precinct(protocol.precinct)
+    if precinct is None:
+        raise CountError(f"precinct {protocol.precinct} is not in the package")
     try:
-        exported = path.read_bytes()
+        exported = read_file(path, size_cap(BALLOTS, precinct))
     except OSError as exc:
         raise CountError(f"cannot read it again ({exc.strerror})") from exc
     if hashlib.sha256(exported).hexdigest() != bundle.ballots_sha256:
@@ -166,7 +172,8 @@ def recount(package: Package, bundle: VerifiedBundle, private_key: bytes) -> Rec
     signer = package.terminal_key(protocol.terminal)
     if election.ballot_format == 2:
         precinct = election.precinct(protocol.precinct)
-        assert precinct is not None  # a verified bundle is of the election's precincts
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         count = count_verifiable(
             records, signer, private_key, election, precinct, protocol.terminal
         )

@@ -21,6 +21,7 @@ from terminal.ballot.package import Package
 from terminal.jsonfmt import FormatError, load_object
 from terminal.tally.bundle import (
     MANIFEST,
+    MANIFEST_CAP,
     PROTOCOL,
     BundleError,
     VerifiedBundle,
@@ -28,7 +29,10 @@ from terminal.tally.bundle import (
 )
 from terminal.tally.protocol import SLIPS_COUNTED
 from terminal.tally.reconcile import ReconcileError, reconcile
+from terminal.trust.files import read_file
 from terminal.trust.shares import ShareCollector, ShareProblem, parse_card
+
+CARD_CAP = 4096  # a card's payload is one line of words
 
 
 class ShareCardError(Exception):
@@ -66,7 +70,7 @@ def rebuild_keys(package: Package, card_files: Sequence[Path]) -> dict[str, byte
     problems: list[str] = []
     for path in card_files:
         try:
-            payload = path.read_text(encoding="utf-8")
+            payload = read_file(path, CARD_CAP).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot read the card file ({exc})")
             continue
@@ -144,7 +148,8 @@ class BundleResult:
 def _claimed_precinct(path: Path) -> str | None:
     """The precinct the manifest claims, only to pick a key: verify_bundle checks the claim."""
     try:
-        return load_object((path / MANIFEST).read_bytes(), str(path / MANIFEST)).str("precinct")
+        manifest = read_file(path / MANIFEST, MANIFEST_CAP)
+        return load_object(manifest, str(path / MANIFEST)).str("precinct")
     except (OSError, FormatError):
         return None
 
@@ -199,7 +204,11 @@ def verify_bundles(
             results.append(BundleResult(path, None, str(exc)))
             continue
         # The manifest is signed and pins every file's hash: equal manifests, equal bundles.
-        manifest = (path / MANIFEST).read_bytes()
+        try:
+            manifest = read_file(path / MANIFEST, MANIFEST_CAP)
+        except OSError as exc:
+            results.append(BundleResult(path, None, f"{path}/{MANIFEST}: cannot read it ({exc})"))
+            continue
         terminal = bundle.protocol.terminal
         if terminal not in seen:
             seen[terminal] = (manifest, bundle)

@@ -23,6 +23,10 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # report is rendered headless in a test.
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v chromium >/dev/null || need+=(chromium)
+# espeak-ng: the audio ballot's voices (ky, kk, ru, en), rendered once at setup; sox: tests
+# measure the clips the simulated audio device played.
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"
 sudo=""

@@ -55,6 +55,7 @@ def _day(args: argparse.Namespace) -> int:
         doubles=args.double_votes,
         definition=args.definition,
         screen=args.screen,
+        keypad=args.input == "keypad",
         challenges=args.challenges,
     )
     try:
@@ -192,6 +193,13 @@ def main(argv: list[str]) -> int:
         "--screen",
         metavar="WxH",
         help="simulated terminals with the panel of the board config of this size (480x320)",
+    )
+    day.add_argument(
+        "--input",
+        choices=("touch", "keypad"),
+        default="touch",
+        help="how every target is pressed: touched, or reached and selected with the tactile "
+        "keypad's keys (up, down, select)",
     )
     day.add_argument(
         "--enclosure",

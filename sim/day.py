@@ -46,6 +46,7 @@ from terminal.app.screens import PAGE_NEXT, PAGE_PREVIOUS
 from terminal.app.station import render_slip
 from terminal.ballot import selection
 from terminal.ballot.election import Election, Identification, Mode, Role
+from terminal.hal.interfaces import Key
 from terminal.idscan.register import Register
 from terminal.tally import tracking
 from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
@@ -59,6 +60,7 @@ SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
 MAX_PAGES = 100  # more page turns than that: the pages do not turn
+MAX_KEY_PRESSES = 200  # more targets than that on a screen: the focus does not move
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
 
 
@@ -295,8 +297,42 @@ class SimTerminal:
         os.write(self.scanner_master, data.encode() + b"\n")
 
     def press(self, target: str) -> None:
-        """Touch the centre of a target of the screen shown now."""
-        self.panel.tap_target(target)
+        """Touch the centre of a target of the screen shown now, or (--input keypad) move
+        the keypad's focus to it and select it."""
+        if self.day.keypad:
+            self.press_by_keys(target)
+        else:
+            self.panel.tap_target(target)
+
+    def press_by_keys(self, target: str) -> None:
+        """Down or up (the shorter way round) until `target` is focused, then select, each
+        key waited for in the frame it draws, as a voter hears each target before the next."""
+        frame = self.panel.frame
+        for _ in range(2 * MAX_KEY_PRESSES):
+            if frame is None:
+                raise DayFailed(f"{self.terminal_id}: nothing on the screen to press {target!r}")
+            ids = [t.id for t in frame.targets]
+            if target not in ids:
+                raise DayFailed(f"{self.terminal_id}: screen {frame.name!r} has no {target!r}")
+            if frame.focus == target:
+                # Every tap handled redraws; the next press is decided on that new frame.
+                before = self.panel.frame_count
+                self.panel.press_key(Key.SELECT)
+                self.panel.wait_for(
+                    lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
+                )
+                return
+            if frame.focus is None:
+                key = Key.DOWN  # the first key shows where the focus is
+            else:
+                ahead = (ids.index(target) - ids.index(frame.focus)) % len(ids)
+                key = Key.DOWN if ahead <= len(ids) // 2 else Key.UP
+            before = self.panel.frame_count
+            self.panel.press_key(key)
+            frame = self.panel.wait_for(
+                lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
+            )
+        raise DayFailed(f"{self.terminal_id}: the keypad's focus never reached {target!r}")
 
     def take_page(self, kind: str, timeout: float = SCREEN_TIMEOUT) -> tuple[str, Image.Image]:
         """Wait for the next whole printout and file it as `NNNN-kind.png`; a piece cut
@@ -364,9 +400,11 @@ class Day:
         definition: Path | None = None,
         screen: str | None = None,
         language: str | None = None,
+        keypad: bool = False,
         challenges: int = 0,
     ) -> None:
         self.rng = random.Random(seed)
+        self.keypad = keypad  # every target pressed with the booth's keypad, not touched
         # Voters who challenge their first encrypted ballot (format 2), drawn apart from
         # the day's other draws so the same seed makes the same day with or without them.
         draw = random.Random(f"challenges-{seed}")
@@ -711,16 +749,15 @@ class Day:
             booth.screen("ballot", "review", after=after)
         after = booth.tap("cast")
         if self.election.ballot_format == 2:
-            after = self._receipt(outcome, after)
+            after = self._receipt(outcome, after, booth)
         booth.screen("cast", after=after)
         self._expect_slip(outcome, booth)
         after = booth.tap("done")
         booth.screen("idle", after=after)
 
-    def _receipt(self, outcome: VoterOutcome, after: int) -> int:
+    def _receipt(self, outcome: VoterOutcome, after: int, booth: SimTerminal) -> int:
         """Take the receipt and read its tracking code; a challenger challenges their first
         encrypted ballot once, takes the SPOILED printout and casts the same choices again."""
-        booth = self.booth
         while True:
             booth.screen("receipt", after=after)
             name, image = booth.take_page("receipt")

@@ -20,14 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from terminal.hal.interfaces import Frame, TouchEvent
-from terminal.hal.panel_protocol import encode_touch, read_frame
+from terminal.hal.interfaces import Frame, Key, TouchEvent
+from terminal.hal.panel_protocol import encode_key, encode_touch, read_frame
 from terminal.jsonfmt import FormatError
 
 log = logging.getLogger(__name__)
 
 DISPLAY_SOCKET = "display.sock"
 TOUCH_SOCKET = "touch.sock"
+KEYPAD_SOCKET = "keypad.sock"
 # Once a frame has started arriving the rest follows at once; a stall is a broken terminal.
 RECEIVE_TIMEOUT = 5.0
 # Time a tap waits for the terminal to (re)connect its touch socket.
@@ -42,18 +43,25 @@ class SimulatedPanel:
     """A touchscreen the terminal process connects to; use it as a context manager."""
 
     def __init__(self, directory: Path) -> None:
-        """Listen on display.sock and touch.sock in `directory` (created if missing)."""
+        """Listen on display.sock, touch.sock and keypad.sock in `directory` (created if
+        missing)."""
         directory.mkdir(parents=True, exist_ok=True)
         self.display_path = directory / DISPLAY_SOCKET
         self.touch_path = directory / TOUCH_SOCKET
         self._display_listener = _listen(self.display_path)
         self._touch_listener = _listen(self.touch_path)
+        self.keypad_path = directory / KEYPAD_SOCKET
+        self._keypad_listener = _listen(self.keypad_path)
         # Guards the latest frame, the frame count, the errors and the touch connection.
         self._changed = threading.Condition()
         self._frame: Frame | None = None
         self._frame_count = 0
         self._errors: list[str] = []
-        self._touch: socket.socket | None = None
+        # The terminal's latest touch and keypad connections, by listener.
+        self._inputs: dict[socket.socket, socket.socket | None] = {
+            self._touch_listener: None,
+            self._keypad_listener: None,
+        }
         self._save_lock = threading.Lock()
         self._save_directory: Path | None = None
         self._saved: set[bytes] = set()
@@ -112,21 +120,33 @@ class SimulatedPanel:
         none is.
         """
         message = encode_touch(TouchEvent(x, y, True)) + encode_touch(TouchEvent(x, y, False))
+        self._send(self._touch_listener, self.touch_path, message, timeout)
+
+    def press_key(self, key: Key, timeout: float = TAP_TIMEOUT) -> None:
+        """Press and release a key of the booth's tactile keypad."""
+        self._send(self._keypad_listener, self.keypad_path, encode_key(key), timeout)
+
+    def _send(self, listener: socket.socket, path: Path, message: bytes, timeout: float) -> None:
+        """Send on the terminal's connection to `listener`, waiting up to `timeout` seconds
+        for one; raises PanelError if none comes."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
                 remaining = deadline - time.monotonic()
-                if not self._changed.wait_for(lambda: self._touch is not None, remaining):
-                    raise PanelError(f"no terminal connected to {self.touch_path}")
-                assert self._touch is not None
+                if not self._changed.wait_for(
+                    lambda: self._inputs[listener] is not None, remaining
+                ):
+                    raise PanelError(f"no terminal connected to {path}")
+                conn = self._inputs[listener]
+                assert conn is not None
                 try:
-                    self._touch.sendall(message)
+                    conn.sendall(message)
                     return
                 except OSError as exc:
                     # The terminal died; its restarted process will connect again. The
                     # receiving thread closes the old socket when it sees the hang-up.
-                    log.info("touch connection lost while tapping: %s", exc)
-                    self._touch = None
+                    log.info("connection to %s lost while sending: %s", path, exc)
+                    self._inputs[listener] = None
 
     def tap_target(self, target_id: str, timeout: float = TAP_TIMEOUT) -> None:
         """Tap the centre of the target `target_id` of the latest screen."""
@@ -157,16 +177,17 @@ class SimulatedPanel:
         """Stop the receiving thread, close every socket and remove the socket files."""
         os.write(self._wake_write, b"x")
         self._thread.join()
-        for sock in (self._display_listener, self._touch_listener):
+        for sock in (self._display_listener, self._touch_listener, self._keypad_listener):
             sock.close()
-        for path in (self.display_path, self.touch_path):
+        for path in (self.display_path, self.touch_path, self.keypad_path):
             path.unlink(missing_ok=True)
         os.close(self._wake_read)
         os.close(self._wake_write)
 
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
-        for listening in (self._wake_read, self._display_listener, self._touch_listener):
+        selector.register(self._wake_read, selectors.EVENT_READ)
+        for listening in (self._display_listener, *self._inputs):
             selector.register(listening, selectors.EVENT_READ)
         display: socket.socket | None = None
         touches: list[socket.socket] = []
@@ -180,27 +201,30 @@ class SimulatedPanel:
                         if display is not None:
                             _drop(display, selector)  # a restarted terminal replaces it
                         display = _accept(self._display_listener, selector)
-                    elif ready is self._touch_listener:
-                        touches.append(_accept(self._touch_listener, selector))
+                    elif ready in self._inputs:
+                        assert isinstance(ready, socket.socket)
+                        touches.append(_accept(ready, selector))
                         with self._changed:
-                            self._touch = touches[-1]
+                            self._inputs[ready] = touches[-1]
                             self._changed.notify_all()
                     elif ready is display:
                         if not self._receive(display):
                             _drop(display, selector)
                             display = None
                     elif ready in touches:
-                        # The terminal never writes on the touch socket: readable means it hung
-                        # up (or misbehaves, which ends the connection just the same).
+                        # The terminal never writes on the touch or keypad socket: readable
+                        # means it hung up (or misbehaves, which ends the connection too).
                         conn = touches.pop(touches.index(ready))
                         with self._changed:
-                            if self._touch is conn:
-                                self._touch = None
+                            for listener, current in self._inputs.items():
+                                if current is conn:
+                                    self._inputs[listener] = None
                         _drop(conn, selector)
                     # Otherwise: a display connection replaced earlier in this same batch.
         finally:
             with self._changed:
-                self._touch = None
+                for listener in self._inputs:
+                    self._inputs[listener] = None
             for conn in [*touches, *([display] if display is not None else [])]:
                 conn.close()
             selector.close()
@@ -216,7 +240,7 @@ class SimulatedPanel:
             with self._changed:
                 self._errors.append(str(exc))
             return False
-        frame = Frame(header.name, image, header.targets)
+        frame = Frame(header.name, image, header.targets, header.focus)
         # Saved before it is published, so that a caller woken by this frame finds its file.
         self._save(frame)
         with self._changed:

@@ -194,6 +194,7 @@ def _run(argv: list[str]) -> int:
         devices.gpio,
         px_per_mm=style.px_per_mm,
         enclosure_watch=watch,
+        keypad=devices.keypad,
     )
     try:
         station.start(args.package)

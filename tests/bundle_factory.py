@@ -60,7 +60,7 @@ class _Log:
         self, log_origin: str, reason: str, signer: SigningKey, files: dict[str, bytes]
     ) -> Checkpoint:
         """Sign a checkpoint of the log as it is into `files`, then log that it was signed."""
-        point = Checkpoint(log_origin, len(self.lines), self.head)
+        point = Checkpoint(log_origin, len(self.lines), self.head, reason)
         self.append("checkpoint_signed", reason=reason, size=point.size)
         data = point.to_bytes()
         name = checkpoint_name(reason)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pytest
 
 from sim import screen_states as ss
@@ -14,6 +15,7 @@ from terminal.app.ballot_session import IDLE_VOID, IDLE_WARNING, Session
 from terminal.app.screen_checks import contrast, problems
 from terminal.app.screens import PAGE_NEXT, PAGE_PREVIOUS, Button, Fonts, Screen, Style, layout
 from terminal.app.view import View
+from terminal.hal.interfaces import Key
 
 ELECTION = ss.catalogue_election()
 SMALL = ss.Panel("480x320", 480, 320, 73.44)
@@ -197,3 +199,111 @@ def test_a_page_past_the_last_after_larger_text_is_brought_back() -> None:
     assert PAGE_PREVIOUS in on_screen(station) and PAGE_NEXT not in on_screen(station)
     tap(station, PAGE_PREVIOUS)  # one tap is one page back from the last
     assert PAGE_NEXT in on_screen(station)
+
+
+# --- the tactile keypad -------------------------------------------------------------------
+
+
+def key(station: station_module.Station, pressed: Key) -> None:
+    station.on_key(pressed)
+
+
+def keys_to(station: station_module.Station, target: str) -> None:
+    """Down, the way a voter walks the screen, until `target` is focused, then select."""
+    assert station.frame is not None
+    for _ in range(2 * len(station.frame.targets) + 2):
+        if station.frame.focus == target:
+            key(station, Key.SELECT)
+            return
+        key(station, Key.DOWN)
+    raise AssertionError(f"{target!r} never focused on {station.frame.name}")
+
+
+def choose_by_keys(station: station_module.Station, choice: str) -> None:
+    while PAGE_PREVIOUS in on_screen(station):
+        key(station, Key.BACK)  # back on a later page is the previous page
+    while f"choice-{choice}" not in on_screen(station):
+        keys_to(station, PAGE_NEXT)
+    keys_to(station, f"choice-{choice}")
+
+
+def test_a_whole_ballot_is_voted_with_the_keypad_alone() -> None:
+    station, polls = voter_at_language(SMALL)
+    assert station.frame is not None and station.frame.focus is None  # until a key is pressed
+    key(station, Key.DOWN)
+    assert station.frame.focus == station.frame.targets[0].id  # the first key shows the focus
+    keys_to(station, "ru")
+    assert station.view is View.BALLOT
+    # The focus walks the shown targets in reading order, wrapping round at either end.
+    assert station.frame is not None
+    order = [t.id for t in station.frame.targets]
+    assert station.frame.focus == order[0]
+    key(station, Key.UP)
+    assert station.frame.focus == order[-1]
+    key(station, Key.DOWN)
+    key(station, Key.DOWN)
+    assert station.frame.focus == order[1]
+    choose_by_keys(station, "cand-3")
+    assert station.frame.focus == "choice-cand-3", "ticking a choice keeps the focus on it"
+    keys_to(station, "next")
+    choose_by_keys(station, "party-6")
+    keys_to(station, "next")
+    # Back is the previous page, and on the first page the previous contest.
+    choose_by_keys(station, "cand-30")
+    session = station.session
+    assert session is not None and session.contest == 2 and session.page > 0
+    page = session.page
+    key(station, Key.BACK)
+    assert (session.contest, session.page) == (2, page - 1)
+    while PAGE_PREVIOUS in on_screen(station):
+        key(station, Key.BACK)
+    key(station, Key.BACK)
+    assert session.contest == 1 and session.selections["maslikhat"] == ("cand-30",)
+    keys_to(station, "next")
+    for cand in ("cand-1", "cand-17"):
+        choose_by_keys(station, cand)
+    keys_to(station, "next")
+    shown = station.frame
+    key(station, Key.HELP)  # says the screen again: nothing is tapped, nothing moves
+    assert station.frame is not None and station.frame.focus == shown.focus
+    assert station.view is View.BALLOT
+    keys_to(station, "next")
+    assert station.view is View.REVIEW
+    keys_to(station, "cast")
+    assert polls.cast_ballots == [
+        {
+            "president": ("cand-3",),
+            "mazhilis": ("party-6",),
+            "maslikhat": ("cand-30", "cand-1", "cand-17"),
+            "referendum": (),
+        }
+    ]
+
+
+@pytest.mark.parametrize("panel", [SMALL, SEVEN_INCH], ids=lambda p: p.name)
+@pytest.mark.parametrize("high_contrast", [False, True])
+def test_the_focus_ring_is_drawn_inside_its_button_legibly(
+    panel: ss.Panel, high_contrast: bool
+) -> None:
+    station, _ = voter_at_language(panel)
+    assert station.session is not None
+    station.session.high_contrast = high_contrast
+    tap(station, "ru")
+    plain = station.frame
+    key(station, Key.DOWN)
+    key(station, Key.DOWN)
+    ringed = station.frame
+    assert plain is not None and ringed is not None and ringed.focus is not None
+    focused = next(t for t in ringed.targets if t.id == ringed.focus)
+    plan = layout(station._screen(), panel.width, panel.height, Fonts(), station.style())
+    assert problems(plan) == []
+    item = next(p for p in plan.placed if p.element.target == ringed.focus)
+    assert contrast(item.ink, item.ground) >= 7
+    # Every pixel the ring changes lies inside the focused button.
+    a = np.asarray(plain.image, dtype=np.int16)
+    b = np.asarray(ringed.image, dtype=np.int16)
+    ys, xs = np.nonzero(np.abs(a - b).sum(axis=2))
+    assert len(xs) > 0
+    box = focused.box
+    assert box.left < xs.min() and xs.max() < box.right - 1
+    assert box.top < ys.min() and ys.max() < box.bottom - 1

@@ -8,6 +8,7 @@ import functools
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from terminal.hal.board_config import (
     DisplayDriver,
     GpioDriver,
     KeyboardLayout,
+    KeypadConfig,
+    KeypadDriver,
     PrinterDriver,
     Role,
     ScannerDriver,
@@ -41,6 +44,7 @@ from terminal.hal.board_config import (
 from terminal.hal.device_key import OTP_TOOL, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
 from terminal.hal.devices import open_device_key, open_devices
 from terminal.hal.framebuffer import FramebufferError
+from terminal.hal.interfaces import Key
 
 SIM = Path(__file__).resolve().parent.parent / "board_configs" / "sim.toml"
 SOURCE = Path("boards/test.toml")
@@ -219,8 +223,8 @@ def test_an_unknown_key_is_refused(section: str, key: str, context: str) -> None
 
 def test_unknown_and_missing_sections_are_refused() -> None:
     data = sim_data()
-    data["keypad"] = {"driver": "gpio"}
-    assert refused(data).key == "keypad"
+    data["joystick"] = {"driver": "gpio"}
+    assert refused(data).key == "joystick"
     data = sim_data()
     del data["clock"]
     assert (refused(data).key, "missing section" in str(refused(data))) == ("clock", True)
@@ -322,7 +326,13 @@ def test_the_simulator_board_opens_its_devices_relative_to_the_current_directory
         assert devices.clock.source == "system"
         assert devices.scanner.read() == []
         assert devices.touch.read() == []
+        assert devices.keypad.read() == []
         panel.tap(5, 5)
+        panel.press_key(Key.HELP)
+        deadline = time.monotonic() + 2
+        while not (pressed := devices.keypad.read()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pressed == [Key.HELP]
     for master in ptys:
         os.close(master)
 
@@ -601,3 +611,27 @@ def test_reading_a_board_file_opens_and_imports_no_driver() -> None:
         "terminal.hal.device_key",
         "terminal.hal.rotation",
     }, loaded
+
+
+def test_the_keypad_section_is_optional_and_names_its_device() -> None:
+    data = sim_data()
+    del data["keypad"]
+    assert parse_board_config(data, SOURCE).keypad == KeypadConfig(KeypadDriver.NONE)
+    assert load_board(SIM).keypad == KeypadConfig(KeypadDriver.SOCKET, Path("dev/keypad.sock"))
+    data["keypad"] = {"driver": "evdev", "device": "auto", "name": "*Keypad*"}
+    assert parse_board_config(data, SOURCE).keypad == KeypadConfig(
+        KeypadDriver.EVDEV, None, "*Keypad*"
+    )
+    data["keypad"] = {"driver": "evdev", "device": "/dev/input/by-id/usb-keypad"}
+    assert parse_board_config(data, SOURCE).keypad.path == Path("/dev/input/by-id/usb-keypad")
+    for wrong, key, problem in (
+        ({"driver": "evdev"}, "keypad.device", "missing"),
+        ({"driver": "evdev", "device": "/dev/input/event3", "name": "x"}, "keypad.name", "only"),
+        ({"driver": "socket"}, "keypad.socket", "missing"),
+        ({"driver": "none", "device": "auto"}, "keypad.device", "unknown key"),
+        ({"driver": "gpio"}, "keypad.driver", "must be one of"),
+        ("evdev", "keypad", "must be a table"),
+    ):
+        data["keypad"] = wrong
+        error = refused(data)
+        assert error.key == key and problem in str(error), (wrong, str(error))

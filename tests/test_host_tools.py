@@ -6,10 +6,13 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import os
 import random
+import resource
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +34,7 @@ from terminal.tally.bundle import write_bundle
 from terminal.tally.count import CountError
 from terminal.tally.event_log import record_line
 from terminal.tally.protocol import ContestResult
-from terminal.tally.sealing import RECORD_SIZE
+from terminal.tally.sealing import MAX_RECORD_SIZE, RECORD_SIZE
 from terminal.trust import chair
 from terminal.trust.envelope import raw_public
 from terminal.trust.shares import ShareCollector, ShareProblem, public_key_of
@@ -966,3 +969,207 @@ def test_records_past_the_export_checkpoint_are_refused(
     count = len(lines)
     expected = f"holds {count + 1} records, the signed export checkpoint covers {count}"
     assert f"{forged}/events.jsonl: {expected}" in err
+
+
+# --- hostile bundles and packages ---------------------------------------------------------------
+
+
+def host_tools(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The host tools as a process of their own, its address space capped at 2 GiB: an
+    unbounded read (before, of /dev/zero) ends in a MemoryError instead of eating the host."""
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "host_tools", *argv],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap_memory,
+        check=False,
+    )
+
+
+def _replace_with(path: Path, kind: str, target: Path | None = None) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # what /dev/zero is
+    else:
+        assert target is not None
+        path.symlink_to(target, target_is_directory=target.is_dir())
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "problem"),
+    [
+        ("manifest.json", "fifo", "is a named pipe (FIFO), not a regular file: refused"),
+        ("manifest.json", "zero", "is a symbolic link, not a regular file: refused"),
+        ("events.jsonl", "zero", "is a symbolic link, not a file of a bundle: refused"),
+        ("ballots.bin", "fifo", "is a named pipe (FIFO), not a file of a bundle: refused"),
+        ("checkpoints", "dir-link", "is a symbolic link, not a file of a bundle: refused"),
+        ("protocol.json.sig", "device", "is a device file, not a file of a bundle: refused"),
+    ],
+)
+def test_links_fifos_and_devices_in_a_bundle_are_refused_naming_them(
+    tiny: Office, bundles: Bundles, tmp_path: Path, name: str, kind: str, problem: str
+) -> None:
+    """Before, a FIFO manifest hung the batch, a link to /dev/zero ended in a MemoryError
+    and a linked directory of checkpoints verified."""
+    bundle = shutil.copytree(bundles.p1, tmp_path / "hostile")
+    if kind == "dir-link":
+        shutil.copytree(bundle / name, tmp_path / "elsewhere")
+        _replace_with(bundle / name, "link", tmp_path / "elsewhere")
+    elif kind == "zero":
+        _replace_with(bundle / name, "link", Path("/dev/zero"))
+    else:
+        _replace_with(bundle / name, kind)
+    result = host_tools("verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"FAIL {bundle}/{name}: {problem}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stray_directories_and_oversized_files_are_refused_naming_them(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = str(tiny.package)
+    bundle = shutil.copytree(bundles.p1, tmp_path / "stray")
+    (bundle / "spare").mkdir()
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    assert code == 1
+    assert f"FAIL {bundle}/spare: a directory the signed manifest does not list: refused" in err
+
+    # ballots.bin can hold at most the precinct's slots: one more record is refused unread.
+    slots = tiny.created.election.precinct("P1").ballot_slots  # type: ignore[union-attr]
+    bundle = shutil.copytree(bundles.p1, tmp_path / "big")
+    (bundle / "ballots.bin").write_bytes(bytes(slots * MAX_RECORD_SIZE + RECORD_SIZE))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    cap = slots * MAX_RECORD_SIZE
+    assert code == 1
+    assert f"is {cap + RECORD_SIZE} bytes, larger than its format allows ({cap})" in err
+    assert f"FAIL {bundle}/ballots.bin: is" in err
+
+    bundle = shutil.copytree(bundles.p1, tmp_path / "long-sig")
+    (bundle / "manifest.json.sig").write_bytes(bytes(65))
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(bundle))
+    assert code == 1 and f"FAIL {bundle}/manifest.json.sig: is 65 bytes, larger than" in err
+
+    linked = tmp_path / "linked-bundle"
+    linked.symlink_to(bundles.p1, target_is_directory=True)
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", package, str(linked))
+    assert code == 1 and f"{linked}: is a symbolic link, not a directory: refused" in err
+
+
+def test_the_manifest_signature_is_checked_before_anything_it_lists(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A forged manifest listing a FIFO: refused for its signature, the FIFO never opened."""
+    bundle = shutil.copytree(bundles.p1, tmp_path / "forged")
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    manifest["files"]["trap"] = "0" * 64
+    (bundle / "manifest.json").write_bytes(canonical_json(manifest))
+    os.mkfifo(bundle / "trap")
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(bundle))
+    assert code == 1
+    assert f"FAIL {bundle}/manifest.json: signature does not verify" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("commission.pub.pem", "fifo"), ("election.json", "zero"), ("election.json.sig", "fifo")],
+)
+def test_a_package_holding_links_or_fifos_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, name: str, kind: str
+) -> None:
+    package = shutil.copytree(tiny.package, tmp_path / "package")
+    if kind == "zero":
+        _replace_with(package / name, "link", Path("/dev/zero"))
+    else:
+        _replace_with(package / name, kind)
+    result = host_tools("verify", *pin(tiny), "--package", str(package), str(bundles.p1))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{package}/{name}: is a " in result.stderr and "refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- each signed artifact says what it is -------------------------------------------------------
+
+
+def closing_as_export(bundle: Path, directory: Path, signer: SigningKey) -> Path:
+    """`bundle` with its closing checkpoint (and its valid signature) in place of the export
+    one, the manifest signed again: every signature verifies, only the kind is wrong."""
+    close = (bundle / "checkpoints" / "close.txt").read_bytes()
+    forged = resigned(bundle, directory, signer, **{"checkpoints/export.txt": close})
+    assert (forged / "checkpoints" / "export.txt.sig").read_bytes() == signer.sign(close)
+    return forged
+
+
+def test_a_closing_checkpoint_presented_as_the_export_one_is_refused(
+    tiny: Office, bundles: Bundles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = closing_as_export(bundles.p1, tmp_path / "forged", tiny.terminals["T-1001"])
+    code, _, err = run(capsys, "verify", *pin(tiny), "--package", str(tiny.package), str(forged))
+    assert code == 1
+    assert f"{forged}/checkpoints/export.txt: is the close checkpoint, not the export one" in err
+
+
+VERIFY_BUNDLE = Path(__file__).resolve().parent.parent / "scripts" / "verify-bundle.sh"
+
+
+def by_hand(bundle: Path, key: Path) -> subprocess.CompletedProcess[str]:
+    """docs/verify-by-hand.md, section 2: stock tools only."""
+    return subprocess.run(
+        ["sh", str(VERIFY_BUNDLE), str(bundle), str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_documented_commands_verify_a_bundle_and_refuse_forgeries(
+    tiny: Office, bundles: Bundles, tmp_path: Path
+) -> None:
+    key = tiny.package / "terminals" / "T-1001.pub.pem"
+    result = by_hand(bundles.p1, key)
+    assert result.returncode == 0, result.stderr
+    assert "ballots: 4 sealed ballot records, as committed and counted" in result.stdout
+    signer = tiny.terminals["T-1001"]
+
+    protocol = json.loads((bundles.p1 / "protocol.json").read_bytes())
+    mayor = protocol["contests"]["mayor"]["votes"]
+    mayor["asanov"], mayor["bekova"] = mayor["asanov"] - 1, mayor["bekova"] + 1
+    moved = resigned(
+        bundles.p1, tmp_path / "moved", signer, **{"protocol.json": canonical_json(protocol)}
+    )
+    events = (bundles.p1 / "events.jsonl").read_bytes()
+    last = events.splitlines()[-1]
+    extra = record_line(
+        json.loads(last)["seq"] + 1, "2025-11-30T20:00:00.000000Z", "manual", "bundle_exported", {},
+        hashlib.sha256(last).hexdigest(),
+    )  # fmt: skip
+    longer = resigned(
+        bundles.p1, tmp_path / "longer", signer, **{"events.jsonl": events + extra + b"\n"}
+    )
+    linked = shutil.copytree(bundles.p1, tmp_path / "linked")
+    (linked / "terminal.pub.pem").unlink()
+    (linked / "terminal.pub.pem").symlink_to(key)
+    forgeries = {
+        moved: "protocol.json: not the protocol the log records signing",
+        longer: "the export checkpoint covers",
+        closing_as_export(
+            bundles.p1, tmp_path / "kind", signer
+        ): "checkpoints/export.txt: not the export checkpoint",
+        linked: "links, pipes or device files: ./terminal.pub.pem",
+    }
+    for bundle, problem in forgeries.items():
+        result = by_hand(bundle, key)
+        assert result.returncode == 1, (bundle, result.stdout)
+        assert problem in result.stderr, (bundle, result.stderr)

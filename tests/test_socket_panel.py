@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 from sim.panel import PanelError, SimulatedPanel
-from terminal.hal.interfaces import Box, Frame, Target, TouchEvent
-from terminal.hal.panel_protocol import encode_frame, read_frame
-from terminal.hal.socket_panel import PanelConnectionError, SocketDisplay, SocketTouch
+from terminal.hal.interfaces import Box, Frame, Key, Target, TouchEvent
+from terminal.hal.panel_protocol import decode_key, encode_frame, encode_key, read_frame
+from terminal.hal.socket_panel import PanelConnectionError, SocketDisplay, SocketKeypad, SocketTouch
 from terminal.jsonfmt import FormatError
 
 W, H = 80, 40
@@ -232,7 +232,9 @@ def test_distinct_frames_are_saved_once_each(panel: SimulatedPanel, tmp_path: Pa
 def test_a_malformed_frame_drops_the_connection_not_the_panel(panel: SimulatedPanel) -> None:
     bad = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     bad.connect(str(panel.display_path))
-    header = json.dumps({"name": "x", "width": 5000, "height": 1, "mode": "RGB", "targets": []})
+    header = json.dumps(
+        {"name": "x", "width": 5000, "height": 1, "mode": "RGB", "targets": [], "focus": None}
+    )
     bad.sendall(struct.pack(">I", len(header)) + header.encode())
     deadline = time.monotonic() + 2
     while not panel.errors and time.monotonic() < deadline:
@@ -250,7 +252,7 @@ def header_message(header: dict[str, object], pixels: bytes = b"") -> bytes:
     return struct.pack(">I", len(data)) + data + pixels
 
 
-GOOD = {"name": "s", "width": 2, "height": 1, "mode": "RGB", "targets": []}
+GOOD = {"name": "s", "width": 2, "height": 1, "mode": "RGB", "targets": [], "focus": None}
 TARGET = {"id": "a", "label": "A", "box": [0, 0, 1, 1]}
 
 
@@ -269,6 +271,7 @@ TARGET = {"id": "a", "label": "A", "box": [0, 0, 1, 1]}
         (header_message({**GOOD, "targets": [{**TARGET, "box": [1, 0, 1, 1]}]}), "empty"),
         (header_message({**GOOD, "targets": [{**TARGET, "box": [0, 0, True, 1]}]}), "four"),
         (header_message({**GOOD, "targets": [TARGET, TARGET]}, bytes(6)), "not unique"),
+        (header_message({**GOOD, "targets": [TARGET], "focus": "b"}, bytes(6)), "'focus'"),
         (header_message(GOOD, bytes(5)), "ended in the middle"),
         (struct.pack(">I", 10) + b"{", "ended in the middle"),
     ],
@@ -284,18 +287,42 @@ def test_the_frame_reader_refuses_malformed_messages(message: bytes, problem: st
 
 def test_the_frame_reader_reads_what_the_writer_wrote() -> None:
     sender, receiver = socket.socketpair()
-    sent = Frame("ü", Image.new("L", (3, 2), 128), (Target("t", "Таңда", Box(0, 0, 3, 2)),))
+    sent = Frame("ü", Image.new("L", (3, 2), 128), (Target("t", "Таңда", Box(0, 0, 3, 2)),), "t")
     sender.sendall(encode_frame(sent) * 2)
     sender.close()
     for _ in range(2):
         header, image = read_frame(receiver)
-        assert (header.name, header.width, header.height, header.targets) == (
+        assert (header.name, header.width, header.height, header.targets, header.focus) == (
             "ü",
             3,
             2,
             sent.targets,
+            "t",
         )
         assert image.mode == "RGB" and image.getpixel((2, 1)) == (128, 128, 128)
     with pytest.raises(EOFError):
         read_frame(receiver)
     receiver.close()
+
+
+def test_keys_pressed_on_the_panel_reach_the_terminal_in_order(panel: SimulatedPanel) -> None:
+    keypad = SocketKeypad(panel.keypad_path)
+    for pressed in (Key.DOWN, Key.DOWN, Key.SELECT, Key.BACK, Key.HELP, Key.UP):
+        panel.press_key(pressed)
+    received: list[Key] = []
+    deadline = time.monotonic() + 2
+    while len(received) < 6 and time.monotonic() < deadline:
+        select.select([keypad.fileno()], [], [], 0.1)
+        received += keypad.read()
+    assert received == [Key.DOWN, Key.DOWN, Key.SELECT, Key.BACK, Key.HELP, Key.UP]
+    keypad.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [(b'{"key":"left"}', "must be one of"), (b'{"key":"up","x":1}', "exactly"), (b"up", "JSON")],
+)
+def test_a_malformed_key_line_is_refused(line: bytes, problem: str) -> None:
+    with pytest.raises(FormatError, match=problem):
+        decode_key(line)
+    assert decode_key(encode_key(Key.HELP).rstrip(b"\n")) is Key.HELP

@@ -27,6 +27,7 @@ from host_tools.collect.progress import Progress
 from host_tools.messages import add_language_argument, message
 from host_tools.pinning import add_pin_arguments, load_pinned_package, pinned_package
 from terminal.ballot.package import Package
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, load_object
 from terminal.tally.bundle import MANIFEST
 
@@ -103,8 +104,10 @@ def _init_worker(package_dir: Path, fingerprint: str, acts: ActOptions | None) -
 def _examine_in_worker(job: tuple[Path, tuple[Act, Path] | None]) -> Examined:
     package = _worker["package"]
     acts = _worker["acts"]
-    assert isinstance(package, Package)
-    assert acts is None or isinstance(acts, ActOptions)
+    if not isinstance(package, Package):
+        raise InvariantError("invariant broken: isinstance(package, Package)")
+    if not (acts is None or isinstance(acts, ActOptions)):
+        raise InvariantError("invariant broken: acts is None or isinstance(acts, ActOptions)")
     return examine(job[0], package, job[1], acts)
 
 

@@ -32,6 +32,7 @@ from host_tools.collect.act import Act, ActError, check_act, list_files, make_ac
 from host_tools.verify import verify_bundles
 from terminal.ballot.election import Election, TerritoryKind
 from terminal.ballot.package import ELECTION_FILE, Package
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, load_object
 from terminal.tally.bundle import EVENTS, MANIFEST, PROTOCOL
 from terminal.tally.event_log import LogError, read_log
@@ -362,7 +363,8 @@ def _insert(connection: sqlite3.Connection, e: Examined, status: str, **extra: A
         ),
     )
     bundle_id = cursor.lastrowid
-    assert bundle_id is not None
+    if bundle_id is None:
+        raise InvariantError("invariant broken: bundle_id is not None")
     if e.error is not None:
         return bundle_id
     connection.executemany(

@@ -35,6 +35,7 @@ from host_tools.voterlist.check import (
 )
 from host_tools.voterlist.read import VoterFile, VoterListError, read_number_list, read_voter_list
 from host_tools.voterlist.synth import SyntheticList, synthetic_list
+from terminal.invariants import InvariantError
 
 __all__ = [
     "Category",
@@ -61,7 +62,8 @@ LIST_OPTIONS = {
     Category.INCAPABLE: "--incapable",
     Category.IMPRISONED: "--imprisoned",
 }
-assert set(LIST_OPTIONS) == set(LIST_CATEGORIES)
+if not (set(LIST_OPTIONS) == set(LIST_CATEGORIES)):
+    raise InvariantError("invariant broken: set(LIST_OPTIONS) == set(LIST_CATEGORIES)")
 
 
 def _date(text: str) -> dt.date:

@@ -23,7 +23,13 @@ from PIL import Image
 from terminal.app.identity import Identity
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Mode, Precinct, Role, TerminalEntry
-from terminal.ballot.package import ELECTION_FILE, Package, PrecinctKeys, load_package
+from terminal.ballot.package import (
+    ELECTION_FILE,
+    Package,
+    PackageError,
+    PrecinctKeys,
+    load_package,
+)
 from terminal.hal.interfaces import Printer, PrinterStatus
 from terminal.hal.storage import Storage
 from terminal.idscan.ballot_codes import FILE_NAME as CODES_FILE
@@ -41,20 +47,21 @@ from terminal.idscan.marks import FILE_NAME as MARKS_FILE
 from terminal.idscan.marks import VoterMarks
 from terminal.idscan.register import Register
 from terminal.idscan.scans import Document
+from terminal.invariants import InvariantError
 from terminal.tally import bundle as bundle_format
 from terminal.tally import decryption
 from terminal.tally.ballot_box import FILE_NAME as BOX_FILE
 from terminal.tally.ballot_box import BallotBox, commit, compact
 from terminal.tally.count import Count, count_records, count_verifiable
 from terminal.tally.enclosure_lines import protocol_lines
+from terminal.tally.event_log import CHECKPOINT_REASONS, Checkpoint, Event, EventLog, origin
 from terminal.tally.event_log import FILE_NAME as EVENTS_FILE
-from terminal.tally.event_log import Checkpoint, Event, EventLog, origin
 from terminal.tally.protocol import ContestResult, Protocol
 from terminal.tally.sealing import Ballot, record_format, seal_for, seal_verifiable
 from terminal.tally.spoiled import FILE as SPOILED_FILE
 from terminal.tally.spoiled import Spoiled, SpoiledStore
 from terminal.trust.chair import ChairVerifier
-from terminal.trust.files import write_private_file
+from terminal.trust.files import check_tree, read_file, write_private_file
 
 
 class PollsState(Enum):
@@ -142,15 +149,18 @@ class Polls:
 
     @property
     def election(self) -> Election:
-        assert self.package is not None
+        if self.package is None:
+            raise InvariantError("invariant broken: self.package is not None")
         return self.package.election
 
     @property
     def precinct(self) -> Precinct:
         entry = self.election.terminal(self.identity.terminal_id)
-        assert entry is not None
+        if entry is None:
+            raise InvariantError("invariant broken: entry is not None")
         precinct = self.election.precinct(entry.precinct)
-        assert precinct is not None
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         return precinct
 
     def count_events(self, kind: str, **match: object) -> int:
@@ -163,7 +173,8 @@ class Polls:
     @property
     def entry(self) -> TerminalEntry:
         entry = self.election.terminal(self.identity.terminal_id)
-        assert entry is not None
+        if entry is None:
+            raise InvariantError("invariant broken: entry is not None")
         return entry
 
     @property
@@ -191,7 +202,8 @@ class Polls:
         """How many first issues the position-addressed store records: marks, or used codes."""
         if self.codes is not None:
             return self.codes.count
-        assert self.marks is not None
+        if self.marks is None:
+            raise InvariantError("invariant broken: self.marks is not None")
         return self.marks.count
 
     def session_open(self) -> bool:
@@ -220,7 +232,8 @@ class Polls:
         """Open the installed package and the stores (after setup)."""
         self.package = load_package(self.data / INSTALLED_PACKAGE, self.identity.commission)
         self._open_stores(create=False)
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         filled, damaged = self.box.count, len(self.box.damaged)
         checked = self.log.of_kind("ballot_box_checked")
         if not checked or checked[-1].data != {"filled": filled, "damaged": damaged}:
@@ -236,7 +249,8 @@ class Polls:
         """The precinct's keys and register (in memory) and the stores this role keeps:
         the desk marks voters, the booth records codes, the booth and a combined terminal
         keep a ballot box (the desk's has no slot)."""
-        assert self.package is not None
+        if self.package is None:
+            raise InvariantError("invariant broken: self.package is not None")
         precinct, role = self.precinct, self.role
         self.keys = self.package.keys(self.identity.terminal_id, self.identity.decryption)
         if role is Role.VOTE:
@@ -254,7 +268,12 @@ class Polls:
 
     def install(self, source: Path) -> PrinterProblem | None:
         """blank -> ready: verify the package against the pinned commission key and install it."""
-        assert self.state is PollsState.BLANK
+        if self.state is not PollsState.BLANK:
+            raise InvariantError("invariant broken: self.state is PollsState.BLANK")
+        try:
+            check_tree(source)  # a package medium with links, FIFOs or devices: refused
+        except OSError as exc:
+            raise PackageError(f"package: {exc}") from exc
         package = load_package(source, self.identity.commission)
         entry = package.election.terminal(self.identity.terminal_id)
         if entry is None:
@@ -270,7 +289,8 @@ class Polls:
         if registered.raw() != self.identity.key.public.raw():
             raise PermissionError("the package registers another key for this terminal id")
         precinct = package.election.precinct(entry.precinct)
-        assert precinct is not None
+        if precinct is None:
+            raise InvariantError("invariant broken: precinct is not None")
         # A blank log beside stores that hold something is a lost or replaced log, not a
         # new terminal: installing over them would take over their marks and ballots.
         for name in (MARKS_FILE, BOX_FILE, CODES_FILE):
@@ -291,10 +311,11 @@ class Polls:
         # The terminal's copy is private like all its data (the register stays encrypted).
         for path in sorted(source.rglob("*")):
             if path.is_file():
-                write_private_file(target / path.relative_to(source), path.read_bytes())
+                write_private_file(target / path.relative_to(source), read_file(path))
         self.package = load_package(target, self.identity.commission)
         self._open_stores(create=True)
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         self.log.append(
             "package_loaded",
             election=package.election.id,
@@ -308,7 +329,8 @@ class Polls:
 
     def recover(self) -> Recovery:
         """Settle what a crash interrupted. Runs before any new input is taken."""
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         cast_logged = self.count_events("ballot_cast")
         result = Recovery.NOTHING
         if self.box.count == cast_logged + 1 and self.session_open():
@@ -374,7 +396,8 @@ class Polls:
 
     def _void_open_print(self) -> None:
         kind = self.open_print()
-        assert kind is not None
+        if kind is None:
+            raise InvariantError("invariant broken: kind is not None")
         self.printer.abandon()
         self.printer.print_image(self.render("void-notice", {"printout": kind}))
         self.printer.cut()
@@ -437,6 +460,7 @@ class Polls:
             origin(self.election.id, self.precinct.code, self.identity.terminal_id),
             len(self.log.events),
             self.log.head,
+            reason,
         )
         body = cp.to_bytes()
         self.storage.replace(f"checkpoint-{reason}.txt", body)
@@ -453,7 +477,8 @@ class Polls:
 
         The caller checks first that the box is empty: opening over ballots is never allowed.
         """
-        assert self.state is PollsState.READY and self.box is not None and self.box.count == 0
+        if not (self.state is PollsState.READY and self.box is not None and self.box.count == 0):
+            raise InvariantError("invariant broken: self.state is PollsState.READY and self.box...")
         # The checkpoint is signed first so that the zero report can print it: the paper then
         # pins what every later copy of the log must extend.
         self._checkpoint("open")
@@ -467,7 +492,8 @@ class Polls:
 
     def identify(self, document: Document) -> Outcome:
         """Decide on a scanned document; a refusal is logged with its reason code only."""
-        assert self.state is PollsState.OPEN and self.register and self.marks
+        if not (self.state is PollsState.OPEN and self.register and self.marks):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.regi...")
         marks = self.marks
         outcome = decide(
             document,
@@ -483,7 +509,8 @@ class Polls:
         if outcome.decision not in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
             self.log.append("voter_refused", reason=outcome.decision.value)
         else:
-            assert outcome.position is not None
+            if outcome.position is None:
+                raise InvariantError("invariant broken: outcome.position is not None")
             self.identified = (outcome.position, document.kind in BARE_NUMBERS)
         return outcome
 
@@ -501,14 +528,18 @@ class Polls:
     def issue(self, position: int, reissue: bool) -> None:
         """Give the voter identified last a ballot (combined) or a coupon (desk): the mark
         is durable first."""
-        assert self.state is PollsState.OPEN and self.marks is not None
-        assert not self.session_open()
+        if not (self.state is PollsState.OPEN and self.marks is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.mark...")
+        if self.session_open():
+            raise InvariantError("invariant broken: not self.session_open()")
         if self.identified is None or self.identified[0] != position:
             raise PermissionError("a ballot is issued only to the voter identified last")
         if reissue:
-            assert self.marks.issued(position) and self.void_credits > 0
+            if not (self.marks.issued(position) and self.void_credits > 0):
+                raise InvariantError("invariant broken: self.marks.issued(position) and self.vo...")
         else:
-            assert not self.marks.issued(position)
+            if self.marks.issued(position):
+                raise InvariantError("invariant broken: not self.marks.issued(position)")
             self.marks.mark(position)
         self.log.append(self._issue_kind, reissue=reissue)
         if self.identified[1]:
@@ -529,7 +560,8 @@ class Polls:
         """The printing of a new coupon for the next booth; run again after a printer
         problem, it prints the same code, so at most one valid code exists for each coupon
         issued. The code is logged (as its hash, with its booth) before it is printed."""
-        assert self.keys is not None
+        if self.keys is None:
+            raise InvariantError("invariant broken: self.keys is not None")
         minute = int(self.log.clock.now().timestamp()) // 60
         booth = self.next_booth()
         code = new_code(self.election.id, self.precinct.code, booth.id, minute)
@@ -557,8 +589,10 @@ class Polls:
         """At the booth: open a ballot for a valid, unused code of this precinct issued for
         this booth. A genuine code for another booth is refused and the booth it names is
         kept in refused_booth for the voter's screen."""
-        assert self.state is PollsState.OPEN and self.codes is not None and self.keys
-        assert not self.session_open()
+        if not (self.state is PollsState.OPEN and self.codes is not None and self.keys):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.code...")
+        if self.session_open():
+            raise InvariantError("invariant broken: not self.session_open()")
         minute = int(self.log.clock.now().timestamp()) // 60
         limit = self.election.identification.ballot_code_minutes
         code = check_code(
@@ -597,13 +631,15 @@ class Polls:
     def cancel(self, reason: str = "cancelled") -> None:
         """A ballot given up before it is cast (the poll worker cancels it, or the voter
         left it untouched: "timed_out"): void, re-issuable."""
-        assert self.session_open()
+        if not self.session_open():
+            raise InvariantError("invariant broken: self.session_open()")
         self.log.append("ballot_void", reason=reason)
 
     def seal_ballot(self, selections: dict[str, tuple[str, ...]]) -> Spoiled:
         """Encrypt a reviewed format-2 ballot (nothing stored yet): its record, to cast as is
         or to spoil, and its nonces, held in memory only until the voter decides."""
-        assert self.state is PollsState.OPEN and self.session_open()
+        if not (self.state is PollsState.OPEN and self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
         ballot = Ballot(
             self.election.id, self.precinct.code, self.election.mode is Mode.TEST, selections
         )
@@ -615,7 +651,8 @@ class Polls:
         in the box, then print its choices and nonces. The ballot stays open: the voter
         votes again with the same code; a cut anywhere here voids it as interrupted, which
         leaves the code usable, and a spoiled ballot is never counted."""
-        assert self.state is PollsState.OPEN and self.session_open()
+        if not (self.state is PollsState.OPEN and self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
         if self.open_print() is not None:
             self._void_open_print()
         problem = self._printer_ready()
@@ -636,7 +673,8 @@ class Polls:
         point leaves either a cast ballot whose slip only lacks the cut (recover() cuts it) or
         an uncast ballot whose partial slip recover() marks void.
         """
-        assert self.state is PollsState.OPEN and self.session_open() and self.box is not None
+        if not (self.state is PollsState.OPEN and self.session_open() and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and self.sess...")
         if self.open_print() is not None:
             self._void_open_print()
         problem = self._printer_ready()
@@ -663,14 +701,16 @@ class Polls:
 
     def close_polls(self) -> None:
         """open -> closed: no ballot can be cast after this; the closing checkpoint is signed."""
-        assert self.state is PollsState.OPEN and not self.session_open()
+        if not (self.state is PollsState.OPEN and not self.session_open()):
+            raise InvariantError("invariant broken: self.state is PollsState.OPEN and not self....")
         self.log.append("polls_closed")
         self._checkpoint("close")
 
     def count_box(self, private_key: bytes) -> Count:
         """Decrypt and count the box. Runs where the key is: in the key process at close
         (terminal/tally/key_process.py), never in the terminal's own process."""
-        assert self.box is not None
+        if self.box is None:
+            raise InvariantError("invariant broken: self.box is not None")
         if self.election.ballot_format == 2:
             # The sums of the ciphertexts, decrypted and proven; no ballot is decrypted.
             return count_verifiable(
@@ -694,7 +734,8 @@ class Polls:
 
         The identification desk has no ballots: it signs its protocol without a count.
         """
-        assert self.state is PollsState.CLOSED and self.box is not None
+        if not (self.state is PollsState.CLOSED and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.CLOSED and self.bo...")
         election, precinct, terminal = self.election, self.precinct, self.identity.terminal_id
         records = self.box.records()
         if counted is None:
@@ -719,7 +760,7 @@ class Polls:
         self.storage.replace("ballots.commitment.json", commitment)
         self.storage.replace("ballots.commitment.json.sig", self.identity.key.sign(commitment))
         close = Checkpoint.from_bytes(
-            self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt"
+            self.storage.read("checkpoint-close.txt"), "checkpoint-close.txt", "close"
         )
         protocol = Protocol(
             election=election.id,
@@ -758,8 +799,13 @@ class Polls:
         return self.storage.read("protocol.json"), self.storage.read("protocol.json.sig")
 
     def export(self, target: Path) -> None:
-        """Write the results bundle to the export medium (again, whenever asked)."""
-        assert self.state is PollsState.COUNTED and self.box is not None
+        """Write the results bundle to the export medium (again, whenever asked).
+
+        A medium whose export directory holds links, FIFOs or device files is refused with
+        UnsafeFileError before anything is written or logged."""
+        if not (self.state is PollsState.COUNTED and self.box is not None):
+            raise InvariantError("invariant broken: self.state is PollsState.COUNTED and self.b...")
+        check_tree(target)
         # The log as the export checkpoint pins it, every record: the checkpoint_signed
         # record that follows is in the next export.
         events = self.storage.read(EVENTS_FILE)
@@ -773,7 +819,7 @@ class Polls:
         for name in names:
             files[name] = self.storage.read(name)
             files[name + ".sig"] = self.storage.read(name + ".sig")
-        for reason in bundle_format.CHECKPOINT_REASONS:
+        for reason in CHECKPOINT_REASONS:
             body = f"checkpoint-{reason}.txt"
             files[bundle_format.checkpoint_name(reason)] = self.storage.read(body)
             files[bundle_format.checkpoint_name(reason) + ".sig"] = self.storage.read(body + ".sig")

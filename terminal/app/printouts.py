@@ -664,7 +664,7 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     sheet.digest(_("Ballot box commitment (SHA-256)"), p.ballots_commitment)
     sheet.digest(_("Software (SHA-256)"), p.software)
     sheet.space()
-    close = Checkpoint(origin(p.election, p.precinct, p.terminal), p.log_size, p.log_head)
+    close = Checkpoint(origin(p.election, p.precinct, p.terminal), p.log_size, p.log_head, "close")
     sheet.checkpoint(_("Event log checkpoint at closing"), close)
     sheet.rule()
     sheet.field(_("Printed"), _when(printout.printed_at))

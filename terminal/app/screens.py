@@ -526,8 +526,8 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
     return Layout(width, height, style, tuple(placed), page, pages)
 
 
-def draw(plan: Layout, fonts: Fonts) -> Image.Image:
-    """Draw a laid-out screen."""
+def draw(plan: Layout, fonts: Fonts, focus: str | None = None) -> Image.Image:
+    """Draw a laid-out screen, with a ring inside the button the keypad has focused."""
     image = Image.new("RGB", (plan.width, plan.height), plan.style.palette.background)
     pen = ImageDraw.Draw(image)
     radius = plan.style.px(1.6)
@@ -548,6 +548,21 @@ def draw(plan: Layout, fonts: Fonts) -> Image.Image:
                 outline=outline,
                 width=edge,
             )
+            if focus is not None and item.element.target == focus:
+                # Inside the button, in its own text colour (7:1 on its ground, checked),
+                # so the ring overlaps nothing and is as legible as the label.
+                inset = edge + 1
+                pen.rounded_rectangle(
+                    (
+                        box.left + inset,
+                        box.top + inset,
+                        box.right - 1 - inset,
+                        box.bottom - 1 - inset,
+                    ),
+                    radius=radius,
+                    outline=item.ink,
+                    width=max(3, plan.style.px(0.8)),
+                )
         font = _font(fonts.bold if item.bold else fonts.regular, item.font_px)
         step = line_height(item.font_px)
         top = (box.top + box.bottom) // 2 - step * len(item.lines) // 2
@@ -564,14 +579,15 @@ def draw(plan: Layout, fonts: Fonts) -> Image.Image:
     return image
 
 
-def frame_of(plan: Layout, name: str, fonts: Fonts) -> Frame:
-    """The drawn frame of a layout, with its touch targets (enabled buttons only)."""
+def frame_of(plan: Layout, name: str, fonts: Fonts, focus: str | None = None) -> Frame:
+    """The drawn frame of a layout, with its touch targets (enabled buttons only) and the
+    keypad's focus (None: not drawn)."""
     targets = tuple(
         Target(p.element.target, p.element.text, p.box)
         for p in plan.placed
         if p.touch and p.element.target is not None
     )
-    return Frame(name, draw(plan, fonts), targets)
+    return Frame(name, draw(plan, fonts, focus), targets, focus)
 
 
 def render(

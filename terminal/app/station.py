@@ -27,6 +27,7 @@ from terminal.app.ballot_session import (
 )
 from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
+from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
@@ -34,18 +35,30 @@ from terminal.app.view import View
 from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Frame, PrinterStatus, Scan, Scanner, Touch
+from terminal.hal.interfaces import (
+    Display,
+    Frame,
+    Key,
+    Keypad,
+    NoKeypad,
+    PrinterStatus,
+    Scan,
+    Scanner,
+    Touch,
+)
 from terminal.hal.watchdog import WatchdogPinger, notify_ready
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.idscan.eligibility import Decision
 from terminal.idscan.findings import Problem
 from terminal.idscan.scans import classify
+from terminal.invariants import InvariantError
 from terminal.tally.count import Count
 from terminal.tally.event_log import Checkpoint
 from terminal.tally.key_process import count_with_shares
 from terminal.tally.protocol import Protocol
 from terminal.tally.spoiled import Spoiled
 from terminal.trust import chair
+from terminal.trust.files import UnsafeFileError
 from terminal.trust.shares import ShareCollector, ShareProblem
 
 CHAIR_ATTEMPTS = 5
@@ -57,6 +70,10 @@ class Purpose(Enum):
     CLOSE = "close"
 
 
+STICK_REFUSED = N_(
+    "The export stick holds links, pipes or device files: it was refused and nothing was "
+    "written to it. Put in a clean stick and tap Export again."
+)
 FATAL_TEXT = {
     "package_refused": N_("The election package was refused. Nothing was installed."),
     "stores_inconsistent": N_(
@@ -129,6 +146,7 @@ class Station:
         gpio: Gpio | None = None,
         px_per_mm: float = DEFAULT_PX_PER_MM,
         enclosure_watch: EnclosureWatch | None = None,
+        keypad: Keypad | None = None,
     ) -> None:
         self.polls = polls
         self.gpio: Gpio = gpio or NoGpio()
@@ -137,6 +155,8 @@ class Station:
         self.led: bool | None = None  # the status LED as last set
         self.display = display
         self.touch = touch
+        self.keypad: Keypad = keypad or NoKeypad()
+        self.keys = KeyFocus()
         self.scanner = scanner
         self.fonts = fonts
         self.worker_language = worker_language
@@ -220,7 +240,8 @@ class Station:
             self.check_idle()
             # The enclosure controller is polled too: its events wait at most this long.
             wait = 1.0 if self.enclosure_watch is None else 0.2
-            select.select([self.scanner.fileno(), self.touch.fileno()], [], [], wait)
+            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
+            select.select(readable, [], [], wait)
             for scan in self.scanner.read():
                 self.on_scan(scan)
             for event in self.touch.read():
@@ -230,6 +251,8 @@ class Station:
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
                     self.on_tap(target.id)
+            for key in self.keypad.read():
+                self.on_key(key)
 
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
@@ -278,7 +301,7 @@ class Station:
             # The page shown: larger text means fewer choices a page, so a page number
             # kept from before could point past the last page.
             self.session.page = plan.page
-        self.frame = frame_of(plan, screen.name, self.fonts)
+        self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
         self.display.show(self.frame)
 
     # --- printing with the printer's problems ---------------------------------------------
@@ -321,6 +344,15 @@ class Station:
         self.idle.touched(self.polls.log.clock.now())
         if handler is not None:
             handler(target)
+            self.show()
+
+    def on_key(self, key: Key) -> None:
+        """A key of the tactile keypad: it moves the focus, or acts as a tap on a target."""
+        target = self.keys.press(key)
+        if target is not None:
+            self.on_tap(target)
+        else:
+            self.idle.touched(self.polls.log.clock.now())
             self.show()
 
     # --- chair ------------------------------------------------------------------------------
@@ -418,13 +450,15 @@ class Station:
         document = classify(scan.data.strip(), scan.symbology, today=today)
         outcome = self.polls.identify(document)
         if outcome.decision in (Decision.ELIGIBLE, Decision.REISSUE_POSSIBLE):
-            assert outcome.position is not None and outcome.voter is not None
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
             reissue = outcome.decision is Decision.REISSUE_POSSIBLE
             self.session = Session(outcome.position, outcome.voter, reissue=reissue)
             self.view = View.REISSUE_OFFER if reissue else View.VOTER_FOUND
             return
         if outcome.decision is Decision.OTHER_TERMINAL:
-            assert outcome.position is not None and outcome.voter is not None
+            if not (outcome.position is not None and outcome.voter is not None):
+                raise InvariantError("invariant broken: outcome.position is not None and outcom...")
             found = self.polls.terminal_of(outcome.position)
             number, terminal = found if found else (0, None)
             self.view = View.OTHER_TERMINAL
@@ -459,7 +493,8 @@ class Station:
 
     def _give(self, reissue: bool) -> None:
         """Hand the identified voter a ballot here, or a coupon for the voting booth."""
-        assert self.session is not None and self.session.position is not None
+        if not (self.session is not None and self.session.position is not None):
+            raise InvariantError("invariant broken: self.session is not None and self.session.p...")
         self.polls.issue(self.session.position, reissue=reissue)
         if self.polls.role is Role.IDENTIFY:
             self.session = None
@@ -499,21 +534,25 @@ class Station:
         self.view, self.lines = self._home(), ()
 
     def _tap_language(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = ballot_session.tap_language(self.session, target) or self.view
 
     def _contest(self) -> Contest:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         return ballot_session.contest_of(self.session, self.polls.election)
 
     def _tap_ballot(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = (
             ballot_session.tap_ballot(self.session, self.polls.election, target) or self.view
         )
 
     def _tap_review(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         if target == "cast" and self.polls.election.ballot_format == 2:
             # Encrypted now, once: the receipt shows this ciphertext's tracking code.
             session = self.session
@@ -535,7 +574,8 @@ class Station:
 
     def _tap_receipt(self, target: str) -> None:
         session = self.session
-        assert session is not None and session.sealed is not None
+        if not (session is not None and session.sealed is not None):
+            raise InvariantError("invariant broken: session is not None and session.sealed is n...")
         sealed = session.sealed
         if target == "cast":
             self._run_print(
@@ -548,11 +588,13 @@ class Station:
                 session.sealed = None  # spoiled: never cast
 
     def _tap_challenged(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = View.REVIEW
 
     def _tap_idle_warning(self, target: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         self.view = self.session.warned_view or View.BALLOT
         self.session.warned_view = None
 
@@ -597,7 +639,8 @@ class Station:
 
     def _share(self, data: str) -> None:
         collector = self.collector
-        assert collector is not None
+        if collector is None:
+            raise InvariantError("invariant broken: collector is not None")
         # The key is rebuilt only in the key process, where the box is counted with it.
         result: ShareProblem | Count | None = collector.take(data)
         if result is None and collector.complete:
@@ -636,14 +679,23 @@ class Station:
         """Print the signed protocol if it is not printed yet, then export the bundle."""
         problem = self.polls.reprint_pending()
         if problem is None and not self.polls.exported():
-            self.polls.export(self.export_dir)
+            self._export()
         return problem
+
+    def _export(self) -> bool:
+        """Export the bundle; a stick holding links, pipes or device files is refused with
+        nothing written (Polls.export checks it first). True when exported."""
+        try:
+            self.polls.export(self.export_dir)
+        except UnsafeFileError as exc:
+            self.lines = (self._w(STICK_REFUSED), str(exc))
+            return False
+        return True
 
     def _tap_counted(self, target: str) -> None:
         if target == "reprint":
             self._run_print(lambda: self.polls.print_document("protocol", {}), View.COUNTED)
-        elif target == "export":
-            self.polls.export(self.export_dir)
+        elif target == "export" and self._export():
             self.lines = (self._w("The results bundle was exported again."),)
 
     # --- screens --------------------------------------------------------------------------
@@ -657,7 +709,8 @@ class Station:
         return {"language": session.language, "selections": dict(session.selections)}
 
     def _sealed_data(self, sealed: Spoiled) -> dict[str, object]:
-        assert self.session is not None
+        if self.session is None:
+            raise InvariantError("invariant broken: self.session is not None")
         return {"language": self.session.language, "ballot": sealed}
 
     def _event_time(self, kind: str) -> dt.datetime | None:
@@ -693,9 +746,10 @@ class Station:
             header, election_name=printouts.named_in(election.names, signed)
         )
         if kind == "zero-report":
-            assert polls.box is not None
+            if polls.box is None:
+                raise InvariantError("invariant broken: polls.box is not None")
             checkpoint = Checkpoint.from_bytes(
-                polls.checkpoint_bytes("open"), "checkpoint-open.txt"
+                polls.checkpoint_bytes("open"), "checkpoint-open.txt", "open"
             )
             return printouts.zero_report(
                 printouts.ZeroReport(
@@ -712,11 +766,13 @@ class Station:
         if kind == "slip":
             selections = data["selections"]
             language = data["language"]
-            assert isinstance(selections, dict) and isinstance(language, str)
+            if not (isinstance(selections, dict) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(selections, dict) and isinst...")
             return render_slip(election, polls.precinct.code, language, selections, paper)
         if kind in ("receipt", "challenge"):
             ballot, language = data["ballot"], data["language"]
-            assert isinstance(ballot, Spoiled) and isinstance(language, str)
+            if not (isinstance(ballot, Spoiled) and isinstance(language, str)):
+                raise InvariantError("invariant broken: isinstance(ballot, Spoiled) and isinsta...")
             render = benaloh.render_receipt if kind == "receipt" else benaloh.render_challenge
             return render(election, language, ballot, paper)
         if kind == "protocol":
@@ -736,7 +792,8 @@ class Station:
             )
         if kind == "coupon":
             code, booth, number = data["code"], data["booth"], data["number"]
-            assert isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)
+            if not (isinstance(code, str) and isinstance(booth, str) and isinstance(number, int)):
+                raise InvariantError("invariant broken: isinstance(code, str) and isinstance(bo...")
             return printouts.coupon(
                 printouts.Coupon(
                     election.name(lang),

@@ -29,13 +29,17 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from terminal.ballot.election import Election
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
-from terminal.trust import envelope
+from terminal.trust import envelope, files
 from terminal.trust.chair import ChairVerifier, VerifierError
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SignatureError, SigningKey, VerifyKey, read_signed, write_signed
 
 ELECTION_FILE = "election.json"
 COMMISSION_KEY_FILE = "commission.pub.pem"
+# Size caps: a file above its cap is refused before it is read whole.
+ELECTION_CAP = 64 << 20  # thousands of precincts and terminals, each terminal's sealed keys
+REGISTER_CAP = 64 << 20  # an encrypted register of tens of thousands of voters
+KEY_CAP = 4096  # a PEM public key
 REGISTER_PURPOSE = b"tamga-register/1"
 KEYS_PURPOSE = b"tamga-precinct-keys/1"
 
@@ -117,7 +121,9 @@ class Package:
         if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise PackageError(f"{relative}: file names must stay inside the package")
         try:
-            data = path.read_bytes()
+            data = files.read_file(path, REGISTER_CAP)
+        except files.UnsafeFileError as exc:
+            raise PackageError(str(exc)) from exc
         except OSError as exc:
             raise PackageError(f"package/{relative}: missing ({exc.strerror})") from exc
         if sha256_hex(data) != expected_sha256:
@@ -171,8 +177,15 @@ def read_commission_key(directory: Path) -> VerifyKey:
     """The package's own copy of the commission key (to be compared with a pinned one)."""
     if not (directory / ELECTION_FILE).exists():
         raise PackageError(f"{directory}: no {ELECTION_FILE}: not an election package")
+    path = directory / COMMISSION_KEY_FILE
     try:
-        return VerifyKey.load(directory / COMMISSION_KEY_FILE)
+        return VerifyKey.from_pem(files.read_file(path, KEY_CAP), str(path))
+    except files.UnsafeFileError as exc:
+        raise PackageError(str(exc)) from exc
+    except OSError as exc:
+        raise PackageError(
+            f"package/{COMMISSION_KEY_FILE}: cannot read it ({exc.strerror})"
+        ) from exc
     except SignatureError as exc:
         raise PackageError(f"package/{COMMISSION_KEY_FILE}: {exc}") from exc
 
@@ -191,7 +204,7 @@ def load_package(directory: Path, trusted_commission: VerifyKey | None = None) -
         )
     key = trusted_commission or commission
     try:
-        data = read_signed(directory / ELECTION_FILE, key, f"package/{ELECTION_FILE}")
+        data = read_signed(directory / ELECTION_FILE, key, f"package/{ELECTION_FILE}", ELECTION_CAP)
     except SignatureError as exc:
         raise PackageError(str(exc)) from exc
     try:

@@ -106,6 +106,12 @@ class PrinterDriver(StrEnum):
     USBLP = "usblp"
 
 
+class KeypadDriver(StrEnum):
+    NONE = "none"  # no tactile keypad
+    EVDEV = "evdev"  # a USB keypad, or buttons on GPIO lines through gpio-keys
+    SOCKET = "socket"  # the simulated panel's keypad
+
+
 class GpioDriver(StrEnum):
     NONE = "none"  # no seal switch, no status LED
     CHARDEV = "chardev"  # lines of a GPIO chip through the kernel's character device
@@ -193,6 +199,13 @@ class ScannerConfig:
 
 
 @dataclass(frozen=True)
+class KeypadConfig:
+    driver: KeypadDriver
+    path: Path | None = None  # the evdev device or the simulated panel's socket; None: auto
+    name: str | None = None  # evdev with device = "auto": a pattern the name must match
+
+
+@dataclass(frozen=True)
 class PrinterConfig:
     driver: PrinterDriver
     path: Path  # the serial port, or the USB printer-class device (/dev/usb/lp0)
@@ -256,6 +269,7 @@ class BoardConfig:
     gpio: GpioConfig
     device_key: DeviceKeyConfig
     enclosure: EnclosureConfig = EnclosureConfig(EnclosureDriver.NONE)
+    keypad: KeypadConfig = KeypadConfig(KeypadDriver.NONE)
 
 
 def load_board(path: Path) -> BoardConfig:
@@ -275,7 +289,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     required = (
         "terminal", "display", "touch", "scanner", "printer", "storage", "clock", "device_key"
     )  # fmt: skip
-    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure", "keypad"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -298,6 +312,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
             _Section(source, "enclosure", data.get("enclosure", {})),
             _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
         ),
+        keypad=_keypad(_Section(source, "keypad", data.get("keypad", {}))),
     )
 
 
@@ -494,6 +509,23 @@ def _scanner(section: _Section) -> ScannerConfig:
             name=name,
             layout=section.choice("layout", KeyboardLayout, default=KeyboardLayout.US),
         )
+    section.finish(driver)
+    return config
+
+
+def _keypad(section: _Section) -> KeypadConfig:
+    driver = section.choice("driver", KeypadDriver, default=KeypadDriver.NONE)
+    if driver is KeypadDriver.NONE:
+        config = KeypadConfig(driver)
+    elif driver is KeypadDriver.SOCKET:
+        config = KeypadConfig(driver, section.path("socket"))
+    else:
+        # "auto": the one device with all five keys; a name pattern narrows the search.
+        auto = section.string("device") == AUTO
+        name = section.optional_string("name")
+        if name is not None and not auto:
+            raise section.error("name", f'only with device = "{AUTO}"')
+        config = KeypadConfig(driver, None if auto else section.path("device"), name)
     section.finish(driver)
     return config
 

@@ -18,6 +18,8 @@ from terminal.hal.board_config import (
     EnclosureDriver,
     GpioConfig,
     GpioDriver,
+    KeypadConfig,
+    KeypadDriver,
     PrinterDriver,
     ScannerDriver,
     TouchDriver,
@@ -26,9 +28,10 @@ from terminal.hal.clock import Clock, SystemClock
 from terminal.hal.device_key import DeviceKeySource, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
 from terminal.hal.enclosure import Enclosure, NoEnclosure
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Printer, Scanner, Touch
+from terminal.hal.interfaces import Display, Keypad, NoKeypad, Printer, Scanner, Touch
 from terminal.hal.serial_scanner import SerialScanner
-from terminal.hal.socket_panel import SocketDisplay, SocketTouch
+from terminal.hal.socket_panel import SocketDisplay, SocketKeypad, SocketTouch
+from terminal.invariants import InvariantError
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Devices:
     printer: Printer
     clock: Clock
     gpio: Gpio = field(default_factory=NoGpio)
+    keypad: Keypad = field(default_factory=NoKeypad)
 
 
 def open_devices(config: BoardConfig) -> Devices:
@@ -53,6 +57,7 @@ def open_devices(config: BoardConfig) -> Devices:
         printer=_open_printer(config),
         clock=SystemClock(config.clock.source.value),
         gpio=_open_gpio(config.gpio),
+        keypad=open_keypad(config.keypad),
     )
 
 
@@ -65,12 +70,27 @@ def open_device_key(config: DeviceKeyConfig) -> DeviceKeySource:
     return DiskDeviceKey(config.path)
 
 
+def open_keypad(config: KeypadConfig) -> Keypad:
+    """The board's tactile keypad, as its config names it. Raises OSError (PanelConnectionError,
+    InputDeviceNotFound) if it is not there."""
+    if config.driver is KeypadDriver.NONE:
+        return NoKeypad()
+    if config.driver is KeypadDriver.SOCKET:
+        if config.path is None:
+            raise InvariantError("invariant broken: config.path is not None")
+        return SocketKeypad(config.path)
+    from terminal.hal.evdev_keypad import EvdevKeypad
+
+    return EvdevKeypad(config.path, config.name)
+
+
 def _open_gpio(config: GpioConfig) -> Gpio:
     if config.driver is GpioDriver.NONE:
         return NoGpio()
     from terminal.hal.gpio import ChardevGpio
 
-    assert config.chip is not None
+    if config.chip is None:
+        raise InvariantError("invariant broken: config.chip is not None")
     return ChardevGpio(config.chip, config.seal_line, config.seal_active_low, config.led_line)
 
 
@@ -99,7 +119,8 @@ def _open_display(config: BoardConfig) -> Display:
 def _open_touch(config: BoardConfig) -> Touch:
     touch = config.touch
     if touch.driver is TouchDriver.SOCKET:
-        assert touch.path is not None
+        if touch.path is None:
+            raise InvariantError("invariant broken: touch.path is not None")
         return SocketTouch(touch.path)
     from terminal.hal.evdev_touch import EvdevTouch
 
@@ -116,7 +137,8 @@ def _open_touch(config: BoardConfig) -> Touch:
 def _open_scanner(config: BoardConfig) -> Scanner:
     scanner = config.scanner
     if scanner.driver is ScannerDriver.SERIAL:
-        assert scanner.path is not None
+        if scanner.path is None:
+            raise InvariantError("invariant broken: scanner.path is not None")
         return SerialScanner(
             str(scanner.path), scanner.baudrate, scanner.suffix, scanner.aim_prefix
         )
@@ -143,5 +165,6 @@ def open_enclosure(config: EnclosureConfig, logged: int, pairing_key: bytes) -> 
         return NoEnclosure()
     from terminal.hal.enclosure import SerialEnclosure
 
-    assert config.port is not None
+    if config.port is None:
+        raise InvariantError("invariant broken: config.port is not None")
     return SerialEnclosure.open(str(config.port), config.baudrate, pairing_key, logged)

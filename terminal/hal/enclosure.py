@@ -23,6 +23,7 @@ from typing import Protocol
 
 from terminal.hal import enclosure_protocol as wire
 from terminal.hal.enclosure_protocol import ControllerEvent, FrameType, Refusal
+from terminal.invariants import InvariantError
 
 HELLO_RETRY_S = 1.0  # no WELCOME by then: a new HELLO (the controller may be waking up)
 STATE_EVERY_S = 1.0  # the lights and the acknowledgement, and the Pi's sign of life
@@ -260,7 +261,8 @@ class SerialEnclosure:
         self._line.write(wire.encode(self._pairing, wire.FROM_PI, FrameType.HELLO, 0, self._nonce))
 
     def _send_state(self, now: float) -> None:
-        assert self._session is not None
+        if self._session is None:
+            raise InvariantError("invariant broken: self._session is not None")
         lights = self._lights
         bits = (
             (wire.LIGHT_POLLS_OPEN if lights.polls_open else 0)

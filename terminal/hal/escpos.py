@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from terminal.invariants import InvariantError
+
 NUL = 0x00
 DLE = 0x10
 EOT = 0x04
@@ -277,7 +279,8 @@ class EscPosDecoder:
 
     def _finish_raster(self, events: list[Event]) -> None:
         raster = self._raster
-        assert raster is not None
+        if raster is None:
+            raise InvariantError("invariant broken: raster is not None")
         if len(self._data) == raster.width_bytes * raster.rows:
             band = RasterBand(raster.offset, raster.width_bytes, raster.rows, bytes(self._data))
             self._raster = None
@@ -315,7 +318,8 @@ class EscPosDecoder:
             elif isinstance(result, _Raster):
                 # The replayed bytes are fewer than a raster header, so they can never begin
                 # a band whose data would then be among them.
-                assert not pending
+                if pending:
+                    raise InvariantError("invariant broken: not pending")
                 self._raster = _Raster(start, result.width_bytes, result.rows)
                 self._finish_raster(events)  # a band of no bytes is complete at once
             else:

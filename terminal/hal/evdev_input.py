@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import evdev
 from evdev import ecodes
 
+from terminal.invariants import InvariantError
+
 log = logging.getLogger(__name__)
 
 # How often a vanished device is looked for. Searching opens every /dev/input/event* node,
@@ -173,7 +175,8 @@ class InputSource:
         """The events available now; after an unplug, those read before it."""
         if self._device is None and not self._reconnect():
             return []
-        assert self._device is not None
+        if self._device is None:
+            raise InvariantError("invariant broken: self._device is not None")
         events: list[RawEvent] = []
         try:
             while len(events) < MAX_EVENTS_PER_READ:
@@ -193,7 +196,8 @@ class InputSource:
 
     def _lost(self, exc: OSError) -> None:
         log.warning("%s disconnected: %s", self._what, exc)
-        assert self._device is not None
+        if self._device is None:
+            raise InvariantError("invariant broken: self._device is not None")
         # The device is already gone; closing only releases our descriptor.
         with contextlib.suppress(OSError):
             self._device.close()

@@ -41,6 +41,7 @@ from terminal.hal.evdev_input import (
 )
 from terminal.hal.interfaces import TouchEvent
 from terminal.hal.rotation import to_logical
+from terminal.invariants import InvariantError
 
 _MULTITOUCH_AXES = frozenset(
     (
@@ -301,7 +302,8 @@ class EvdevTouch:
         """The touch events available now."""
         events = []
         for raw in self._source.read():
-            assert self._decoder is not None
+            if self._decoder is None:
+                raise InvariantError("invariant broken: self._decoder is not None")
             events += self._decoder.feed(*raw)
         return events
 

@@ -7,6 +7,7 @@ hal/devices.py opens it), never by the business code.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -47,6 +48,7 @@ class Frame:
     name: str
     image: Image.Image
     targets: tuple[Target, ...] = ()
+    focus: str | None = None  # the target the keypad's select would activate, if any
 
     def target_at(self, x: int, y: int) -> Target | None:
         return next((t for t in self.targets if t.box.contains(x, y)), None)
@@ -74,6 +76,38 @@ class Touch(Protocol):
 
     def read(self) -> list[TouchEvent]:
         """The events available now; call when fileno() is readable."""
+
+
+class Key(Enum):
+    """The keys of a tactile keypad: a voter who cannot use the touchscreen votes with these."""
+
+    UP = "up"  # focus the previous target of the screen, in reading order
+    DOWN = "down"  # focus the next one
+    SELECT = "select"  # activate the focused target, as a tap on it would
+    BACK = "back"  # the screen's way back (Back, the previous page), if it has one
+    HELP = "help"  # say the screen again
+
+
+class Keypad(Protocol):
+    def fileno(self) -> int: ...
+
+    def read(self) -> list[Key]:
+        """The keys pressed so far; call when fileno() is readable."""
+
+
+class NoKeypad:
+    """A board without a keypad: a descriptor that never becomes readable, and no keys."""
+
+    def __init__(self) -> None:
+        self._pipe: tuple[int, int] | None = None  # made when first selected on
+
+    def fileno(self) -> int:
+        if self._pipe is None:
+            self._pipe = os.pipe()
+        return self._pipe[0]
+
+    def read(self) -> list[Key]:
+        return []
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from terminal.hal.storage import DataDir, Storage
+from terminal.hal.storage import DataDir, Storage, StorageWarning
+from terminal.invariants import InvariantError
+from terminal.trust import files
 
 
 class MirroredStorage:
@@ -25,7 +27,8 @@ class MirroredStorage:
         self.primary = primary
         self.mirror_root = mirror
         self.mirror: DataDir | None = None
-        self.problem: str | None = None  # why the mirror is not up to date, if it is not
+        # Why the mirror is not up to date, if it is not.
+        self.problem: str | None = None
         self.retry_seconds = retry_seconds
         self._synced: set[str] = set()
         self._known: set[str] = set()  # every store touched: caught up at once on reattach
@@ -34,18 +37,27 @@ class MirroredStorage:
             self._attach()
 
     def _attach(self) -> None:
-        assert self.mirror_root is not None
+        if self.mirror_root is None:
+            raise InvariantError("invariant broken: self.mirror_root is not None")
         # The mirror's directory must exist: with the stick unplugged, its mount point is a
-        # plain directory of the root file system, which must not fill up with a copy.
-        if not self.mirror_root.is_dir():
+        # plain directory of the root file system, which must not fill up with a copy. A
+        # card holding links, FIFOs or device files is refused whole, before any write.
+        try:
+            mirror = DataDir(self.mirror_root, create=False)
+        except FileNotFoundError:
             self.problem = f"{self.mirror_root}: not present"
             return
+        except OSError as exc:
+            self._lose(exc)
+            return
         try:
-            self.mirror = DataDir(self.mirror_root)
+            files.check_tree(self.mirror_root)
+            self.mirror = mirror
             for name in sorted(self._known):
-                self._catch_up(self.mirror, name)
+                self._catch_up(mirror, name)
             self.problem = None
         except OSError as exc:
+            mirror.close()
             self._lose(exc)
 
     def _catch_up(self, mirror: DataDir, name: str) -> None:
@@ -65,7 +77,10 @@ class MirroredStorage:
         return self.problem
 
     def _lose(self, exc: OSError) -> None:
-        self.problem = f"{self.mirror_root}: {exc.strerror or exc}"
+        if isinstance(exc, files.UnsafeFileError):
+            self.problem = StorageWarning(str(exc), refused=True)
+        else:
+            self.problem = f"{self.mirror_root}: {exc.strerror or exc}"
         self._failed_at = time.monotonic()
         if self.mirror is not None:
             self.mirror.close()

@@ -5,11 +5,15 @@ Both directions are written and read here, so the two sides cannot drift apart.
 Display socket, terminal to simulator, one message per frame:
     4-byte big-endian length N, then N bytes of UTF-8 JSON header
         {"name": str, "width": int, "height": int, "mode": "RGB",
-         "targets": [{"id": str, "label": str, "box": [left, top, right, bottom]}, ...]}
+         "targets": [{"id": str, "label": str, "box": [left, top, right, bottom]}, ...],
+         "focus": the id of the target the keypad has focused, or null}
     then width * height * 3 bytes of RGB pixels, row by row.
 
 Touch socket, simulator to terminal, one JSON object per line:
     {"x": int, "y": int, "down": bool}
+
+Keypad socket, simulator to terminal, one JSON object per line:
+    {"key": "up" | "down" | "select" | "back" | "help"}
 
 The readers are strict: the simulator is where a malformed screen (a target off the screen,
 two targets with one id) should be caught, long before a real panel shows it.
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from terminal.hal.interfaces import Box, Frame, Target, TouchEvent
+from terminal.hal.interfaces import Box, Frame, Key, Target, TouchEvent
 from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
 
 # Bounds that keep a corrupt or hostile stream from making the reader allocate without limit.
@@ -32,9 +36,10 @@ MAX_SIDE = 4096
 MAX_TOUCH_LINE = 256
 
 _LENGTH = struct.Struct(">I")
-_HEADER_KEYS = {"name", "width", "height", "mode", "targets"}
+_HEADER_KEYS = {"name", "width", "height", "mode", "targets", "focus"}
 _TARGET_KEYS = {"id", "label", "box"}
 _TOUCH_KEYS = {"x", "y", "down"}
+_KEY_KEYS = {"key"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class FrameHeader:
     width: int
     height: int
     targets: tuple[Target, ...]
+    focus: str | None
 
 
 def encode_frame(frame: Frame) -> bytes:
@@ -64,6 +70,7 @@ def encode_frame(frame: Frame) -> bytes:
                 }
                 for target in frame.targets
             ],
+            "focus": frame.focus,
         }
     )
     return _LENGTH.pack(len(header)) + header + image.tobytes()
@@ -102,6 +109,22 @@ def decode_touch(line: bytes) -> TouchEvent:
     )
 
 
+def encode_key(key: Key) -> bytes:
+    """One keypad line, newline included."""
+    return canonical_json({"key": key.value})
+
+
+def decode_key(line: bytes) -> Key:
+    """Parse one keypad line (without its newline); raises FormatError if it is malformed."""
+    fields = load_object(line, "keypad event")
+    _require_keys(fields, _KEY_KEYS)
+    value = fields.str("key")
+    for key in Key:
+        if key.value == value:
+            return key
+    raise FormatError(f"{fields.where}: field 'key' must be one of {[k.value for k in Key]}")
+
+
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     buffer = bytearray(size)
     view = memoryview(buffer)
@@ -128,7 +151,10 @@ def _parse_header(data: bytes) -> FrameHeader:
     ids = [target.id for target in targets]
     if len(set(ids)) != len(ids):
         raise FormatError(f"{fields.where}: target ids are not unique: {ids}")
-    return FrameHeader(name, width, height, targets)
+    focus = fields.value["focus"]
+    if focus is not None and focus not in ids:
+        raise FormatError(f"{fields.where}: field 'focus' must be null or a target id: {focus!r}")
+    return FrameHeader(name, width, height, targets, focus)
 
 
 def _parse_target(fields: Fields, width: int, height: int) -> Target:

@@ -23,6 +23,7 @@ import serial
 from terminal.hal.board_config import Suffix
 from terminal.hal.interfaces import Scan
 from terminal.hal.line_buffer import LineBuffer
+from terminal.invariants import InvariantError
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ class SerialScanner:
         """The complete scans received so far; reopens the port if it had gone away."""
         if self._serial is None and not self._reopen():
             return []
-        assert self._serial is not None
+        if self._serial is None:
+            raise InvariantError("invariant broken: self._serial is not None")
         received = bytearray()
         try:
             while len(received) < MAX_READ_BYTES:
@@ -105,7 +107,8 @@ class SerialScanner:
 
     def _lost(self, exc: OSError) -> None:
         log.warning("scanner %s disconnected: %s", self._port, exc)
-        assert self._serial is not None
+        if self._serial is None:
+            raise InvariantError("invariant broken: self._serial is not None")
         # The device is already gone; closing only releases our descriptor and may complain.
         with contextlib.suppress(OSError):
             self._serial.close()

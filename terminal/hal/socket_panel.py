@@ -1,4 +1,5 @@
-"""The terminal's side of the simulated touchscreen panel: a Display and a Touch over Unix sockets.
+"""The terminal's side of the simulated touchscreen panel: a Display, a Touch and a Keypad over
+Unix sockets.
 
 The simulator (sim/panel.py) listens; the terminal only ever connects, so that the terminal
 process never offers a socket to anyone. The wire format is in panel_protocol.py.
@@ -10,14 +11,17 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from terminal.hal.interfaces import Frame, TouchEvent
+from terminal.hal.interfaces import Frame, Key, TouchEvent
 from terminal.hal.line_buffer import LineBuffer
-from terminal.hal.panel_protocol import MAX_TOUCH_LINE, decode_touch, encode_frame
+from terminal.hal.panel_protocol import MAX_TOUCH_LINE, decode_key, decode_touch, encode_frame
 from terminal.jsonfmt import FormatError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The simulator starts the terminal and its panel together; give the panel time to listen.
 CONNECT_TIMEOUT = 5.0
@@ -78,22 +82,30 @@ class SocketDisplay:
         self._sock.close()
 
 
-class SocketTouch:
-    """A Touch reading the simulated panel's touch events, without blocking."""
+class _LineSocket(Generic[T]):
+    """Lines of JSON from the simulated panel on a socket, read without blocking."""
 
-    def __init__(self, path: str | Path, connect_timeout: float = CONNECT_TIMEOUT) -> None:
-        """Connect to the panel's touch socket at `path`; raises PanelConnectionError."""
+    def __init__(
+        self,
+        path: str | Path,
+        what: str,
+        decode: Callable[[bytes], T],
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
+        """Connect to the panel's socket at `path`; raises PanelConnectionError."""
         self._path = path
+        self._what = what
+        self._decode = decode
         self._sock = connect_unix(path, connect_timeout)
         self._sock.setblocking(False)
-        self._lines = LineBuffer(b"\n", MAX_TOUCH_LINE, f"touch panel {path}")
+        self._lines = LineBuffer(b"\n", MAX_TOUCH_LINE, f"{what} {path}")
         self._hung_up = False
 
     def fileno(self) -> int:
         """The socket to select on."""
         return self._sock.fileno()
 
-    def read(self) -> list[TouchEvent]:
+    def read(self) -> list[T]:
         """The events received so far; malformed lines are logged and skipped.
 
         Raises PanelConnectionError once the panel has closed the connection, since a closed
@@ -118,11 +130,27 @@ class SocketTouch:
         events = []
         for line in self._lines.feed(bytes(received)):
             try:
-                events.append(decode_touch(line))
+                events.append(self._decode(line))
             except FormatError as exc:
-                log.warning("skipped a touch line: %s", exc)
+                log.warning("skipped a %s line: %s", self._what, exc)
         return events
 
     def close(self) -> None:
         """Close the connection."""
         self._sock.close()
+
+
+class SocketTouch(_LineSocket[TouchEvent]):
+    """A Touch reading the simulated panel's touch events, without blocking."""
+
+    def __init__(self, path: str | Path, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect to the panel's touch socket at `path`; raises PanelConnectionError."""
+        super().__init__(path, "touch", decode_touch, connect_timeout)
+
+
+class SocketKeypad(_LineSocket[Key]):
+    """A Keypad reading the simulated panel's key presses, without blocking."""
+
+    def __init__(self, path: str | Path, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect to the panel's keypad socket at `path`; raises PanelConnectionError."""
+        super().__init__(path, "keypad", decode_key, connect_timeout)

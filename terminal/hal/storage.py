@@ -7,16 +7,32 @@ and a mirroring twin can copy every write to a second card.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from terminal.trust.files import PRIVATE_MODE, fsync_dir, write_private_file
+from terminal.trust import files
+from terminal.trust.files import PRIVATE_MODE
 
 
 class StorageError(OSError):
     """A write or sync failed. The terminal stops: after a failed fsync the kernel may have
     dropped the data, so retrying could report a ballot as stored when it is not."""
+
+
+class StorageWarning(str):
+    """A warning for the poll worker whose text is its technical detail; `refused` when the
+    medium (a mirror card) was refused for holding links, FIFOs or device files, so that
+    the screen can say so in the poll worker's language."""
+
+    refused: bool
+
+    def __new__(cls, detail: str, refused: bool = False) -> StorageWarning:
+        warning = super().__new__(cls, detail)
+        warning.refused = refused
+        return warning
 
 
 class Storage(Protocol):
@@ -51,29 +67,61 @@ _CREATE_CHUNK = 1 << 20  # zeros written per call when a file is made
 
 
 class DataDir:
-    """The real storage: files in a directory, created with mode 0600."""
+    """The real storage: files in a directory, created with mode 0600.
 
-    def __init__(self, root: Path) -> None:
+    The directory is reached and its files opened without following links at any level
+    (terminal.trust.files): a mirror card or a planted name cannot redirect a write. Store
+    names may hold `/` for a store in a subdirectory, walked the same way."""
+
+    def __init__(self, root: Path, create: bool = True) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Walked (and made) now, so that a missing or linked directory is refused at once;
+        # then again for each open: only the stores' own descriptors stay open.
+        os.close(files.open_directory(root, files.PRIVATE_DIR_MODE if create else None))
         self._fds: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def _in_parent(self, name: str, create: bool = False) -> Iterator[tuple[int, str]]:
+        """A descriptor of the directory holding store `name`, reached without following
+        links, and the store's file name in it."""
+        *parents, leaf = name.split("/")
+        fd = files.open_directory(self.root)
+        try:
+            walked = self.root
+            for part in parents:
+                walked = walked / part
+                mode = files.PRIVATE_DIR_MODE if create else None
+                child = files.open_subdirectory(fd, part, walked, mode)
+                os.close(fd)
+                fd = child
+            yield fd, leaf
+        finally:
+            os.close(fd)
 
     def _fd(self, name: str) -> int:
         fd = self._fds.get(name)
         if fd is None:
-            path = self.root / name
-            new = not path.exists()
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+            with self._in_parent(name, create=True) as (parent, leaf):
+                fd = files.open_regular(
+                    parent, leaf, os.O_RDWR | os.O_CREAT, self.root / name, PRIVATE_MODE
+                )
             self._fds[name] = fd
-            if new:
-                fsync_dir(self.root)
         return fd
 
     def exists(self, name: str) -> bool:
-        return (self.root / name).exists()
+        try:
+            with self._in_parent(name) as (parent, leaf):
+                os.stat(leaf, dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
 
     def read(self, name: str) -> bytes:
-        return (self.root / name).read_bytes()
+        fd = self._fds.get(name)
+        if fd is not None:
+            return os.pread(fd, os.fstat(fd).st_size, 0)
+        with self._in_parent(name) as (parent, leaf):
+            return files.read_at(parent, leaf, self.root / name)
 
     def size(self, name: str) -> int:
         return os.fstat(self._fd(name)).st_size
@@ -88,7 +136,8 @@ class DataDir:
             for offset in range(0, size, len(chunk) or 1):
                 self.pwrite(name, offset, chunk[: size - offset])
             os.fsync(fd)
-            fsync_dir(self.root)
+            with self._in_parent(name) as (parent, _):
+                os.fsync(parent)
         except OSError as exc:
             raise StorageError(exc.errno, f"cannot create {name}: {exc.strerror}") from exc
 
@@ -120,7 +169,8 @@ class DataDir:
         if fd is not None:
             os.close(fd)
         try:
-            write_private_file(self.root / name, data)
+            with self._in_parent(name, create=True) as (parent, leaf):
+                files.write_at(parent, leaf, data, PRIVATE_MODE, self.root / name)
         except OSError as exc:
             raise StorageError(exc.errno, f"cannot write {name}: {exc.strerror}") from exc
 

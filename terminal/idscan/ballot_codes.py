@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from terminal.hal.storage import Storage
+from terminal.invariants import InvariantError
 
 PREFIX = "TAMGA-BC:2"
 FIELDS = 8
@@ -172,7 +173,8 @@ class UsedCodes:
         """Record a code as used, durably (fsync), before its ballot is shown."""
         entry = self._entry(code)
         slot, found = self._find(entry)
-        assert not found
+        if found:
+            raise InvariantError("invariant broken: not found")
         self.storage.pwrite(FILE_NAME, slot * ENTRY, entry)
         self.storage.sync(FILE_NAME)
         self._table[slot * ENTRY : (slot + 1) * ENTRY] = entry
@@ -180,7 +182,8 @@ class UsedCodes:
 
     def clear(self, offset: int) -> None:
         """Empty a suspect entry durably: one the caller has proven was cut short."""
-        assert offset in self.suspects
+        if offset not in self.suspects:
+            raise InvariantError("invariant broken: offset in self.suspects")
         self.storage.pwrite(FILE_NAME, offset, bytes(ENTRY))
         self.storage.sync(FILE_NAME)
         self._table[offset : offset + ENTRY] = bytes(ENTRY)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import operator
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from terminal.ballot.election import Election, Precinct, Role
-from terminal.ballot.package import ELECTION_FILE, Package, PackageError
+from terminal.ballot.package import ELECTION_CAP, ELECTION_FILE, Package, PackageError
+from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.tally import decryption, elgamal, spoiled
 from terminal.tally.ballot_box import Commitment, split_records
@@ -44,9 +47,17 @@ from terminal.tally.decryption import (
 )
 from terminal.tally.enclosure_lines import OPENING_KINDS, SLIP_KINDS, while_open
 from terminal.tally.encrypted_ballot import Context
-from terminal.tally.event_log import Checkpoint, Log, LogError, origin, read_log
+from terminal.tally.event_log import (
+    CHECKPOINT_REASONS,
+    Checkpoint,
+    Log,
+    LogError,
+    origin,
+    read_log,
+)
 from terminal.tally.protocol import ENCLOSURE_OPENINGS, SLIPS_COUNTED, Protocol
 from terminal.tally.sealing import (
+    MAX_RECORD_SIZE,
     SealError,
     ballot_body,
     check_record,
@@ -55,6 +66,7 @@ from terminal.tally.sealing import (
 )
 from terminal.tally.spoiled import SpoiledError
 from terminal.tally.tracking import tracking_code
+from terminal.trust import files as safe_files
 from terminal.trust.files import write_public_file
 from terminal.trust.signing import SIGNATURE_SIZE, SigningKey, VerifyKey, sig_path
 
@@ -65,7 +77,14 @@ EVENTS = "events.jsonl"
 BALLOTS = "ballots.bin"
 COMMITMENT = "ballots.commitment.json"
 TERMINAL_KEY = "terminal.pub.pem"
-CHECKPOINT_REASONS = ("open", "close", "export")
+# Size caps of the format (size_cap): a file above its cap is refused before it is read.
+MANIFEST_CAP = 1 << 20  # a few hundred names with their hashes
+SMALL_FILE_CAP = 4096  # a checkpoint, the commitment, a PEM public key
+FILE_CAPS = {PROTOCOL: 1 << 20, COMMITMENT: SMALL_FILE_CAP, TERMINAL_KEY: SMALL_FILE_CAP}
+# The log of a day: some ten records a voter of a few thousand, a few hundred bytes each,
+# with room for every refused scan of a long day.
+FILE_CAPS[EVENTS] = 256 << 20
+OTHER_FILE_CAP = 64 << 20  # a file a later format adds, until it names its own cap
 DECRYPTION = decryption.FILE
 SPOILED = spoiled.FILE
 
@@ -125,11 +144,83 @@ def _fail(bundle: Path, name: str, message: str) -> BundleError:
     return BundleError(f"{bundle}/{name}: {message}")
 
 
-def _read(bundle: Path, name: str) -> bytes:
-    try:
-        return (bundle / name).read_bytes()
-    except OSError as exc:
-        raise _fail(bundle, name, f"missing or unreadable ({exc.strerror})") from exc
+def size_cap(name: str, precinct: Precinct) -> int:
+    """The most bytes the format lets the bundle file `name` of a terminal of `precinct`
+    hold: a larger file is refused before it is read whole."""
+    if name.endswith(".sig"):
+        return SIGNATURE_SIZE
+    if name == BALLOTS:
+        return precinct.ballot_slots * MAX_RECORD_SIZE  # whichever ballot format
+    if name.startswith("checkpoints/"):
+        return SMALL_FILE_CAP
+    return FILE_CAPS.get(name, OTHER_FILE_CAP)
+
+
+class _Reader:
+    """A bundle directory opened once, without following links at any level; every file
+    is read relative to it with lstat-checked, no-follow opens and its size cap."""
+
+    def __init__(self, bundle: Path) -> None:
+        self.bundle = bundle
+        try:
+            self.fd = safe_files.open_directory(bundle)
+        except FileNotFoundError as exc:
+            raise BundleError(f"{bundle}: missing (no such directory)") from exc
+        except OSError as exc:
+            raise BundleError(f"{bundle}: cannot be read as a bundle ({exc})") from exc
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def read(self, name: str, cap: int) -> bytes:
+        *parents, leaf = name.split("/")
+        fd = self.fd
+        try:
+            for part in parents:
+                child = safe_files.open_subdirectory(fd, part, self.bundle / part)
+                if fd != self.fd:
+                    os.close(fd)
+                fd = child
+            return safe_files.read_at(fd, leaf, self.bundle / name, cap)
+        except safe_files.UnsafeFileError as exc:
+            raise BundleError(str(exc)) from exc  # names the file, or the link on its way
+        except OSError as exc:
+            raise _fail(self.bundle, name, f"missing or unreadable ({exc.strerror})") from exc
+        finally:
+            if fd != self.fd:
+                os.close(fd)
+
+    def entries(self) -> tuple[set[str], set[str]]:
+        """The regular files and the directories under the bundle, by relative name;
+        a link, FIFO, device file or socket is refused naming it."""
+        regular: set[str] = set()
+        directories: set[str] = set()
+        try:
+            self._walk(self.fd, "", regular, directories, 0)
+        except OSError as exc:
+            raise BundleError(f"{self.bundle}: cannot list the bundle ({exc})") from exc
+        return regular, directories
+
+    def _walk(
+        self, fd: int, prefix: str, regular: set[str], directories: set[str], depth: int
+    ) -> None:
+        if depth > safe_files.MAX_TREE_DEPTH:
+            raise _fail(self.bundle, prefix, "nests too deep: refused")
+        for name in sorted(os.listdir(fd)):
+            relative = prefix + name
+            mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            if stat.S_ISREG(mode):
+                regular.add(relative)
+            elif stat.S_ISDIR(mode):
+                directories.add(relative)
+                child = safe_files.open_subdirectory(fd, name, self.bundle / relative)
+                try:
+                    self._walk(child, relative + "/", regular, directories, depth + 1)
+                finally:
+                    os.close(child)
+            else:
+                what = safe_files.describe(mode)
+                raise _fail(self.bundle, relative, f"is {what}, not a file of a bundle: refused")
 
 
 def _signed(bundle: Path, name: str, key: VerifyKey, files: dict[str, bytes]) -> bytes:
@@ -144,8 +235,19 @@ def _manifest(
 ) -> tuple[dict[str, Any], VerifyKey, dict[str, bytes], dict[str, str]]:
     """The signed manifest's ids, the terminal's key, and every listed file with its SHA-256
     (each checked against the manifest)."""
-    data = _read(bundle, MANIFEST)
-    signature = _read(bundle, MANIFEST + ".sig")
+    reader = _Reader(bundle)
+    try:
+        return _read_manifest(reader, package)
+    finally:
+        reader.close()
+
+
+def _read_manifest(
+    reader: _Reader, package: Package
+) -> tuple[dict[str, Any], VerifyKey, dict[str, bytes], dict[str, str]]:
+    bundle = reader.bundle
+    data = reader.read(MANIFEST, MANIFEST_CAP)
+    signature = reader.read(MANIFEST + ".sig", SIGNATURE_SIZE)
     try:
         f = load_object(data, f"{bundle}/{MANIFEST}")
         if f.str("format") != FORMAT:
@@ -161,28 +263,38 @@ def _manifest(
         raise _fail(bundle, MANIFEST, f"made by an unregistered terminal ({exc})") from exc
     if not key.verify(signature, data):
         raise _fail(bundle, MANIFEST, "signature does not verify with the registered terminal key")
-    files: dict[str, bytes] = {}
-    for name, digest in listed.items():
-        parts = Path(name).parts
-        if Path(name).is_absolute() or ".." in parts or name in (MANIFEST, MANIFEST + ".sig"):
+    # Only now is anything the manifest lists looked at.
+    entry = package.election.terminal(terminal)
+    precinct = package.election.precinct(entry.precinct) if entry is not None else None
+    if precinct is None:
+        raise _fail(bundle, MANIFEST, f"terminal {terminal} has no precinct in the package")
+    for name in listed:
+        parts = name.split("/")
+        if name in (MANIFEST, MANIFEST + ".sig") or any(p in ("", ".", "..") for p in parts):
             raise _fail(bundle, MANIFEST, f"lists a file outside the bundle: {name!r}")
-        content = _read(bundle, name)
-        if hashlib.sha256(content).hexdigest() != digest:
-            raise _fail(bundle, name, "altered (its SHA-256 differs from the signed manifest)")
-        files[name] = content
-    present = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()} - {
-        MANIFEST,
-        MANIFEST + ".sig",
+    regular, directories = reader.entries()
+    # A directory is there only to hold listed files (checkpoints/): any other is refused.
+    holders = {
+        "/".join(name.split("/")[:i]) for name in listed for i in range(1, name.count("/") + 1)
     }
-    extra = sorted(present - set(files))
+    stray = sorted(directories - holders)
+    if stray:
+        raise _fail(bundle, stray[0], "a directory the signed manifest does not list: refused")
+    extra = sorted(regular - set(listed) - {MANIFEST, MANIFEST + ".sig"})
     if extra:
         raise _fail(bundle, extra[0], "not listed in the signed manifest")
+    contents: dict[str, bytes] = {}
+    for name, digest in listed.items():
+        content = reader.read(name, size_cap(name, precinct))
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise _fail(bundle, name, "altered (its SHA-256 differs from the signed manifest)")
+        contents[name] = content
     required = [PROTOCOL, EVENTS, BALLOTS, COMMITMENT]
     for name in required + [checkpoint_name(r) for r in CHECKPOINT_REASONS]:
         for needed in (name, name + ".sig") if name != EVENTS and name != BALLOTS else (name,):
-            if needed not in files:
+            if needed not in contents:
                 raise _fail(bundle, needed, "missing from the bundle")
-    return ids, key, files, listed
+    return ids, key, contents, listed
 
 
 def _check_ids(bundle: Path, name: str, found: dict[str, str], expected: dict[str, str]) -> None:
@@ -261,7 +373,8 @@ def verify_bundle(
     if ids["election"] != election.id:
         raise _fail(bundle, MANIFEST, f"is for election {ids['election']!r}, not {election.id!r}")
     entry = election.terminal(ids["terminal"])
-    assert entry is not None  # package.terminal_key succeeded
+    if entry is None:
+        raise InvariantError("invariant broken: entry is not None")
     if ids["precinct"] != entry.precinct:
         raise _fail(
             bundle,
@@ -270,7 +383,8 @@ def verify_bundle(
             f"{entry.precinct}, not {ids['precinct']}",
         )
     precinct = election.precinct(entry.precinct)
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
 
     try:
         protocol = Protocol.from_json(_signed(bundle, PROTOCOL, key, files), f"{bundle}/{PROTOCOL}")
@@ -295,7 +409,9 @@ def verify_bundle(
         raise _fail(
             bundle, EVENTS, "was not written by this terminal for this election and precinct"
         )
-    package_sha256 = hashlib.sha256((package.directory / ELECTION_FILE).read_bytes()).hexdigest()
+    package_sha256 = hashlib.sha256(
+        safe_files.read_file(package.directory / ELECTION_FILE, ELECTION_CAP)
+    ).hexdigest()
     if any(data["package_sha256"] != package_sha256 for _, data in loaded):
         raise _fail(bundle, EVENTS, "the terminal loaded another version of the election package")
     # The protocol's mode is checked above; the log also shows a test package and an official
@@ -315,7 +431,7 @@ def verify_bundle(
         name = checkpoint_name(reason)
         try:
             checkpoint = Checkpoint.from_bytes(
-                _signed(bundle, name, key, files), f"{bundle}/{name}"
+                _signed(bundle, name, key, files), f"{bundle}/{name}", reason
             )
         except LogError as exc:
             raise BundleError(str(exc)) from exc
@@ -505,7 +621,8 @@ def _verify_decryption(
     if DECRYPTION not in files or DECRYPTION + ".sig" not in files:
         raise _fail(bundle, DECRYPTION, "missing from the bundle (ballot format 2)")
     precinct = election.precinct(ids["precinct"])
-    assert precinct is not None
+    if precinct is None:
+        raise InvariantError("invariant broken: precinct is not None")
     ctx = context(election, precinct)
     try:
         decrypted = Decryption.from_json(

@@ -312,27 +312,48 @@ class EventLog:
         return [e for e in self.events if e.kind in kinds]
 
 
+CHECKPOINT_FORMAT = "tamga-checkpoint/1"
+CHECKPOINT_REASONS = ("open", "close", "export")
+
+
 @dataclass(frozen=True)
 class Checkpoint:
+    """A signed log checkpoint, laid out like a C2SP tlog checkpoint's body: the origin,
+    the number of records, the base64 SHA-256 of the last one, then one extension line
+    that says which checkpoint it is, `tamga-checkpoint/1 <reason>`. The reason is in the
+    signed bytes, so a closing checkpoint cannot be presented as an export one."""
+
     origin: str
     size: int
     head: str  # hex SHA-256 of record size-1
+    reason: str  # one of CHECKPOINT_REASONS
+
+    def __post_init__(self) -> None:
+        if self.reason not in CHECKPOINT_REASONS:
+            raise ValueError(f"checkpoint reason must be one of {CHECKPOINT_REASONS}")
 
     def to_bytes(self) -> bytes:
         digest = base64.b64encode(bytes.fromhex(self.head)).decode()
-        return f"{self.origin}\n{self.size}\n{digest}\n".encode()
+        return f"{self.origin}\n{self.size}\n{digest}\n{CHECKPOINT_FORMAT} {self.reason}\n".encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str) -> Checkpoint:
+    def from_bytes(cls, data: bytes, source: str, reason: str) -> Checkpoint:
+        """Parse a checkpoint that must be the `reason` one (open, close or export)."""
+        layout = f"{source}: not a checkpoint (origin, size, base64 hash, {CHECKPOINT_FORMAT})"
         try:
-            origin, size, digest, rest = data.decode("ascii").split("\n", 3)
+            origin, size, digest, kind, rest = data.decode("ascii").split("\n", 4)
             raw = base64.b64decode(digest, validate=True)
             count = int(size)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise LogError(f"{source}: not a checkpoint (origin, size, base64 hash)") from exc
+            raise LogError(layout) from exc
         if rest or len(raw) != 32 or count < 1 or size != str(count):
-            raise LogError(f"{source}: not a checkpoint (origin, size, base64 hash)")
-        return cls(origin, count, raw.hex())
+            raise LogError(layout)
+        found = kind.removeprefix(CHECKPOINT_FORMAT + " ")
+        if found == kind or found not in CHECKPOINT_REASONS:
+            raise LogError(layout)
+        if found != reason:
+            raise LogError(f"{source}: is the {found} checkpoint, not the {reason} one")
+        return cls(origin, count, raw.hex(), found)
 
     def matches(self, hashes: Sequence[str]) -> bool:
         """True when the records with these hashes (Log.hashes) extend the log this pins."""

@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from terminal.trust.files import write_private_file, write_public_file
+from terminal.trust.files import UnsafeFileError, read_file, write_private_file, write_public_file
 
 SIGNATURE_SUFFIX = ".sig"
 SIGNATURE_SIZE = 64
@@ -118,18 +118,26 @@ def write_signed(path: Path, data: bytes, key: SigningKey) -> None:
     write_public_file(sig_path(path), key.sign(data))
 
 
-def read_signed(path: Path, key: VerifyKey, name: str | None = None) -> bytes:
+def read_signed(
+    path: Path, key: VerifyKey, name: str | None = None, limit: int | None = None
+) -> bytes:
     """Return the bytes of `path` if `path.sig` is a valid signature by `key`.
 
-    Raises SignatureError naming the file (`name`, or the path) otherwise.
+    Both are read without following links, the file refused above `limit` bytes. Raises
+    SignatureError naming the file (`name`, or the path) otherwise.
     """
     label = name or str(path)
     try:
-        data = path.read_bytes()
+        data = read_file(path, limit)
+    except UnsafeFileError as exc:
+        raise SignatureError(str(exc)) from exc
     except OSError as exc:
         raise SignatureError(f"{label}: missing or unreadable ({exc.strerror})") from exc
     try:
-        signature = sig_path(path).read_bytes()
+        # Read up to a page, so that a signature of the wrong size is named as such below.
+        signature = read_file(sig_path(path), 4096)
+    except UnsafeFileError as exc:
+        raise SignatureError(str(exc)) from exc
     except OSError as exc:
         raise SignatureError(f"{label}.sig: missing signature ({exc.strerror})") from exc
     if len(signature) != SIGNATURE_SIZE:

@@ -67,3 +67,23 @@ def test_a_bad_screen_or_definition_stops_before_the_day(
     result = sim_day(tmp_path / "run", "--voters", "2", *extra)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_multi_contest_day_voted_by_keypad_alone_tallies_exactly(tmp_path: Path) -> None:
+    """Every target of the day, the poll worker's PIN and the voters' 30-candidate pages
+    included, reached with up/down and pressed with select: no touch at all."""
+    chosen = CHOICES[:3]
+    choices = tmp_path / "choices.jsonl"
+    choices.write_text("".join(json.dumps(c) + "\n" for c in chosen))
+    out = tmp_path / "run"
+    result = sim_day(
+        out, "--voters", str(len(chosen)), "--seed", "5", "--input", "keypad",
+        "--definition", "examples/kz-multi.toml", "--choices", str(choices),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    tally = json.loads((out / "tally.json").read_text())
+    for contest in ("mazhilis", "maslikhat", "referendum", "akim"):
+        expected = Counter(c for voter in chosen for c in voter[contest])
+        assert {k: v for k, v in tally["contests"][contest].items() if v} == expected
+    # The focus was drawn: the ballot's screens were seen with a ring on them.
+    assert len(list((out / "screens").glob("*-ballot.png"))) > 20

@@ -133,9 +133,22 @@ def test_event_log_reads_and_chains_with_jq(day: DayRun) -> None:
 
 
 def test_checkpoint_is_a_tlog_checkpoint_body(day: DayRun) -> None:
-    origin, size, digest, rest = (day.bundle / "checkpoints" / "close.txt").read_text().split("\n")
-    assert origin.startswith("tamga/") and int(size) > 0 and rest == ""
-    assert len(base64.b64decode(digest)) == 32
+    for reason in ("open", "close", "export"):
+        body = (day.bundle / "checkpoints" / f"{reason}.txt").read_text()
+        origin, size, digest, kind, rest = body.split("\n")
+        assert origin.startswith("tamga/") and int(size) > 0 and rest == ""
+        assert len(base64.b64decode(digest)) == 32
+        assert kind == f"tamga-checkpoint/1 {reason}"  # an extension line: which checkpoint
+
+
+def test_the_by_hand_script_of_the_docs_verifies_the_bundle(day: DayRun) -> None:
+    key = next((day.package / "terminals").glob("*.pub.pem"))
+    script = str(REPO / "scripts" / "verify-bundle.sh")
+    result = subprocess.run(
+        ["sh", script, str(day.bundle), str(key)], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "chain intact" in result.stdout and "protocol_signed: OK" in result.stdout
 
 
 def test_flipping_any_byte_of_the_bundle_fails_verification_naming_the_file(

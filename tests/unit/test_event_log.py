@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from terminal.hal.storage import DataDir
 from terminal.tally.event_kinds import CATALOGUE
 from terminal.tally.event_log import (
+    CHECKPOINT_REASONS,
     FILE_NAME,
     GENESIS,
     Checkpoint,
@@ -159,7 +160,7 @@ def test_tampering_is_reported_at_start_up_and_never_repaired(data_dir: DataDir)
 
 def test_a_rewritten_log_passes_the_chain_but_not_the_checkpoint(data_dir: DataDir) -> None:
     log = write_day(data_dir)
-    point = Checkpoint(origin("e", "P1", "T-1"), len(log.events), log.head)
+    point = Checkpoint(origin("e", "P1", "T-1"), len(log.events), log.head, "close")
     assert point.matches([e.hash for e in log.events])
     forged = EventLog(MemoryStorage(), FixedClock())
     for event in log.events:
@@ -395,12 +396,20 @@ def test_a_time_spelled_in_a_way_canonical_json_never_writes_is_never_read_in_bu
 HEAD = hashlib.sha256(b"head").hexdigest()
 
 
-def test_checkpoint_bytes_are_the_tlog_layout() -> None:
-    point = Checkpoint("tamga/e/P1/T-1", 42, HEAD)
+def test_checkpoint_bytes_are_the_tlog_layout_and_say_which_checkpoint() -> None:
+    point = Checkpoint("tamga/e/P1/T-1", 42, HEAD, "open")
     digest = base64.b64encode(bytes.fromhex(HEAD)).decode()
-    assert point.to_bytes() == f"tamga/e/P1/T-1\n42\n{digest}\n".encode()
-    assert Checkpoint.from_bytes(point.to_bytes(), "open.checkpoint") == point
+    signed = f"tamga/e/P1/T-1\n42\n{digest}\ntamga-checkpoint/1 open\n".encode()
+    assert point.to_bytes() == signed
+    assert Checkpoint.from_bytes(point.to_bytes(), "open.checkpoint", "open") == point
     assert origin("kg-2025", "P1", "T-1") == "tamga/kg-2025/P1/T-1"
+
+
+@pytest.mark.parametrize(("made", "expected"), [("close", "export"), ("open", "close")])
+def test_a_checkpoint_of_one_kind_is_refused_as_another(made: str, expected: str) -> None:
+    body = Checkpoint("tamga/e/P1/T-1", 42, HEAD, made).to_bytes()
+    with pytest.raises(LogError, match=f"is the {made} checkpoint, not the {expected} one"):
+        Checkpoint.from_bytes(body, "cp.txt", expected)
 
 
 @pytest.mark.parametrize(
@@ -415,8 +424,12 @@ def test_checkpoint_bytes_are_the_tlog_layout() -> None:
         b"o\n+1\n%s\n",
         b"o\n 1\n%s\n",
         b"o\n1_0\n%s\n",
-        b"o\n1\n%s",  # no final newline
+        b"o\n1\n%s\ntamga-checkpoint/1 open",  # no final newline
+        b"o\n1\n%s\n",  # no kind: the three lines of the old format
         b"o\n1\n%s\nextra\n",
+        b"o\n1\n%s\ntamga-checkpoint/1 opened\n",
+        b"o\n1\n%s\ntamga-checkpoint/2 open\n",
+        b"o\n1\n%s\ntamga-checkpoint/1 open\nmore\n",
         b"o\n1\n%s\n\n",
         b"\xd0\xb0\n1\n%s\n",  # not ASCII
         b"o\n1\n%s=\n",
@@ -425,14 +438,14 @@ def test_checkpoint_bytes_are_the_tlog_layout() -> None:
 def test_checkpoint_parsing_is_strict(data: bytes) -> None:
     digest = base64.b64encode(bytes.fromhex(HEAD))
     with pytest.raises(LogError, match=r"cp\.txt"):
-        Checkpoint.from_bytes(data.replace(b"%s", digest), "cp.txt")
+        Checkpoint.from_bytes(data.replace(b"%s", digest), "cp.txt", "open")
 
 
 @fuzz(200)
 @given(st.binary(max_size=120))
 def test_random_checkpoint_bytes_raise_only_log_error(data: bytes) -> None:
     try:
-        point = Checkpoint.from_bytes(data, "cp")
+        point = Checkpoint.from_bytes(data, "cp", "export")
     except LogError:
         return
     assert point.to_bytes() == data
@@ -445,18 +458,19 @@ def test_random_checkpoint_bytes_raise_only_log_error(data: bytes) -> None:
     st.binary(min_size=32, max_size=32),
 )
 def test_checkpoints_round_trip(name: str, size: int, head: bytes) -> None:
-    point = Checkpoint(name, size, head.hex())
-    assert Checkpoint.from_bytes(point.to_bytes(), "cp") == point
+    for reason in CHECKPOINT_REASONS:
+        point = Checkpoint(name, size, head.hex(), reason)
+        assert Checkpoint.from_bytes(point.to_bytes(), "cp", reason) == point
 
 
 def test_checkpoint_matches_only_the_log_it_pins(data_dir: DataDir) -> None:
     log = write_day(data_dir)
     hashes = [e.hash for e in log.events]
-    at_three = Checkpoint("o", 3, hashes[2])
+    at_three = Checkpoint("o", 3, hashes[2], "open")
     assert at_three.matches(hashes)
     assert at_three.matches(hashes[:3])
     assert not at_three.matches(hashes[:2])  # the log is shorter than what paper pinned
-    assert not Checkpoint("o", 3, hashes[3]).matches(hashes)
-    assert not Checkpoint("o", 99, hashes[-1]).matches(hashes)
+    assert not Checkpoint("o", 3, hashes[3], "open").matches(hashes)
+    assert not Checkpoint("o", 99, hashes[-1], "open").matches(hashes)
     log.append("terminal_started", software="00" * 32)
     assert at_three.matches([e.hash for e in log.events])  # a log that grows still extends it

@@ -11,6 +11,7 @@ from terminal.app.pages.common import in_test
 from terminal.app.screens import Button, Screen
 from terminal.ballot import selection
 from terminal.ballot.election import Choice, Contest, ContestKind
+from terminal.invariants import InvariantError
 
 if TYPE_CHECKING:
     from terminal.app.station import Station
@@ -66,7 +67,8 @@ def hint(contest: Contest, t: Gettext, marked: int) -> tuple[str, ...]:
 
 
 def ballot(s: Station) -> Screen:
-    assert s.session is not None
+    if s.session is None:
+        raise InvariantError("invariant broken: s.session is not None")
     t, lang, session = s._v, s.session.language, s.session
     contest = s._contest()
     chosen = session.selections.get(contest.id, ())
@@ -91,7 +93,8 @@ def ballot(s: Station) -> Screen:
 
 
 def review(s: Station) -> Screen:
-    assert s.session is not None
+    if s.session is None:
+        raise InvariantError("invariant broken: s.session is not None")
     t, lang, session = s._v, s.session.language, s.session
     rows = []
     nothing = t("no choice")
@@ -112,7 +115,8 @@ def review(s: Station) -> Screen:
 
 def receipt(s: Station) -> Screen:
     """Format 2: the receipt with the tracking code is printed; cast, or challenge (Benaloh)."""
-    assert s.session is not None and s.session.sealed is not None
+    if not (s.session is not None and s.session.sealed is not None):
+        raise InvariantError("invariant broken: s.session is not None and s.session.sealed is n...")
     t = s._v
     return Screen(
         "receipt",

@@ -9,10 +9,17 @@ from terminal.app.pages import enclosure
 from terminal.app.pages.common import in_test, ok_button
 from terminal.app.screens import Button, Screen
 from terminal.ballot.election import Role
+from terminal.hal.storage import StorageWarning
 from terminal.idscan.pin import mask
+from terminal.invariants import InvariantError
 
 if TYPE_CHECKING:
     from terminal.app.station import Station
+
+MIRROR_REFUSED = N_(
+    "Warning: the mirror card holds links, pipes or device files: it is refused and nothing "
+    "is written to it. Replace it with a clean card."
+)
 
 
 def idle(s: Station) -> Screen:
@@ -28,11 +35,13 @@ def idle(s: Station) -> Screen:
         else (w("Scan the voter's document."),)
     )
     problem = polls.storage.warning()
-    warning: tuple[str, ...] = (
-        (w("Warning: the mirror card is not being written ({problem}).").format(problem=problem),)
-        if problem is not None
-        else ()
-    )
+    warning: tuple[str, ...] = ()
+    if isinstance(problem, StorageWarning) and problem.refused:
+        warning = (w(MIRROR_REFUSED), problem)
+    elif problem is not None:
+        warning = (
+            w("Warning: the mirror card is not being written ({problem}).").format(problem=problem),
+        )
     if s.seal is False:
         warning += (w("Warning: the terminal's seal is open. Call the chair."),)
     warning += enclosure.warnings(s)
@@ -57,7 +66,8 @@ def coupon(s: Station) -> Screen:
 
 def _voter_lines(s: Station) -> tuple[str, ...]:
     w = s._w
-    assert s.session is not None and s.session.voter is not None
+    if not (s.session is not None and s.session.voter is not None):
+        raise InvariantError("invariant broken: s.session is not None and s.session.voter is no...")
     voter = s.session.voter
     return (
         voter.full_name(),
