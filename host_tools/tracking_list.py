@@ -68,20 +68,22 @@ class TrackingListError(Exception):
     """A verified bundle changed before its codes were read."""
 
 
+def tracked_of(election: Election, bundle: VerifiedBundle) -> list[Tracked]:
+    """The codes of one verified bundle: its files are read again and must be the bytes
+    that verified."""
+    ballots = (bundle.path / BALLOTS).read_bytes()
+    if hashlib.sha256(ballots).hexdigest() != bundle.ballots_sha256:
+        raise TrackingListError(f"{bundle.path}/{BALLOTS}: changed since it was verified")
+    listed = json.loads((bundle.path / MANIFEST).read_bytes())["files"]
+    spoiled_file = None
+    if spoiled.FILE in listed:
+        spoiled_file = (bundle.path / spoiled.FILE).read_bytes()
+        if hashlib.sha256(spoiled_file).hexdigest() != listed[spoiled.FILE]:
+            raise TrackingListError(f"{bundle.path}/{spoiled.FILE}: changed since verified")
+    precinct = bundle.protocol.precinct
+    return codes_of(election, precinct, ballots, spoiled_file, str(bundle.path))
+
+
 def from_bundles(election: Election, bundles: Iterable[VerifiedBundle]) -> bytes:
-    """The published list of verified, counted bundles (each counted once): their files are
-    read again and must be the bytes that verified."""
-    tracked: list[Tracked] = []
-    for bundle in bundles:
-        ballots = (bundle.path / BALLOTS).read_bytes()
-        if hashlib.sha256(ballots).hexdigest() != bundle.ballots_sha256:
-            raise TrackingListError(f"{bundle.path}/{BALLOTS}: changed since it was verified")
-        listed = json.loads((bundle.path / MANIFEST).read_bytes())["files"]
-        spoiled_file = None
-        if spoiled.FILE in listed:
-            spoiled_file = (bundle.path / spoiled.FILE).read_bytes()
-            if hashlib.sha256(spoiled_file).hexdigest() != listed[spoiled.FILE]:
-                raise TrackingListError(f"{bundle.path}/{spoiled.FILE}: changed since verified")
-        precinct = bundle.protocol.precinct
-        tracked += codes_of(election, precinct, ballots, spoiled_file, str(bundle.path))
-    return document(election.id, tracked)
+    """The published list of verified, counted bundles (each counted once)."""
+    return document(election.id, [t for b in bundles for t in tracked_of(election, b)])

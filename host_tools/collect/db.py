@@ -15,6 +15,7 @@ What is stored (one election per database: the package it was first collected wi
     hourly          ballots cast (and coupons issued) per local hour, from the event log
     event_count     the log's records by kind and detail (refusals by reason, recoveries)
     act             the acceptance-transfer act written for the bundle
+    tracking_code   ballot format 2: every ballot's tracking code, spoiled ones marked
 """
 
 from __future__ import annotations
@@ -140,8 +141,18 @@ CREATE TABLE act (
 );
 """
 
+# Version 2: the tracking codes of a verified format-2 bundle's ballots, cast and spoiled.
+_V2 = """
+CREATE TABLE tracking_code (
+    bundle INTEGER NOT NULL REFERENCES bundle(id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    spoiled INTEGER NOT NULL CHECK (spoiled IN (0, 1)),
+    PRIMARY KEY (bundle, code)
+);
+"""
+
 # MIGRATIONS[i] brings version i to i + 1. Append only: a released step never changes.
-MIGRATIONS: Sequence[str] = (_V1,)
+MIGRATIONS: Sequence[str] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools import tracking_list
 from host_tools.collect import db
 from host_tools.collect.act import Act, ActError, check_act, list_files, make_act, write_act
 from host_tools.verify import verify_bundles
@@ -61,6 +62,7 @@ class Examined:
     blank: dict[str, int] = field(default_factory=dict)
     hourly: list[tuple[str, str, int]] = field(default_factory=list)
     events: list[tuple[str, str, int]] = field(default_factory=list)
+    tracking: list[tuple[str, bool]] = field(default_factory=list)  # code, spoiled (format 2)
     act: Act | None = None  # the act collect wrote for it
     act_file: str | None = None
     received_act: str | None = None
@@ -202,6 +204,13 @@ def examine(
         hourly, kinds = _log_figures(events, f"{path}/{EVENTS}", package.election.utc_offset)
     except LogError as exc:
         return failed(str(exc))
+    tracking: list[tuple[str, bool]] = []
+    if package.election.ballot_format == 2:
+        try:
+            tracked = tracking_list.tracked_of(package.election, bundle)
+        except (OSError, ValueError, tracking_list.TrackingListError) as exc:
+            return failed(f"{path}: changed while it was collected ({exc})")
+        tracking = [(t.code, t.spoiled) for t in tracked]
     protocol = bundle.protocol
     act, act_file = None, None
     if acts is not None and listing is not None:
@@ -232,6 +241,7 @@ def examine(
         blank={cid: r.blank for cid, r in protocol.contests.items()},
         hourly=hourly,
         events=kinds,
+        tracking=tracking,
         act=act,
         act_file=act_file,
         received_act=str(received[1]) if received is not None else None,
@@ -373,6 +383,10 @@ def _insert(connection: sqlite3.Connection, e: Examined, status: str, **extra: A
     )
     connection.executemany(
         "INSERT INTO event_count VALUES (?, ?, ?, ?)", [(bundle_id, *row) for row in e.events]
+    )
+    connection.executemany(
+        "INSERT INTO tracking_code VALUES (?, ?, ?)",
+        [(bundle_id, code, int(spoiled)) for code, spoiled in e.tracking],
     )
     return bundle_id
 

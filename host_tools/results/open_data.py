@@ -8,8 +8,9 @@ each election, one dataset at precinct level, written as
 
     <election>-precinct-results.csv    UTF-8, one row per precinct (host_tools.results.tables)
     <election>-precinct-results.json   what the dataset is, its source item, and every column
-    tracking-codes.json                the ballots' tracking codes, only when ballots are
-                                       verifiable (format 2); format 1 ballots have none
+    tracking-codes.json                every counted ballot's tracking code and every spoiled
+                                       (challenged) one's, marked, only when ballots are
+                                       verifiable (format 2; host_tools/tracking_list.py)
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from host_tools import tracking_list
+from host_tools.collect import db
 from host_tools.results import tables
 from host_tools.results.units import Database, Level
+from host_tools.tracking_list import Tracked
 from terminal.trust.files import write_public_file
 
 SOURCE = "ҚР ОСК 2017 жылғы 26 маусымдағы № 15/165 қаулысы: ашық деректер тізбесі"
@@ -44,14 +48,17 @@ DATASETS: dict[str, tuple[int, str]] = {
 }
 
 
-def tracking_codes(database: Database) -> list[str] | None:
-    """The tracking codes of the election's ballots, or None when its ballots carry none.
-
-    Format 1 ballots (terminal/tally/sealing.py) carry no tracking code, so there is
-    nothing to list. Format 2 (verifiable ballots, issue 12) stores its codes at collect
-    time; this is where they are read for publication."""
-    del database
-    return None
+def tracking_codes(database: Database) -> list[Tracked] | None:
+    """The tracking codes of the election's counted ballots and of the spoiled ones, or None
+    when its ballots carry none (format 1, terminal/tally/sealing.py). collect stored them
+    from each verified bundle's bytes (host_tools/tracking_list.py)."""
+    rows = database.connection.execute(
+        "SELECT t.code, b.precinct, t.spoiled FROM tracking_code t JOIN bundle b ON b.id = "
+        "t.bundle WHERE b.status = ? ORDER BY t.code",
+        (db.COUNTED,),
+    )
+    found = [Tracked(code, precinct, bool(spoiled)) for code, precinct, spoiled in rows]
+    return found or None  # format 1 stores none
 
 
 def write_open_data(database: Database, directory: Path, language: str) -> list[Path]:
@@ -91,7 +98,6 @@ def write_open_data(database: Database, directory: Path, language: str) -> list[
     )
     codes = tracking_codes(database)
     if codes is not None:
-        document = {"election": e.id, "tracking_codes": sorted(codes)}
         written.append(directory / "tracking-codes.json")
-        write_public_file(written[-1], (json.dumps(document, indent=2) + "\n").encode())
+        write_public_file(written[-1], tracking_list.document(e.id, codes))
     return written

@@ -76,3 +76,20 @@ def test_a_challenged_ballots_choices_re_encrypt_to_its_committed_ciphertext(
         assert reencrypt_check(election, ctx, encrypted, ballot.selections, ballot.nonces)
         # The voter challenged and voted the same choices again: those are the ones printed.
         assert all(ballot.selections.values())
+
+
+def test_the_open_data_list_is_the_one_verify_publishes(day: DayRun, tmp_path: Path) -> None:
+    published = (tmp_path / "verify").mkdir() or _published(day, tmp_path / "verify")
+    database = tmp_path / "results.sqlite"
+    for command in (
+        ["collect", "--db", str(database), *day.pinned_package(), str(day.bundle)],
+        ["results", "--db", str(database), "--open-data", str(tmp_path / "open")],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "host_tools", *command],
+            cwd=REPO, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+    listed = (tmp_path / "open" / "tracking-codes.json").read_bytes()
+    assert tracking_list.read(listed) == published
+    assert listed == (tmp_path / "verify" / "tracking-codes.json").read_bytes()

@@ -281,7 +281,8 @@ def _complete_or_absent(
         " (SELECT COUNT(*) FROM hourly WHERE bundle = b.id),"
         " (SELECT COUNT(*) FROM act WHERE bundle = b.id) FROM bundle b"
     )
-    output = sqlite_cli(database, query) if database.exists() else ""
+    # A kill before the schema's first transaction commits leaves an empty file: no bundle.
+    output = sqlite_cli(database, query) if database.exists() and database.stat().st_size else ""
     rows = [line.split("|") for line in output.splitlines()]
     for row in rows:
         bundle, status, *counts = row
