@@ -299,7 +299,8 @@ class QemuDay(Day):
 
         self.terminal = QemuTerminal(self, guest)
         self.booth = self.desk = self.terminal
-        self.terminals = [self.terminal]
+        self.terminals = self.booths = [self.terminal]
+        self.by_id = {self.terminal.terminal_id: self.terminal}
 
     def same_slip(self, printed: Image.Image, expected: Image.Image) -> bool:
         # Rendered by the guest's Pillow 9.4 against the runner's: a tolerance, not equality.
