@@ -95,7 +95,7 @@ count=$(( $(wc -c < ballots.bin) / size ))
 i=0
 while [ "$i" -lt "$count" ]; do
     magic=$(tail -c "+$((i * size + 1))" ballots.bin | head -c 5 | od -An -c | tr -d ' \n')
-    [ "$magic" = "TMGB001" ] || fail "ballots.bin record $i: not a sealed ballot"
+    case $magic in TMGB001 | TMGB002) ;; *) fail "ballots.bin record $i: not a sealed ballot" ;; esac
     i=$((i + 1))
 done
 echo "ballots: $count sealed ballot records, as committed and counted"

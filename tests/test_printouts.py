@@ -378,21 +378,12 @@ def _blurred_with_dropped_dots(image: Image.Image, seed: int) -> Image.Image:
 
 @pytest.mark.parametrize("seed", range(1, 11))
 def test_protocol_decodes_after_blur_and_dropped_dots(seed: int, tmp_path: Path) -> None:
-    """At this damage about one printout in ten loses one of its ten codes to zbarimg (7 of
-    60 seeds measured; which ones depends on where the codes fall on the paper, so any
-    change of the layout above them redraws them). The poll worker then prints the
-    protocol again (its own dots dropped) and the observer reads the parts from both
-    printouts together, as docs/verify-by-hand.md says: every part must come through."""
+    """One printout, its heat spread and 2 % of its dots dropped, gives every part: each code is
+    printed twice at 5 dots a module (40 of 40 seeds measured; with one copy at 6 dots, 7 of
+    60 seeds lost a part)."""
     printout, key = protocol_printout(contests=3, choices=12)
     image = protocol(printout, english)
-    parts = set(zbar(_blurred_with_dropped_dots(image, seed), tmp_path / "first.png"))
-    expected = qr_parts(printout.protocol.to_json(), printout.signature)
-    if parts != set(expected):
-        parts |= set(zbar(_blurred_with_dropped_dots(image, 1000 + seed), tmp_path / "again.png"))
-    assert parts == set(expected)
-    data, signature = join_qr_parts(sorted(parts))
-    assert data == printout.protocol.to_json()
-    assert "Signature Verified Successfully" in openssl_verify(tmp_path, data, signature, key)
+    assert_decodes(_blurred_with_dropped_dots(image, seed), printout, key, tmp_path)
 
 
 def test_protocol_decodes_with_uneven_heat_and_dead_dots(tmp_path: Path) -> None:

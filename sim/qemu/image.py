@@ -43,6 +43,7 @@ RUNTIME_PACKAGES = (
     "python3-evdev",
     "python3-numpy",
     "python3-segno",
+    "python3-nacl",
     "fonts-dejavu-core",
 )
 KERNEL_PACKAGE = "linux-image-arm64"

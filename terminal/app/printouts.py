@@ -672,7 +672,9 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     sheet.text(_("Signed protocol: scan every QR code."), bold=True)
     for index, code in enumerate(codes, 1):
         caption = _("QR {index}/{count}").format(index=index, count=len(codes))
-        for left in (0, paper.width - code.width):
+        # The second copy exactly PROTOCOL_QR_SHIFT modules right of the first: its finder
+        # patterns then never share a dot column with the first copy's, whatever its size.
+        for left in (0, PROTOCOL_QR_SHIFT * PROTOCOL_QR_MODULE):
             sheet.image(code, left)
             sheet.text(caption, bold=True, center=True)
         sheet.space()
