@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from terminal.ballot.package import load_package
+from terminal.tally.ballot_box import split_records
+from terminal.tally.sealing import ballot_body, record_format
+from terminal.tally.spoiled import FILE, decode
+from terminal.tally.tracking import tracking_code
 from tests.day.conftest import run_day
 
 
@@ -19,7 +24,7 @@ from tests.day.conftest import run_day
 def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    run = run_day(tmp_path / "day", 300, 21, 300, "--power-cuts", "100")
+    run = run_day(tmp_path / "day", 300, 21, 300, "--power-cuts", "100", "--challenges", "30")
     lines = [json.loads(line) for line in (run.out / "voters.jsonl").read_text().splitlines()]
     assert [line["voter"] for line in lines] == list(range(300))
     cast = [line for line in lines if line["outcome"] == "cast"]
@@ -32,6 +37,13 @@ def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
     kinds = Counter(e["kind"] for e in events)
     assert kinds["terminal_started"] == 101
     assert kinds["ballot_cast"] == 300
+    # Challenges cut short were never counted: every cast ballot's receipt code is in the
+    # box, no spoiled ballot is, and each voter who challenged did so once.
+    box = {tracking_code(ballot_body(r)) for r in split_records((run.bundle / "ballots.bin")
+           .read_bytes(), "ballots.bin", record_format(load_package(run.package).election).size)}
+    spoiled = {b.tracking_code for b in decode((run.bundle / FILE).read_bytes(), FILE)}
+    assert not box & spoiled and len(spoiled) <= 30
+    assert {line["tracking_code"] for line in cast} <= box
 
 
 def test_paper_running_out_mid_slip_reprints_it_whole(tmp_path: Path) -> None:

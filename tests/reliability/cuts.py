@@ -28,6 +28,9 @@ from terminal.tally.bundle import verify_bundle
 from terminal.tally.event_log import FILE_NAME as EVENTS
 from terminal.tally.event_log import LogError, parse_log
 from terminal.tally.protocol import Protocol
+from terminal.tally.sealing import ballot_body
+from terminal.tally.spoiled import SpoiledError, SpoiledStore, check
+from terminal.tally.tracking import tracking_code
 from tests.reliability.polling import NEXT_STATE, People, Terminal, World, plan
 
 # What terminal/__main__.py turns into a clear "stores inconsistent" stop screen.
@@ -151,6 +154,7 @@ def check_restart(
 
     if polls.box.count != cast_logged:
         raise Failed(f"the box holds {polls.box.count} ballots, the log {cast_logged}")
+    check_spoiled(terminal, people)
     if terminal.box_contents() != people.tally():
         raise Failed(
             f"the box holds {sorted(terminal.box_contents().items())}, "
@@ -171,6 +175,26 @@ def check_restart(
     void = polls.count_events("ballot_void")
     if issued != cast_logged + void or polls.session_open():
         raise Failed(f"issued {issued} != cast {cast_logged} + void {void}")
+
+
+def check_spoiled(terminal: Terminal, people: People) -> None:
+    """A challenged ballot is kept at most once, re-encrypts its choices, is never in the
+    box; none is kept for a voter who did not challenge."""
+    polls = terminal.polls
+    assert polls is not None and polls.box is not None
+    kept = SpoiledStore(terminal.storage).ballots()
+    if len(kept) > len(people.challenged):
+        raise Failed(f"{len(kept)} spoiled ballots kept, {len(people.challenged)} challenged")
+    cast = {tracking_code(ballot_body(r)) for r in polls.box.records()}
+    election = polls.election
+    try:
+        check(kept, election, polls.precinct, polls.identity.key.public, cast)
+    except SpoiledError as exc:
+        raise Failed(str(exc)) from exc
+    for ballot in kept:
+        chosen = {c: tuple(v) for c, v in ballot.selections.items()}
+        if chosen not in [people.selections[v] for v in people.challenged]:
+            raise Failed(f"spoiled ballot {ballot.tracking_code} holds no challenger's choices")
 
 
 def check_finished(terminal: Terminal, people: People, world: World, voters: int) -> None:

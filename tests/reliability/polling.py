@@ -206,7 +206,8 @@ class Attempt:
 
 def plan(voters: int, seed: int) -> tuple[list[Attempt], dict[int, Selections]]:
     """The day's attempts and each voter's choice: every voter votes; voter 1 has a ballot
-    cancelled first; one unknown person and one voter coming back are refused."""
+    cancelled first; one unknown person and one voter coming back are refused; the last
+    voter challenges their first encrypted ballot (CHALLENGER) and casts the same again."""
     rng = random.Random(seed)
     attempts = [Attempt("vote", i, cancel_first=i == 1) for i in range(voters)]
     attempts.insert(1, Attempt("unknown"))
@@ -230,6 +231,7 @@ class People:
     cancelled: set[int] = field(default_factory=set)
     exported: bool = False
     coupons: dict[int, str] = field(default_factory=dict)  # at a booth: each voter's coupon
+    challenged: set[int] = field(default_factory=set)  # voters who challenged (Benaloh)
 
     def copy(self) -> People:
         return copy.deepcopy(self)
@@ -376,8 +378,24 @@ class Terminal:
         polls = self.polls
         assert polls is not None
         selections = people.selections[voter]
+        challenger = voter == len(people.selections) - 1 and voter not in people.challenged
+        if challenger:
+            # Encrypted, its receipt printed, then challenged: spoiled, never counted; the
+            # session stays open and the voter votes again with the same code.
+            people.challenged.add(voter)
+            spoiled = polls.seal_ballot(selections)
+            if polls.print_document("receipt", {"ballot": spoiled}) is not None:
+                raise Stop("printer problem at the receipt")
+            if polls.challenge(spoiled, "ky") is not None:
+                raise Stop("printer problem at the challenge")
+        sealed = None
+        if polls.election.ballot_format == 2:
+            sealed = polls.seal_ballot(selections)
+            if polls.print_document("receipt", {"ballot": sealed}) is not None:
+                raise Stop("printer problem at the receipt")
         self.casting = True
-        if polls.cast(selections, {"selections": selections}) is not None:
+        record = sealed.record if sealed is not None else None
+        if polls.cast(selections, {"selections": selections}, record) is not None:
             raise Stop("printer problem at cast")
         self.casting = False
         people.acknowledged[voter] = selections
