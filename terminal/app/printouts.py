@@ -670,20 +670,14 @@ def protocol(printout: ProtocolPrintout, gettext: Gettext, paper: Paper = Paper(
     sheet.field(_("Printed"), _when(printout.printed_at))
     sheet.rule()
     sheet.text(_("Signed protocol: scan every QR code."), bold=True)
-    # Every code twice: first all the codes, then all again exactly PROTOCOL_QR_SHIFT modules
-    # to the right, so no dot column crosses the finder patterns of both copies of a part. The
-    # copies go in two runs, not side by side in pairs: a dead dot that breaks every code of
-    # the first run must leave the codes next to each code of the second run whole (zbar
-    # reads none of a pair whose neighbour's finders are broken in the same place).
-    for left in (0, PROTOCOL_QR_SHIFT * PROTOCOL_QR_MODULE):
-        for index, code in enumerate(codes, 1):
+    for index, code in enumerate(codes, 1):
+        caption = _("QR {index}/{count}").format(index=index, count=len(codes))
+        # The second copy exactly PROTOCOL_QR_SHIFT modules right of the first: its finder
+        # patterns then never share a dot column with the first copy's, whatever its size.
+        for left in (0, PROTOCOL_QR_SHIFT * PROTOCOL_QR_MODULE):
             sheet.image(code, left)
-            sheet.text(
-                _("QR {index}/{count}").format(index=index, count=len(codes)),
-                bold=True,
-                center=True,
-            )
-            sheet.space()
+            sheet.text(caption, bold=True, center=True)
+        sheet.space()
     # What the commission attests, signed at the foot of the protocol.
     sheet.rule()
     sheet.row(_("Turnout"), _turnout(p.lines), bold=True)
