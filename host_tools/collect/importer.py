@@ -34,8 +34,9 @@ from terminal.ballot.election import Election, TerritoryKind
 from terminal.ballot.package import ELECTION_FILE, Package
 from terminal.invariants import InvariantError
 from terminal.jsonfmt import FormatError, load_object
-from terminal.tally.bundle import EVENTS, MANIFEST, PROTOCOL
+from terminal.tally.bundle import EVENTS, FILE_CAPS, MANIFEST, MANIFEST_CAP, PROTOCOL
 from terminal.tally.event_log import LogError, read_log
+from terminal.trust.files import read_file
 
 # The kinds counted per local hour: the turnout curve (ballots cast; coupons at a desk).
 HOURLY_KINDS = ("ballot_cast", "coupon_issued")
@@ -72,8 +73,8 @@ def manifest_identity(path: Path) -> tuple[bytes | None, str, str | None]:
     """The manifest's bytes (None when unreadable), the bundle's identity, and the terminal
     it claims (not yet verified: only to match an act and to name the bundle)."""
     try:
-        data = (path / MANIFEST).read_bytes()
-    except OSError:
+        data = read_file(path / MANIFEST, MANIFEST_CAP)
+    except OSError:  # a link, FIFO or device file too (UnsafeFileError): never followed
         # No manifest to name it by: the path names it, so the same broken medium is one row.
         return None, hashlib.sha256(b"no manifest: " + str(path).encode()).hexdigest(), None
     claimed = None
@@ -189,8 +190,8 @@ def examine(
     # event log with the hash that manifest lists.
     again, _, _ = manifest_identity(path)
     try:
-        events = (path / EVENTS).read_bytes()
-        protocol_json = (path / PROTOCOL).read_bytes()
+        events = read_file(path / EVENTS, FILE_CAPS[EVENTS])
+        protocol_json = read_file(path / PROTOCOL, FILE_CAPS[PROTOCOL])
         listed = json.loads(manifest or b"{}")["files"]
     except (OSError, ValueError, KeyError) as exc:
         return failed(f"{path}: changed while it was collected ({exc})")
