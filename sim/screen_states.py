@@ -236,6 +236,34 @@ STATES = (
             s, "lines", every_language(station_module.CODE_TEXT[CodeProblem.USED])
         ),
     ),
+    State(
+        "other_terminal",
+        View.OTHER_TERMINAL,
+        setup=lambda s: setattr(
+            s,
+            "lines",
+            (
+                s._w(
+                    "This voter is on the register of terminal {number} ({terminal}): "
+                    "send them there. They cannot be given a ballot here."
+                ).format(number=2, terminal="T-1234-02"),
+                "ASANOVA AIGUL NURLANOVNA",
+            ),
+        ),
+    ),
+    State(
+        "wrong_booth",
+        View.WRONG_BOOTH,
+        role=Role.VOTE,
+        setup=lambda s: setattr(
+            s,
+            "lines",
+            tuple(
+                line.format(number=2, booth="T-1234-03")
+                for line in every_language(station_module.CODE_TEXT[CodeProblem.OTHER_BOOTH])
+            ),
+        ),
+    ),
     State("language", View.LANGUAGE),
     State("ballot-one-of", View.BALLOT, contest=0),
     State("ballot-party-list", View.BALLOT, contest=1),

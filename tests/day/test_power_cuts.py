@@ -39,8 +39,14 @@ def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
     assert kinds["ballot_cast"] == 300
     # Challenges cut short were never counted: every cast ballot's receipt code is in the
     # box, no spoiled ballot is, and each voter who challenged did so once.
-    box = {tracking_code(ballot_body(r)) for r in split_records((run.bundle / "ballots.bin")
-           .read_bytes(), "ballots.bin", record_format(load_package(run.package).election).size)}
+    box = {
+        tracking_code(ballot_body(r))
+        for r in split_records(
+            (run.bundle / "ballots.bin").read_bytes(),
+            "ballots.bin",
+            record_format(load_package(run.package).election).size,
+        )
+    }
     spoiled = {b.tracking_code for b in decode((run.bundle / FILE).read_bytes(), FILE)}
     assert not box & spoiled and len(spoiled) <= 30
     assert {line["tracking_code"] for line in cast} <= box

@@ -122,11 +122,11 @@ def receipt(s: Station) -> Screen:
         "receipt",
         t("Take your receipt"),
         (
-            t("Tracking code: {code}").format(code=s.session.sealed.tracking_code),
-            t(
-                "Cast the ballot, or challenge it: the terminal then prints your choices "
-                "and its encryption to check, the ballot is not counted and you vote again."
+            # Its groups apart by spaces, so the line can wrap on the smallest panel.
+            t("Tracking code: {code}").format(
+                code=s.session.sealed.tracking_code.replace("-", " ")
             ),
+            t("Cast it, or challenge it to check it: then it is not counted, you vote again."),
         ),
         actions=(
             Button("challenge", t("Challenge")),
