@@ -106,7 +106,7 @@ def document(data: bytes) -> None:
 
 
 def ballot_code(data: bytes) -> None:
-    check_code(data.decode("utf-8", "replace"), "E", "P", bytes(32), 29_000_000, 30)
+    check_code(data.decode("utf-8", "replace"), "E", "P", "T-1", bytes(32), 29_000_000, 30)
 
 
 MAPPING = TouchMapping((0, 4095), (0, 4095), False, False, False, 800, 480, 0)

@@ -96,8 +96,13 @@ def test_an_honest_format_2_bundle_verifies_with_every_proof(
 ) -> None:
     p1 = v2.bundle(tmp_path / "p1")
     p2 = v2.bundle(tmp_path / "p2", "P2")
+    # P2 has a desk too: the host verifies a precinct only with every terminal's bundle.
+    desk = make_bundle(
+        tmp_path / "p2-desk", v2.created.election, "P2", "T-2001", v2.terminals["T-2001"], [],
+        coupons=len(P2_BALLOTS),
+    )  # fmt: skip
     pinned = ["--commission-key", v2.fingerprint, "--package", str(v2.package)]
-    assert main(["verify", *pinned, str(p1), str(p2)]) == 0
+    assert main(["verify", *pinned, str(p1), str(p2), str(desk)]) == 0
     out = capsys.readouterr().out
     assert out.count("every ballot proof and decryption proof verifies") == 2, out
     proofs = json.loads((p1 / "decryption.json").read_bytes())
@@ -105,7 +110,7 @@ def test_an_honest_format_2_bundle_verifies_with_every_proof(
     assert proofs["contests"]["mayor"]["(blank)"]["count"] == 1
     assert proofs["contests"]["council"]["a"]["count"] == 2
     # The tally's totals are the proven decryptions.
-    assert main(["tally", *pinned, "--json", str(p1), str(p2)]) == 0
+    assert main(["tally", *pinned, "--json", str(p1), str(p2), str(desk)]) == 0
     totals = json.loads(capsys.readouterr().out)["contests"]
     assert totals["mayor"] == {"asanov": 2, "bekova": 3, "against": 1}
 

@@ -104,11 +104,12 @@ def what_the_card_gives(card: Path, package_dir: Path, marked: set[int]) -> list
                     continue
                 register = package.register(terminal.precinct, keys)
                 gains.append(f"{path.name}: opens the register ({len(register.voters)} voters)")
-                code = new_code(election.id, terminal.precinct, 29_000_000)
+                code = new_code(election.id, terminal.precinct, terminal.id, 29_000_000)
                 checked = check_code(
                     code.payload(keys.code_key),
                     election.id,
                     terminal.precinct,
+                    terminal.id,
                     keys.code_key,
                     29_000_000,
                     60,

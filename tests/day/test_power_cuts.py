@@ -53,10 +53,11 @@ def test_300_voters_and_100_power_cuts_lose_nothing_and_count_nothing_twice(
 
 
 def test_paper_running_out_mid_slip_reprints_it_whole(tmp_path: Path) -> None:
-    """Rolls of 4,000 dot rows (50 cm) run out several times during the day: each cut-short
-    printout is marked void and printed again in full after the poll worker reloads paper;
-    every voter still has exactly one slip and the tally is theirs."""
-    run = run_day(tmp_path / "paper", 24, 5, 24, "--paper-rows", "4000")
+    """Rolls of 10,000 dot rows (1.25 m; the protocol with its doubled QR codes is about
+    7,000) run out several times during the day: each cut-short printout is marked void and
+    printed again in full after the poll worker reloads paper; every voter still has exactly
+    one slip and the tally is theirs."""
+    run = run_day(tmp_path / "paper", 24, 5, 24, "--paper-rows", "10000")
     assert "paper reloads: 0" not in run.stdout
     names = sorted(p.name for p in (run.out / "printouts").iterdir())
     assert any(name.endswith("-void.png") for name in names)
