@@ -35,7 +35,7 @@ from sim.printer import PrintedPage, SimulatedPrinter
 from sim.qemu import payload
 from sim.qemu.image import GuestImage
 from sim.qemu.machine import Machine, MachineConfig, MachineError
-from sim.qemu.screens import matches, same_printout
+from sim.qemu.screens import RANDOM_CONTENT_TOLERANCE, TOLERANCE, matches, same_printout
 from terminal.ballot.election import Role
 from terminal.hal.board_config import load_board
 
@@ -182,7 +182,8 @@ class Guest:
                 captured = self.machine.screendump()
             except MachineError as exc:
                 raise GuestMismatch(str(exc)) from exc
-            ok, distance = matches(captured, expected, self.shown)
+            tolerance = RANDOM_CONTENT_TOLERANCE.get(name, TOLERANCE)
+            ok, distance = matches(captured, expected, self.shown, tolerance)
             best = min(best, distance)
             if ok:
                 break
