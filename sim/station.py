@@ -70,10 +70,10 @@ def layout(out: Path, roles: str, booths: int, terminals: int, combined: str) ->
                 )
             )
         return places
-    places = [Place(terminal_id(1), Role.COMBINED, out, "sim.toml", out / "bundle")]
+    places = [Place(terminal_id(1), Role.COMBINED, out, combined, out / "bundle")]
     for number in range(2, terminals + 1):
         root = out / f"terminal-{number}"
-        board = _board(boards / "sim.toml", root, f"../bundle-terminal-{number}")
+        board = _board(boards / combined, root, f"../bundle-terminal-{number}")
         places.append(
             Place(
                 terminal_id(number), Role.COMBINED, root, board, out / f"bundle-terminal-{number}"
