@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -101,7 +104,17 @@ terminals = [{ id = "T-2-D", role = "identify" }, { id = "T-2-B1", role = "vote"
 """
 
 
-def test_a_whole_election_in_one_command(tmp_path: Path) -> None:
+@pytest.fixture
+def short_path() -> Iterator[Path]:
+    """A directory with a short path: the simulated panels listen on Unix sockets under it,
+    whose paths may not exceed 107 bytes (pytest's own, under xdist, come too close)."""
+    path = Path(tempfile.mkdtemp(prefix="tamga-se-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_whole_election_in_one_command(short_path: Path) -> None:
+    tmp_path = short_path
     definition = tmp_path / "trial.toml"
     definition.write_text(DEFINITION, encoding="utf-8")
     out = tmp_path / "run"
