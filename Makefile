@@ -26,8 +26,10 @@ $(BOOKWORM_STAMP): requirements/bookworm.txt requirements/dev.txt | system
 	test -x $(BOOKWORM)/bin/python || $(PYTHON) -m venv $(BOOKWORM)
 	$(BOOKWORM)/bin/python -m pip install -q --upgrade pip
 	# PyNaCl on the system libsodium, as Debian's python3-nacl is (the 1.5.0 wheel's is unpatched).
+	# jsonschema is for the tests' simulator only: sim day --definition reads definitions with
+	# the host tools' loader; the terminal never imports it.
 	SODIUM_INSTALL=system $(BOOKWORM)/bin/python -m pip install -q --no-binary pynacl \
-		-r requirements/bookworm.txt pytest pytest-xdist hypothesis
+		-r requirements/bookworm.txt pytest pytest-xdist hypothesis jsonschema
 	touch $@
 
 $(NODE_STAMP): firmware/enclosure/package.json firmware/enclosure/package-lock.json | system
