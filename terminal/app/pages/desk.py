@@ -115,35 +115,22 @@ def refused(s: Station) -> Screen:
     # say why in all four (four titles do not fit the small panels), the red bar says no.
     booth = s.polls.role is Role.VOTE
     title = "✕" if booth else s._w(NO_BALLOT)
-    return Screen(
-        "refused", title, s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s)
-    )
+    return _lines_with_ok(s, "refused", title)
+
+
+def _lines_with_ok(s: Station, name: str, title: str) -> Screen:
+    """A warning whose lines the station set, dismissed with OK."""
+    return Screen(name, title, s.lines, actions=ok_button(s), warning=True, test_mode=in_test(s))
 
 
 def other_terminal(s: Station) -> Screen:
     """A voter of another terminal's part of the register: the lines name that terminal."""
-    w = s._w
-    return Screen(
-        "other_terminal",
-        w("Another terminal"),
-        s.lines,
-        actions=ok_button(s),
-        warning=True,
-        test_mode=in_test(s),
-    )
+    return _lines_with_ok(s, "other_terminal", s._w("Another terminal"))
 
 
 def wrong_booth(s: Station) -> Screen:
     """A coupon for another booth: the lines send the voter there, in every language."""
-    w = s._w
-    return Screen(
-        "wrong_booth",
-        w("Another booth"),
-        s.lines,
-        actions=ok_button(s),
-        warning=True,
-        test_mode=in_test(s),
-    )
+    return _lines_with_ok(s, "wrong_booth", s._w("Another booth"))
 
 
 def timed_out(s: Station) -> Screen:
