@@ -19,6 +19,7 @@ from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
 from terminal.app.identity import NotProvisioned, load_identity, provision
 from terminal.app.polls import InconsistentStores, Polls
+from terminal.app.response_times import ResponseLog
 from terminal.app.screens import Fonts, Style, render
 from terminal.app.software import software_hash
 from terminal.app.station import Station, fatal_screen
@@ -112,6 +113,11 @@ def _run(argv: list[str]) -> int:
     parser.add_argument("--board", type=Path, required=True, help="board config (board_configs/)")
     parser.add_argument("--package", type=Path, help="the signed election package to install")
     parser.add_argument("--data", type=Path, help="data directory (default: the board config's)")
+    parser.add_argument(
+        "--response-log",
+        type=Path,
+        help="append input-to-frame times to this file, one JSON line each (diagnostics)",
+    )
     args = parser.parse_args(argv)
     try:
         board = load_board(args.board)
@@ -195,6 +201,7 @@ def _run(argv: list[str]) -> int:
         px_per_mm=style.px_per_mm,
         enclosure_watch=watch,
         keypad=devices.keypad,
+        response_log=None if args.response_log is None else ResponseLog(args.response_log),
     )
     try:
         station.start(args.package)

@@ -20,7 +20,8 @@ from pathlib import Path
 from sim.day import REPO, DayFailed
 from sim.qemu import image
 from sim.qemu.machine import MachineError
-from sim.qemu.run import GUEST_BOARD, GuestMismatch, GuestStats, QemuDay
+from sim.qemu.run import GUEST_BOARD, RESPONSE_LOG, GuestMismatch, GuestStats, QemuDay
+from terminal.app.response_times import Summary, summary
 from terminal.app.software import software_hash
 
 
@@ -37,6 +38,18 @@ class DayReport:
     timings: dict[str, float]
     stats: GuestStats
     tally: dict[str, dict[str, int]]
+    taps: Summary | None  # the guest terminal's own tap-to-frame times
+
+    def latency(self) -> dict[str, object]:
+        if self.taps is None:
+            return {}
+        return {
+            "taps": self.taps.count,
+            "p50_ms": self.taps.p50_ms,
+            "p95_ms": self.taps.p95_ms,
+            "max_ms": self.taps.max_ms,
+            "slowest_screen": self.taps.slowest_screen,
+        }
 
     def lines(self) -> list[str]:
         boots = self.stats.boots
@@ -59,11 +72,21 @@ class DayReport:
         lines += [
             f"  voting {voting:.0f} s: {voting / max(1, self.voters):.1f} s per voter "
             f"(refused attempts included); whole day {self.timings.get('day_s', 0):.0f} s",
+            f"  tap to frame in the guest: {self._taps()}",
             f"  {self.stats.screens_matched} screens matched the host's rendering "
             f"({self.stats.distinct_screens} distinct), largest difference "
             f"{self.stats.max_difference:.3%} of pixels",
         ]
         return lines
+
+    def _taps(self) -> str:
+        taps = self.taps
+        if taps is None:
+            return "no taps logged"
+        return (
+            f"p50 {taps.p50_ms:.0f} ms, p95 {taps.p95_ms:.0f} ms over {taps.count} taps "
+            f"(slowest {taps.max_ms:.0f} ms, to {taps.slowest_screen})"
+        )
 
 
 def _host_tools(*args: str) -> subprocess.CompletedProcess[str]:
@@ -122,7 +145,9 @@ def guest_day(
     if guest_software != {software_hash()}:
         raise QemuTestFailed(f"{out.name}: the guest ran software {guest_software}")
     cast = sum(1 for o in day.outcomes if o.slip is not None)
-    return DayReport(out, voters, cast, day.cuts_done, timings, guest.stats, totals)
+    responses = out / RESPONSE_LOG
+    taps = summary(responses.read_text().splitlines()) if responses.exists() else None
+    return DayReport(out, voters, cast, day.cuts_done, timings, guest.stats, totals, taps)
 
 
 def qemu_test(
@@ -165,6 +190,7 @@ def qemu_test(
                 "boots": r.stats.boots,
                 "screens_matched": r.stats.screens_matched,
                 "max_screen_difference": r.stats.max_difference,
+                "tap_to_frame": r.latency(),
             }
             for r in reports
         ],

@@ -50,6 +50,8 @@ BOOT_TIMEOUT = 240.0
 # One step in the guest: the slowest is casting (sealing, fsync over 9p, printing the slip).
 STEP_TIMEOUT = 120.0
 POLL_SECONDS = 0.15
+# In the run directory: the guest terminal's input-to-frame times (terminal/app/response_times.py).
+RESPONSE_LOG = "responses.jsonl"
 
 
 class GuestMismatch(Exception):
@@ -145,7 +147,9 @@ class Guest:
         return Path(tag, *parts[3:])
 
     def power_on(self, first: bool) -> None:
-        (self.run_dir / "boot-args").write_text("--package package\n" if first else "\n")
+        # Every start appends its input-to-frame times to one log (the day's p50/p95).
+        args = f"--response-log {RESPONSE_LOG}" + (" --package package" if first else "")
+        (self.run_dir / "boot-args").write_text(args + "\n")
         self.machine.start()
         self.booted_at = time.monotonic()
         self.shown = None

@@ -13,6 +13,7 @@ import select
 import time
 from collections.abc import Callable
 from enum import Enum
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -29,6 +30,7 @@ from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
 from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
+from terminal.app.response_times import Input, ResponseLog
 from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
 from terminal.app.software import software_hash
 from terminal.app.view import View
@@ -147,8 +149,10 @@ class Station:
         px_per_mm: float = DEFAULT_PX_PER_MM,
         enclosure_watch: EnclosureWatch | None = None,
         keypad: Keypad | None = None,
+        response_log: ResponseLog | None = None,
     ) -> None:
         self.polls = polls
+        self.response_log = response_log
         self.gpio: Gpio = gpio or NoGpio()
         self.enclosure_watch = enclosure_watch
         self.seal: bool | None = None  # the seal switch as last read (None: no switch)
@@ -243,16 +247,30 @@ class Station:
             readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
             select.select(readable, [], [], wait)
             for scan in self.scanner.read():
-                self.on_scan(scan)
+                self._answer(Input.SCAN, partial(self.on_scan, scan))
             for event in self.touch.read():
                 target = self.frame.target_at(event.x, event.y) if self.frame else None
                 if event.down:
                     self.pressed = target.id if target else None
                 elif target is not None and target.id == self.pressed:
                     self.pressed = None
-                    self.on_tap(target.id)
+                    self._answer(Input.TAP, partial(self.on_tap, target.id))
             for key in self.keypad.read():
-                self.on_key(key)
+                self._answer(Input.KEY, partial(self.on_key, key))
+
+    def _answer(self, kind: Input, handle: Callable[[], None]) -> None:
+        """Handle one input, timed into the response log when there is one."""
+        log = self.response_log
+        if log is None:
+            handle()
+            return
+
+        def answered() -> str | None:
+            before = self.frame
+            handle()
+            return self.frame.name if self.frame is not None and self.frame is not before else None
+
+        log.timed(kind, answered)
 
     def check_enclosure(self) -> None:
         """Read the seal switch (every turn of the loop, at least once a second): an opening
