@@ -43,10 +43,25 @@ def _set(text: str, table: str, values: dict[str, object]) -> str:
     return text[:start] + section + text[end:]
 
 
-def derived(board: Path, target: Path, screen: str | None, language: str | None) -> Path:
-    """A copy of the simulated `board` at `target` with the panel of size `screen` and the
-    poll worker's `language`, where given."""
+def _replace(text: str, table: str, body: str) -> str:
+    start = text.index(f"[{table}]")
+    end = text.find("\n[", start + 1)
+    end = len(text) if end < 0 else end
+    return f"{text[:start]}[{table}]\n{body}\n{text[end:]}"
+
+
+def derived(
+    board: Path,
+    target: Path,
+    screen: str | None,
+    language: str | None,
+    keypad: str | None = None,
+) -> Path:
+    """A copy of the simulated `board` at `target` with the panel of size `screen`, the
+    poll worker's `language` and the [keypad] table `keypad`, where given."""
     text = board.read_text()
+    if keypad is not None:
+        text = _replace(text, "keypad", keypad)
     if screen is not None:
         text = _set(text, "display", panel_of(screen))
     if language is not None:

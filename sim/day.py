@@ -136,10 +136,12 @@ class SimTerminal:
         self.role = role
         self.root = root  # the process's working directory: data/, dev/, its bundle
         self.board = BOARDS / board
-        if day.screen is not None or day.language is not None:
-            # The simulated devices with another board's panel or poll worker's language.
+        keypad = day.keypad_table()
+        if day.screen is not None or day.language is not None or keypad is not None:
+            # The simulated devices with another board's panel, poll worker's language or
+            # keypad.
             root.mkdir(parents=True, exist_ok=True)
-            self.board = boards.derived(self.board, root / board, day.screen, day.language)
+            self.board = boards.derived(self.board, root / board, day.screen, day.language, keypad)
         self.pages: queue.Queue[PrintedPage] = queue.Queue()
         self.process: subprocess.Popen[bytes] | None = None
         self.protocol_printed = False
@@ -317,7 +319,7 @@ class SimTerminal:
             if frame.focus == target:
                 # Every tap handled redraws; the next press is decided on that new frame.
                 before = self.panel.frame_count
-                self.panel.press_key(Key.SELECT)
+                self.day.press_key(self, Key.SELECT)
                 self.panel.wait_for(
                     lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
                 )
@@ -328,7 +330,7 @@ class SimTerminal:
                 ahead = (ids.index(target) - ids.index(frame.focus)) % len(ids)
                 key = Key.DOWN if ahead <= len(ids) // 2 else Key.UP
             before = self.panel.frame_count
-            self.panel.press_key(key)
+            self.day.press_key(self, key)
             frame = self.panel.wait_for(
                 lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT
             )
@@ -504,6 +506,14 @@ class Day:
         self.share_cards = [card.payload() for card in secrets.share_cards]
 
     # --- what a day with more devices adds (sim/enclosure.py) -----------------------------
+
+    def keypad_table(self) -> str | None:
+        """The booth board's [keypad] table, if not the board config's own."""
+        return None
+
+    def press_key(self, terminal: SimTerminal, key: Key) -> None:
+        """Press and release a key of the booth's tactile keypad."""
+        terminal.panel.press_key(key)
 
     def terminal_provisioned(self, terminal: SimTerminal) -> None:
         """After the terminal's provisioning in the commission's workshop."""

@@ -24,11 +24,16 @@ from pathlib import Path
 from sim.channels import PtyChannel
 from sim.day import REPO, Day, DayFailed, SimTerminal, VoterOutcome
 from terminal.hal import enclosure_protocol as wire
+from terminal.hal.enclosure import KEYS
+from terminal.hal.enclosure import Key as EnclosureKey
+from terminal.hal.interfaces import Key
 
 FIRMWARE = REPO / "firmware" / "enclosure"
 RUNNER = FIRMWARE / "run.mjs"
 SLIP_IN_BEAM_MS = 30  # a falling slip blocks the beam some 10-40 ms
 SETTLE_S = 0.1  # longer than any debounce of the firmware (30 ms)
+# A keypad key's line on the controller: its place in the controller's key numbers.
+KEY_PINS = {key: KEYS.index(EnclosureKey(key.value)) for key in Key}
 WAIT_S = 20.0
 # The plain copy of the pairing key that provisioning writes for the controller's flash.
 CONTROLLER_COPY = "controller-pairing.key"
@@ -169,6 +174,17 @@ class EnclosureDay(Day):
     def devices_stopped(self, terminal: SimTerminal) -> None:
         if self.controller is not None:
             self.controller.stop()
+
+    def keypad_table(self) -> str | None:
+        # --input keypad: the controller's keys are the booth's keypad.
+        return 'driver = "enclosure"' if self.keypad else None
+
+    def press_key(self, terminal: SimTerminal, key: Key) -> None:
+        """The key's button pressed on the enclosure and let go: its line held low (the
+        buttons pull up) for longer than the firmware's debounce."""
+        assert self.controller is not None
+        self.controller.set(f"key{KEY_PINS[key]}", 0)
+        self.controller.set(f"key{KEY_PINS[key]}", 1)
 
     def slip_printed(self, outcome: VoterOutcome) -> None:
         assert self.controller is not None

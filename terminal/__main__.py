@@ -34,7 +34,7 @@ from terminal.hal.board_config import (
     load_board,
 )
 from terminal.hal.device_key import DeviceKeyError
-from terminal.hal.devices import open_device_key, open_devices, open_enclosure
+from terminal.hal.devices import board_keypad, open_device_key, open_devices, open_enclosure
 from terminal.hal.mirror import MirroredStorage
 from terminal.hal.storage import DataDir, StorageError
 from terminal.idscan.ballot_codes import CodesError
@@ -200,7 +200,7 @@ def _run(argv: list[str]) -> int:
         devices.gpio,
         px_per_mm=style.px_per_mm,
         enclosure_watch=watch,
-        keypad=devices.keypad,
+        keypad=board_keypad(board.keypad, devices.keypad, enclosure),
         response_log=None if args.response_log is None else ResponseLog(args.response_log),
     )
     try:

@@ -635,3 +635,17 @@ def test_the_keypad_section_is_optional_and_names_its_device() -> None:
         data["keypad"] = wrong
         error = refused(data)
         assert error.key == key and problem in str(error), (wrong, str(error))
+
+
+def test_the_enclosure_controllers_keys_can_be_the_keypad() -> None:
+    data = tomllib.loads((SIM.parent / "sim-enclosure.toml").read_text())
+    data["keypad"] = {"driver": "enclosure"}
+    assert parse_board_config(data, SOURCE).keypad == KeypadConfig(KeypadDriver.ENCLOSURE)
+    data["keypad"] = {"driver": "enclosure", "socket": "dev/keypad.sock"}
+    error = refused(data)
+    assert error.key == "keypad.socket" and "unknown key" in str(error)
+    # Without a controller there are no keys to read: refused, not a keypad that never speaks.
+    data = sim_data()
+    data["keypad"] = {"driver": "enclosure"}
+    error = refused(data)
+    assert error.key == "keypad.driver" and "no [enclosure]" in str(error)

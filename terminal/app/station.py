@@ -238,14 +238,19 @@ class Station:
         """
         watchdog = WatchdogPinger()
         notify_ready()
+        watch = self.enclosure_watch
+        # The enclosure controller's session is kept alive: it is polled at least this often.
+        wait = 1.0 if watch is None else 0.2
         while True:
             watchdog.tick()
+            # Asked afresh each turn: an unplugged device's descriptor changes when it is back.
+            # The controller's line too: what it sends (a key among it) is polled at once.
+            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
+            if watch is not None:
+                readable.append(watch.enclosure.fileno())
+            select.select(readable, [], [], wait)
             self.check_enclosure()
             self.check_idle()
-            # The enclosure controller is polled too: its events wait at most this long.
-            wait = 1.0 if self.enclosure_watch is None else 0.2
-            readable = [self.scanner.fileno(), self.touch.fileno(), self.keypad.fileno()]
-            select.select(readable, [], [], wait)
             for scan in self.scanner.read():
                 self._answer(Input.SCAN, partial(self.on_scan, scan))
             for event in self.touch.read():

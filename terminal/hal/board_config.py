@@ -110,6 +110,7 @@ class KeypadDriver(StrEnum):
     NONE = "none"  # no tactile keypad
     EVDEV = "evdev"  # a USB keypad, or buttons on GPIO lines through gpio-keys
     SOCKET = "socket"  # the simulated panel's keypad
+    ENCLOSURE = "enclosure"  # the enclosure controller's keys (its [enclosure] section)
 
 
 class GpioDriver(StrEnum):
@@ -296,6 +297,13 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         if name not in data:
             raise BoardConfigError(source, name, "missing section")
     storage = _storage(_Section(source, "storage", data["storage"]))
+    enclosure = _enclosure(
+        _Section(source, "enclosure", data.get("enclosure", {})),
+        _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
+    )
+    keypad = _keypad(_Section(source, "keypad", data.get("keypad", {})))
+    if keypad.driver is KeypadDriver.ENCLOSURE and enclosure.driver is EnclosureDriver.NONE:
+        raise BoardConfigError(source, "keypad.driver", "enclosure: the board has no [enclosure]")
     return BoardConfig(
         source=source,
         terminal=_terminal(_Section(source, "terminal", data["terminal"])),
@@ -308,11 +316,8 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         fonts=_fonts(_Section(source, "fonts", data.get("fonts", {}))),
         gpio=_gpio(_Section(source, "gpio", data.get("gpio", {}))),
         device_key=_device_key(_Section(source, "device_key", data["device_key"]), storage),
-        enclosure=_enclosure(
-            _Section(source, "enclosure", data.get("enclosure", {})),
-            _Section(source, "gpio", data.get("gpio", {})).has("seal_line"),
-        ),
-        keypad=_keypad(_Section(source, "keypad", data.get("keypad", {}))),
+        enclosure=enclosure,
+        keypad=keypad,
     )
 
 
@@ -519,6 +524,8 @@ def _keypad(section: _Section) -> KeypadConfig:
         config = KeypadConfig(driver)
     elif driver is KeypadDriver.SOCKET:
         config = KeypadConfig(driver, section.path("socket"))
+    elif driver is KeypadDriver.ENCLOSURE:
+        config = KeypadConfig(driver)
     else:
         # "auto": the one device with all five keys; a name pattern narrows the search.
         auto = section.string("device") == AUTO

@@ -73,7 +73,9 @@ def open_device_key(config: DeviceKeyConfig) -> DeviceKeySource:
 def open_keypad(config: KeypadConfig) -> Keypad:
     """The board's tactile keypad, as its config names it. Raises OSError (PanelConnectionError,
     InputDeviceNotFound) if it is not there."""
-    if config.driver is KeypadDriver.NONE:
+    if config.driver in (KeypadDriver.NONE, KeypadDriver.ENCLOSURE):
+        # The enclosure's keys come with its controller, opened after the event log
+        # (board_keypad).
         return NoKeypad()
     if config.driver is KeypadDriver.SOCKET:
         if config.path is None:
@@ -156,6 +158,16 @@ def _open_printer(config: BoardConfig) -> Printer:
     from terminal.hal.serial_printer import UsbLpPrinter
 
     return UsbLpPrinter(str(printer.path), width=printer.width_dots)
+
+
+def board_keypad(config: KeypadConfig, opened: Keypad, enclosure: Enclosure) -> Keypad:
+    """The keypad the station reads: the one opened with the devices, or the enclosure
+    controller's keys when the board config says so."""
+    if config.driver is KeypadDriver.ENCLOSURE:
+        from terminal.hal.enclosure import EnclosureKeypad
+
+        return EnclosureKeypad(enclosure)
+    return opened
 
 
 def open_enclosure(config: EnclosureConfig, logged: int, pairing_key: bytes) -> Enclosure:

@@ -22,7 +22,9 @@ from enum import Enum
 from typing import Protocol
 
 from terminal.hal import enclosure_protocol as wire
+from terminal.hal import interfaces
 from terminal.hal.enclosure_protocol import ControllerEvent, FrameType, Refusal
+from terminal.hal.interfaces import NeverReadable
 from terminal.invariants import InvariantError
 
 HELLO_RETRY_S = 1.0  # no WELCOME by then: a new HELLO (the controller may be waking up)
@@ -51,13 +53,6 @@ KEYS = tuple(Key)
 class KeyEvent:
     key: Key
     down: bool
-
-
-class KeySource(Protocol):
-    """Where tactile key presses come from (the enclosure controller is one backend)."""
-
-    def keys(self) -> list[KeyEvent]:
-        """The key changes since the last call."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +123,9 @@ Notice = Connected | Lost | Event | Gap | CounterBack | Refused
 class Enclosure(Protocol):
     status: Status | None
 
+    def fileno(self) -> int:
+        """The line to select on: readable when the controller has sent something."""
+
     def poll(self) -> list[Notice]:
         """Read the line, keep the session, send what is due; what happened since."""
 
@@ -136,12 +134,13 @@ class Enclosure(Protocol):
 
     def set_lights(self, lights: Lights) -> None: ...
 
-    def keys(self) -> list[KeyEvent]: ...
+    def keys(self) -> list[KeyEvent]:
+        """The key changes since the last call."""
 
     def close(self) -> None: ...
 
 
-class NoEnclosure:
+class NoEnclosure(NeverReadable):
     """A board without an enclosure controller."""
 
     status: Status | None = None
@@ -164,6 +163,8 @@ class NoEnclosure:
 
 class Line(Protocol):
     """A serial line: pyserial's Serial opened with timeout=0."""
+
+    def fileno(self) -> int: ...
 
     def read(self, size: int = 1) -> bytes: ...
 
@@ -223,6 +224,9 @@ class SerialEnclosure:
     def keys(self) -> list[KeyEvent]:
         keys, self._keys = self._keys, []
         return keys
+
+    def fileno(self) -> int:
+        return self._line.fileno()
 
     def close(self) -> None:
         self._line.close()
@@ -376,3 +380,32 @@ class SerialEnclosure:
         gap = Gap(self._delivered + 1, first - 1)
         self._delivered = first - 1
         return [gap, *self._release()]
+
+
+# The controller's arrows move the focus as the keypad's up and down do: left and up go to
+# the previous target, right and down to the next.
+KEYPAD_KEYS = {
+    Key.UP: interfaces.Key.UP,
+    Key.LEFT: interfaces.Key.UP,
+    Key.DOWN: interfaces.Key.DOWN,
+    Key.RIGHT: interfaces.Key.DOWN,
+    Key.SELECT: interfaces.Key.SELECT,
+    Key.BACK: interfaces.Key.BACK,
+    Key.HELP: interfaces.Key.HELP,
+}
+
+
+class EnclosureKeypad:
+    """The enclosure controller's tactile keys as the station's Keypad (`[keypad] driver =
+    "enclosure"`). The station polls the controller every turn of its loop, after waiting
+    on its line; a key acts when it goes down."""
+
+    def __init__(self, enclosure: Enclosure) -> None:
+        self._enclosure = enclosure
+
+    def fileno(self) -> int:
+        return self._enclosure.fileno()
+
+    def read(self) -> list[interfaces.Key]:
+        pressed = self._enclosure.keys()
+        return [KEYPAD_KEYS[event.key] for event in pressed if event.down]

@@ -95,8 +95,8 @@ class Keypad(Protocol):
         """The keys pressed so far; call when fileno() is readable."""
 
 
-class NoKeypad:
-    """A board without a keypad: a descriptor that never becomes readable, and no keys."""
+class NeverReadable:
+    """A descriptor to select on that never becomes readable: a device the board lacks."""
 
     def __init__(self) -> None:
         self._pipe: tuple[int, int] | None = None  # made when first selected on
@@ -105,6 +105,10 @@ class NoKeypad:
         if self._pipe is None:
             self._pipe = os.pipe()
         return self._pipe[0]
+
+
+class NoKeypad(NeverReadable):
+    """A board without a keypad: no keys, ever."""
 
     def read(self) -> list[Key]:
         return []

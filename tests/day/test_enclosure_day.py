@@ -99,3 +99,21 @@ def test_enclosure_day_with_a_stuffed_slip(tmp_path: Path) -> None:
         ]
         == 3
     )
+
+
+def test_a_day_voted_with_the_enclosure_controllers_keys(tmp_path: Path) -> None:
+    """Every target of every screen reached by the controller's keys: the firmware
+    debounces the buttons and sends them over the authenticated line; the terminal's
+    board has no other keypad (and nobody touches the screen)."""
+    out = tmp_path / "day"
+    run = subprocess.run(
+        [sys.executable, "-m", "sim", "day", "--voters", "2", "--enclosure", "--input",
+         "keypad", "--seed", "3", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    board = (out / "sim-enclosure.toml").read_text()
+    assert '[keypad]\ndriver = "enclosure"\n' in board and "keypad.sock" not in board
+    protocol = json.loads((out / "bundle" / "protocol.json").read_bytes())
+    assert protocol["lines"]["ballots_cast"] == 2
+    assert "the host tally equals the choices of the voters" in run.stdout

@@ -219,19 +219,18 @@ def test_enclosure_announce_restarts_the_session() -> None:
     assert driver.poll() == [hal.Connected(1, 0)]
 
 
-def test_enclosure_keys_reach_the_key_source() -> None:
+def test_enclosure_keys_reach_the_keypad() -> None:
     driver, controller, _clock = connected()
     controller.send(FrameType.KEY, bytes((4, 1)))
     controller.send(FrameType.KEY, bytes((4, 0)))
     controller.send(FrameType.KEY, bytes((99, 1)))  # no such key
     notices = driver.poll()
     assert notices == [hal.Refused("terminal", Refusal.MALFORMED, 1)]
-    source: hal.KeySource = driver
-    assert source.keys() == [
+    assert driver.keys() == [
         hal.KeyEvent(hal.Key.SELECT, True),
         hal.KeyEvent(hal.Key.SELECT, False),
     ]
-    assert source.keys() == []
+    assert driver.keys() == []
 
 
 def test_enclosure_pairing_key_sealed_under_the_device_key(tmp_path: Path) -> None:
