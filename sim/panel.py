@@ -48,10 +48,10 @@ class SimulatedPanel:
         directory.mkdir(parents=True, exist_ok=True)
         self.display_path = directory / DISPLAY_SOCKET
         self.touch_path = directory / TOUCH_SOCKET
-        self._display_listener = _listen(self.display_path)
-        self._touch_listener = _listen(self.touch_path)
+        self._display_listener = listen_unix(self.display_path)
+        self._touch_listener = listen_unix(self.touch_path)
         self.keypad_path = directory / KEYPAD_SOCKET
-        self._keypad_listener = _listen(self.keypad_path)
+        self._keypad_listener = listen_unix(self.keypad_path)
         # Guards the latest frame, the frame count, the errors and the touch connection.
         self._changed = threading.Condition()
         self._frame: Frame | None = None
@@ -273,7 +273,9 @@ def _drop(conn: socket.socket, selector: selectors.BaseSelector) -> None:
     conn.close()
 
 
-def _listen(path: Path) -> socket.socket:
+def listen_unix(path: Path) -> socket.socket:
+    """A Unix stream socket listening at `path` (a socket left there by a killed simulator
+    is removed first)."""
     if path.is_socket():
         path.unlink()  # left by a simulator that was killed
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -22,6 +22,8 @@ from terminal.hal.board_config import (
     DEFAULT_BOLD_FONT,
     DEFAULT_CONSOLE,
     DEFAULT_REGULAR_FONT,
+    AudioConfig,
+    AudioDriver,
     BoardConfig,
     BoardConfigError,
     ClockSource,
@@ -649,3 +651,29 @@ def test_the_enclosure_controllers_keys_can_be_the_keypad() -> None:
     data["keypad"] = {"driver": "enclosure"}
     error = refused(data)
     assert error.key == "keypad.driver" and "no [enclosure]" in str(error)
+
+
+def test_the_audio_section_is_optional_and_names_its_device() -> None:
+    data = sim_data()
+    assert parse_board_config(data, SOURCE).audio == AudioConfig(AudioDriver.NONE)
+    data["audio"] = {"driver": "alsa", "device": "plughw:CARD=Device,DEV=0"}
+    assert parse_board_config(data, SOURCE).audio == AudioConfig(
+        AudioDriver.ALSA, device="plughw:CARD=Device,DEV=0"
+    )
+    data["audio"] = {"driver": "socket", "socket": "dev/audio.sock"}
+    assert parse_board_config(data, SOURCE).audio == AudioConfig(
+        AudioDriver.SOCKET, path=Path("dev/audio.sock")
+    )
+    for wrong, key, problem in (
+        ({"driver": "alsa"}, "audio.device", "missing"),
+        ({"driver": "alsa", "device": "-Dhw:0"}, "audio.device", "ALSA device name"),
+        ({"driver": "alsa", "device": "hw 0"}, "audio.device", "ALSA device name"),
+        ({"driver": "alsa", "device": "hw:0", "socket": "a"}, "audio.socket", "unknown key"),
+        ({"driver": "socket"}, "audio.socket", "missing"),
+        ({"driver": "none", "device": "hw:0"}, "audio.device", "unknown key"),
+        ({"driver": "pulse"}, "audio.driver", "must be one of"),
+        ("alsa", "audio", "must be a table"),
+    ):
+        data["audio"] = wrong
+        error = refused(data)
+        assert error.key == key and problem in str(error), (wrong, str(error))

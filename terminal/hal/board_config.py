@@ -113,6 +113,12 @@ class KeypadDriver(StrEnum):
     ENCLOSURE = "enclosure"  # the enclosure controller's keys (its [enclosure] section)
 
 
+class AudioDriver(StrEnum):
+    NONE = "none"  # no headphones: no audio ballot
+    ALSA = "alsa"  # an ALSA device through aplay (USB audio on the Pi 5 and Zero 2 W)
+    SOCKET = "socket"  # the simulator's audio device (sim/audio.py)
+
+
 class GpioDriver(StrEnum):
     NONE = "none"  # no seal switch, no status LED
     CHARDEV = "chardev"  # lines of a GPIO chip through the kernel's character device
@@ -207,6 +213,13 @@ class KeypadConfig:
 
 
 @dataclass(frozen=True)
+class AudioConfig:
+    driver: AudioDriver
+    device: str | None = None  # alsa: the ALSA device aplay -D plays on ("plughw:CARD=Device")
+    path: Path | None = None  # socket: the simulator's audio socket
+
+
+@dataclass(frozen=True)
 class PrinterConfig:
     driver: PrinterDriver
     path: Path  # the serial port, or the USB printer-class device (/dev/usb/lp0)
@@ -271,6 +284,7 @@ class BoardConfig:
     device_key: DeviceKeyConfig
     enclosure: EnclosureConfig = EnclosureConfig(EnclosureDriver.NONE)
     keypad: KeypadConfig = KeypadConfig(KeypadDriver.NONE)
+    audio: AudioConfig = AudioConfig(AudioDriver.NONE)
 
 
 def load_board(path: Path) -> BoardConfig:
@@ -290,7 +304,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
     required = (
         "terminal", "display", "touch", "scanner", "printer", "storage", "clock", "device_key"
     )  # fmt: skip
-    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure", "keypad"})
+    unknown = sorted(set(data) - {*required, "fonts", "gpio", "enclosure", "keypad", "audio"})
     if unknown:
         raise BoardConfigError(source, unknown[0], "unknown section")
     for name in required:
@@ -318,6 +332,7 @@ def parse_board_config(data: Mapping[str, object], source: Path) -> BoardConfig:
         device_key=_device_key(_Section(source, "device_key", data["device_key"]), storage),
         enclosure=enclosure,
         keypad=keypad,
+        audio=_audio(_Section(source, "audio", data.get("audio", {}))),
     )
 
 
@@ -533,6 +548,26 @@ def _keypad(section: _Section) -> KeypadConfig:
         if name is not None and not auto:
             raise section.error("name", f'only with device = "{AUTO}"')
         config = KeypadConfig(driver, None if auto else section.path("device"), name)
+    section.finish(driver)
+    return config
+
+
+def _audio(section: _Section) -> AudioConfig:
+    driver = section.choice("driver", AudioDriver, default=AudioDriver.NONE)
+    if driver is AudioDriver.NONE:
+        config = AudioConfig(driver)
+    elif driver is AudioDriver.SOCKET:
+        config = AudioConfig(driver, path=section.path("socket"))
+    else:
+        device = section.string("device")
+        # aplay takes the name as the argument of -D: a name starting with "-" would be
+        # read as an option, and ALSA names are never empty nor hold spaces.
+        if device.startswith("-") or not device.isprintable() or " " in device:
+            raise section.error(
+                "device",
+                f'must be an ALSA device name such as "plughw:CARD=Device", not {device!r}',
+            )
+        config = AudioConfig(driver, device=device)
     section.finish(driver)
     return config
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from terminal.hal.board_config import (
+    AudioConfig,
+    AudioDriver,
     BoardConfig,
     BoardConfigError,
     DeviceKeyConfig,
@@ -28,7 +30,16 @@ from terminal.hal.clock import Clock, SystemClock
 from terminal.hal.device_key import DeviceKeySource, DiskDeviceKey, KeyFileDeviceKey, OtpDeviceKey
 from terminal.hal.enclosure import Enclosure, NoEnclosure
 from terminal.hal.gpio import Gpio, NoGpio
-from terminal.hal.interfaces import Display, Keypad, NoKeypad, Printer, Scanner, Touch
+from terminal.hal.interfaces import (
+    Audio,
+    Display,
+    Keypad,
+    NoAudio,
+    NoKeypad,
+    Printer,
+    Scanner,
+    Touch,
+)
 from terminal.hal.serial_scanner import SerialScanner
 from terminal.hal.socket_panel import SocketDisplay, SocketKeypad, SocketTouch
 from terminal.invariants import InvariantError
@@ -43,6 +54,7 @@ class Devices:
     clock: Clock
     gpio: Gpio = field(default_factory=NoGpio)
     keypad: Keypad = field(default_factory=NoKeypad)
+    audio: Audio = field(default_factory=NoAudio)
 
 
 def open_devices(config: BoardConfig) -> Devices:
@@ -58,6 +70,7 @@ def open_devices(config: BoardConfig) -> Devices:
         clock=SystemClock(config.clock.source.value),
         gpio=_open_gpio(config.gpio),
         keypad=open_keypad(config.keypad),
+        audio=open_audio(config.audio),
     )
 
 
@@ -84,6 +97,24 @@ def open_keypad(config: KeypadConfig) -> Keypad:
     from terminal.hal.evdev_keypad import EvdevKeypad
 
     return EvdevKeypad(config.path, config.name)
+
+
+def open_audio(config: AudioConfig) -> Audio:
+    """The booth's headphones, as the board config names them. Raises OSError
+    (AudioDeviceError: aplay missing; PanelConnectionError: no simulator listening)."""
+    if config.driver is AudioDriver.NONE:
+        return NoAudio()
+    if config.driver is AudioDriver.SOCKET:
+        from terminal.hal.socket_audio import SocketAudio
+
+        if config.path is None:
+            raise InvariantError("invariant broken: config.path is not None")
+        return SocketAudio(config.path)
+    from terminal.hal.alsa_audio import AlsaAudio
+
+    if config.device is None:
+        raise InvariantError("invariant broken: config.device is not None")
+    return AlsaAudio(config.device)
 
 
 def _open_gpio(config: GpioConfig) -> Gpio:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
@@ -112,6 +113,28 @@ class NoKeypad(NeverReadable):
 
     def read(self) -> list[Key]:
         return []
+
+
+class Audio(Protocol):
+    """The booth's headphones: the audio ballot says each screen's lines through them."""
+
+    def play(self, clip: Path, name: str) -> None:
+        """Start playing the WAV file `clip`, stopping whatever is playing; returns at once
+        (a voter's next key must not wait for the end of a sentence). `name` says what the
+        clip is ("ballot-choice-3"), for the simulator's record; it is never spoken."""
+
+    def stop(self) -> None:
+        """Stop whatever is playing (a voter's session ended, or audio was turned off)."""
+
+
+class NoAudio:
+    """A board without headphones: playing says nothing."""
+
+    def play(self, clip: Path, name: str) -> None:
+        """Nothing to play on."""
+
+    def stop(self) -> None:
+        """Nothing is playing."""
 
 
 @dataclass(frozen=True)
