@@ -57,6 +57,7 @@ def _day(args: argparse.Namespace) -> int:
         screen=args.screen,
         keypad=args.input == "keypad",
         challenges=args.challenges,
+        audio=args.audio,
     )
     try:
         timings = day.run()
@@ -200,6 +201,12 @@ def main(argv: list[str]) -> int:
         default="touch",
         help="how every target is pressed: touched, or reached and selected with the tactile "
         "keypad's keys (up, down, select)",
+    )
+    day.add_argument(
+        "--audio",
+        action="store_true",
+        help="every voter turns the audio ballot on; the clips the booth played are kept "
+        "as OUT/audio/NNNN-<name>.wav",
     )
     day.add_argument(
         "--enclosure",

@@ -44,7 +44,9 @@ def _set(text: str, table: str, values: dict[str, object]) -> str:
 
 
 def _replace(text: str, table: str, body: str) -> str:
-    start = text.index(f"[{table}]")
+    start = text.find(f"[{table}]")
+    if start < 0:  # a table the board does not have: added
+        return f"{text.rstrip()}\n\n[{table}]\n{body}\n"
     end = text.find("\n[", start + 1)
     end = len(text) if end < 0 else end
     return f"{text[:start]}[{table}]\n{body}\n{text[end:]}"
@@ -56,12 +58,15 @@ def derived(
     screen: str | None,
     language: str | None,
     keypad: str | None = None,
+    audio: str | None = None,
 ) -> Path:
     """A copy of the simulated `board` at `target` with the panel of size `screen`, the
-    poll worker's `language` and the [keypad] table `keypad`, where given."""
+    poll worker's `language` and the [keypad] and [audio] tables, where given."""
     text = board.read_text()
     if keypad is not None:
         text = _replace(text, "keypad", keypad)
+    if audio is not None:
+        text = _replace(text, "audio", audio)
     if screen is not None:
         text = _set(text, "display", panel_of(screen))
     if language is not None:

@@ -38,6 +38,7 @@ from PIL import Image, ImageOps
 from host_tools import commission
 from host_tools.commission import ElectionSpec, PrecinctSpec, TerminalRegistration
 from sim import boards, definitions, station, synthetic
+from sim.audio import AUDIO_SOCKET, SimulatedAudio
 from sim.panel import SimulatedPanel
 from sim.printer import PrintedPage, SimulatedPrinter
 from terminal.app.identity import load_encryption_public
@@ -59,6 +60,8 @@ SCREEN_TIMEOUT = 60.0
 SCAN_TRIES = 3
 SCAN_PATIENCE = 5.0
 LANGUAGES = ("ky", "ru", "kk", "en")
+# The booth's headphones in a day with --audio: the simulator's audio device.
+AUDIO_TABLE = f'driver = "socket"\nsocket = "dev/{AUDIO_SOCKET}"'
 MAX_PAGES = 100  # more page turns than that: the pages do not turn
 MAX_KEY_PRESSES = 200  # more targets than that on a screen: the focus does not move
 HOME_SCREENS = ("ready", "idle", "shares", "counted")
@@ -137,11 +140,15 @@ class SimTerminal:
         self.root = root  # the process's working directory: data/, dev/, its bundle
         self.board = BOARDS / board
         keypad = day.keypad_table()
-        if day.screen is not None or day.language is not None or keypad is not None:
-            # The simulated devices with another board's panel, poll worker's language or
-            # keypad.
+        audio = AUDIO_TABLE if day.audio else None
+        if any(v is not None for v in (day.screen, day.language, keypad, audio)):
+            # The simulated devices with another board's panel, poll worker's language,
+            # keypad or headphones.
             root.mkdir(parents=True, exist_ok=True)
-            self.board = boards.derived(self.board, root / board, day.screen, day.language, keypad)
+            self.board = boards.derived(
+                self.board, root / board, day.screen, day.language, keypad, audio
+            )
+        self.audio: SimulatedAudio | None = None
         self.pages: queue.Queue[PrintedPage] = queue.Queue()
         self.process: subprocess.Popen[bytes] | None = None
         self.protocol_printed = False
@@ -186,6 +193,11 @@ class SimTerminal:
         self.scanner_slave = scanner_slave
         self.panel = SimulatedPanel(dev)
         self.panel.save_distinct(screens)
+        if self.day.audio:
+            # OUT/audio for the day's first terminal, OUT/audio/<terminal> for the others,
+            # as their screens are kept.
+            heard = self.day.out / "audio" / screens.relative_to(self.day.out / "screens")
+            self.audio = SimulatedAudio(dev, heard)
         self.day.devices_started(self)
 
     def start(self, first: bool = False) -> None:
@@ -207,6 +219,8 @@ class SimTerminal:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.panel.close()
+        if self.audio is not None:
+            self.audio.close()
         self.printer.close()
         self.day.devices_stopped(self)
         os.close(self.scanner_master)
@@ -306,6 +320,12 @@ class SimTerminal:
         else:
             self.panel.tap_target(target)
 
+    def turn_audio_on(self) -> None:
+        """The voter's help key: audio on for their session, the screen said again."""
+        before = self.panel.frame_count
+        self.day.press_key(self, Key.HELP)
+        self.panel.wait_for(lambda f, n=before: self.panel.frame_count > n, timeout=SCREEN_TIMEOUT)
+
     def press_by_keys(self, target: str) -> None:
         """Down or up (the shorter way round) until `target` is focused, then select, each
         key waited for in the frame it draws, as a voter hears each target before the next."""
@@ -404,9 +424,11 @@ class Day:
         language: str | None = None,
         keypad: bool = False,
         challenges: int = 0,
+        audio: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.keypad = keypad  # every target pressed with the booth's keypad, not touched
+        self.audio = audio  # every voter turns the audio ballot on (the help key)
         # Voters who challenge their first encrypted ballot (format 2), drawn apart from
         # the day's other draws so the same seed makes the same day with or without them.
         draw = random.Random(f"challenges-{seed}")
@@ -747,6 +769,8 @@ class Day:
             booth.scan(outcome.coupon, "language")
         else:
             booth.screen("language")
+        if self.audio:
+            booth.turn_audio_on()
         booth.page_to(outcome.language)
         after = booth.tap(outcome.language)
         booth.screen("ballot", after=after)

@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from terminal.app.audio_clips import AudioError
 from terminal.app.enclosure_pairing import PairingError, load_pairing, provision_pairing
 from terminal.app.enclosure_watch import EnclosureWatch, last_counter
 from terminal.app.i18n import translator
@@ -27,6 +28,7 @@ from terminal.app.test_reset import reset_command
 from terminal.ballot.election import Role
 from terminal.ballot.package import PackageError
 from terminal.hal.board_config import (
+    AudioDriver,
     BoardConfig,
     BoardConfigError,
     EnclosureDriver,
@@ -202,11 +204,14 @@ def _run(argv: list[str]) -> int:
         enclosure_watch=watch,
         keypad=board_keypad(board.keypad, devices.keypad, enclosure),
         response_log=None if args.response_log is None else ResponseLog(args.response_log),
+        audio=None if board.audio.driver is AudioDriver.NONE else devices.audio,
     )
     try:
         station.start(args.package)
     except (PackageError, PermissionError) as exc:
         return stop("package_refused", exc, 2)
+    except AudioError as exc:  # the board has headphones, but no clips can be made
+        return stop("audio_unavailable", exc, 2)
     except (InconsistentStores, MarksError, CodesError, LogError, SealError, SealedError) as exc:
         return stop("stores_inconsistent", exc, 3)
     except StorageError as exc:

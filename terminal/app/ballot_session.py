@@ -53,6 +53,7 @@ class Session:
     reviewing: bool = False  # changing one contest from the review: Next goes back to it
     large_text: bool = False  # display modes the voter chose, for this session only
     high_contrast: bool = False
+    audio: bool = False  # the audio ballot, turned on by the voter's help key
     warned_view: View | None = None  # the view the idle warning interrupted
     sealed: Spoiled | None = None  # the encrypted ballot whose receipt was printed (format 2)
 

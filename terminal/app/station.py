@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from terminal.app import ballot_session, benaloh, pages, printouts
+from terminal.app.audio_ballot import SpokenScreens
 from terminal.app.ballot_session import (
     OPEN_BALLOT_VIEWS,
     PAGED_VIEWS,
@@ -31,13 +32,22 @@ from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, tran
 from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
 from terminal.app.response_times import Input, ResponseLog
-from terminal.app.screens import DEFAULT_PX_PER_MM, Fonts, Screen, Style, frame_of, layout
+from terminal.app.screens import (
+    DEFAULT_PX_PER_MM,
+    Fonts,
+    Layout,
+    Screen,
+    Style,
+    frame_of,
+    layout,
+)
 from terminal.app.software import software_hash
 from terminal.app.view import View
 from terminal.ballot import slip_code
 from terminal.ballot.election import Contest, Election, Mode, Role
 from terminal.hal.gpio import Gpio, NoGpio
 from terminal.hal.interfaces import (
+    Audio,
     Display,
     Frame,
     Key,
@@ -86,6 +96,10 @@ FATAL_TEXT = {
     ),
     "crypto_unsafe": N_(
         "This terminal's cryptographic library is unsafe for verifiable ballots. "
+        "Call the commission."
+    ),
+    "audio_unavailable": N_(
+        "The audio ballot could not be prepared: the speech synthesiser is missing or failed. "
         "Call the commission."
     ),
 }
@@ -150,8 +164,12 @@ class Station:
         enclosure_watch: EnclosureWatch | None = None,
         keypad: Keypad | None = None,
         response_log: ResponseLog | None = None,
+        audio: Audio | None = None,
     ) -> None:
+        """`audio`: the booth's headphones, if the board has them (its [audio] section)."""
         self.polls = polls
+        self.audio = audio
+        self.spoken: SpokenScreens | None = None  # the audio ballot, once set up
         self.response_log = response_log
         self.gpio: Gpio = gpio or NoGpio()
         self.enclosure_watch = enclosure_watch
@@ -209,6 +227,9 @@ class Station:
             self._run_print(polls.reprint_pending, self._home())
             if self.view is not View.PRINTER_PROBLEM and self.recovery is not Recovery.NOTHING:
                 self.view = View.RECOVERED
+        if self.audio is not None and polls.role is not Role.IDENTIFY:
+            # At setup, never at a tap: espeak-ng takes a few hundred ms a line on a Pi.
+            self.spoken = SpokenScreens.set_up(self.audio, polls.election, polls.data)
         state = polls.state
         if state is PollsState.CLOSED and polls.role is Role.IDENTIFY:
             polls.count_and_sign(None)
@@ -326,6 +347,17 @@ class Station:
             self.session.page = plan.page
         self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
         self.display.show(self.frame)
+        self._speak(screen.name, plan)
+
+    def _speak(self, name: str, plan: Layout) -> None:
+        """Say the screen just shown, if the voter turned audio on."""
+        if self.spoken is None:
+            return
+        session = self.session
+        if session is None or not session.audio or self.view not in VOTER_VIEWS:
+            self.spoken.quiet()
+            return
+        self.spoken.show(name, plan.page, plan.shown(), self.keys.focus, session.language)
 
     # --- printing with the printer's problems ---------------------------------------------
 
@@ -371,6 +403,11 @@ class Station:
 
     def on_key(self, key: Key) -> None:
         """A key of the tactile keypad: it moves the focus, or acts as a tap on a target."""
+        if key is Key.HELP and self.spoken is not None and self.session is not None:
+            # The voter's own key turns audio on for their session: headphones plugged in,
+            # nothing to find on a screen they may not see.
+            self.session.audio = True
+            self.spoken.again()
         target = self.keys.press(key)
         if target is not None:
             self.on_tap(target)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess  # nosec B404: aplay with a fixed argument list, no shell
-from pathlib import Path
+from collections.abc import Sequence
+
+from terminal.hal.interfaces import Sound
 
 APLAY = "aplay"
 # A stopped aplay exits at once; one that does not is killed rather than waited on.
@@ -32,11 +34,14 @@ class AlsaAudio:
         self.device = device
         self._playing: subprocess.Popen[bytes] | None = None
 
-    def play(self, clip: Path, name: str) -> None:
-        """Stop the clip playing, if any, and start `clip`; returns at once."""
+    def play(self, sounds: Sequence[Sound]) -> None:
+        """Stop the clips playing, if any, and start `sounds` (one aplay plays them in
+        turn); returns at once."""
         self.stop()
+        if not sounds:
+            return
         self._playing = subprocess.Popen(  # nosec B603: fixed arguments, no shell
-            [APLAY, "-q", "-D", self.device, "--", str(clip)],
+            [APLAY, "-q", "-D", self.device, "--", *(str(sound.path) for sound in sounds)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

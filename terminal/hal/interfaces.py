@@ -8,6 +8,7 @@ hal/devices.py opens it), never by the business code.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -115,13 +116,21 @@ class NoKeypad(NeverReadable):
         return []
 
 
+@dataclass(frozen=True)
+class Sound:
+    """A WAV clip to play; `name` says what it is ("ballot-choice-3"), for the simulator's
+    record of what was played; it is never spoken."""
+
+    path: Path
+    name: str
+
+
 class Audio(Protocol):
     """The booth's headphones: the audio ballot says each screen's lines through them."""
 
-    def play(self, clip: Path, name: str) -> None:
-        """Start playing the WAV file `clip`, stopping whatever is playing; returns at once
-        (a voter's next key must not wait for the end of a sentence). `name` says what the
-        clip is ("ballot-choice-3"), for the simulator's record; it is never spoken."""
+    def play(self, sounds: Sequence[Sound]) -> None:
+        """Start playing `sounds` one after the other, stopping whatever is playing; returns
+        at once (a voter's next key must not wait for the end of a sentence)."""
 
     def stop(self) -> None:
         """Stop whatever is playing (a voter's session ended, or audio was turned off)."""
@@ -130,7 +139,7 @@ class Audio(Protocol):
 class NoAudio:
     """A board without headphones: playing says nothing."""
 
-    def play(self, clip: Path, name: str) -> None:
+    def play(self, sounds: Sequence[Sound]) -> None:
         """Nothing to play on."""
 
     def stop(self) -> None:

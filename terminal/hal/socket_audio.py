@@ -3,15 +3,18 @@ over a Unix socket, and the simulator keeps it as a WAV file (sim/audio.py).
 
 The terminal only connects, as with the simulated panel (socket_panel.py). One message a
 clip: a big-endian header (name length: 2 bytes, clip length: 4 bytes), the name in UTF-8,
-then the WAV file's bytes. Stopping sends nothing: a file kept is a clip that was started.
+then the WAV file's bytes. Stopping sends nothing: a file kept is a clip that was started
+(the simulator cannot tell how much of it a voter heard).
 """
 
 from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
+from terminal.hal.interfaces import Sound
 from terminal.hal.socket_panel import CONNECT_TIMEOUT, SEND_TIMEOUT, connect_unix
 
 HEADER = struct.Struct(">HI")
@@ -59,9 +62,10 @@ class SocketAudio:
         self._sock = connect_unix(path, connect_timeout)
         self._sock.settimeout(SEND_TIMEOUT)
 
-    def play(self, clip: Path, name: str) -> None:
-        """Send the clip's file whole; returns once it is handed to the socket."""
-        self._sock.sendall(encode_clip(name, clip.read_bytes()))
+    def play(self, sounds: Sequence[Sound]) -> None:
+        """Send each clip's file whole; returns once they are handed to the socket."""
+        for sound in sounds:
+            self._sock.sendall(encode_clip(sound.name, sound.path.read_bytes()))
 
     def stop(self) -> None:
         """Nothing to send: the simulator keeps every clip that was started."""

@@ -13,7 +13,7 @@ from sim.audio import SimulatedAudio
 from terminal.hal.alsa_audio import AlsaAudio, AudioDeviceError
 from terminal.hal.board_config import AudioConfig, AudioDriver
 from terminal.hal.devices import open_audio
-from terminal.hal.interfaces import NoAudio
+from terminal.hal.interfaces import NoAudio, Sound
 from terminal.hal.socket_audio import SocketAudio
 
 # A stand-in for aplay: records its arguments, then plays for a long time.
@@ -57,13 +57,13 @@ def test_a_new_clip_stops_the_one_playing_and_play_never_waits(aplay: Path, tmp_
     audio = open_audio(AudioConfig(AudioDriver.ALSA, device="plughw:CARD=Device,DEV=0"))
     assert isinstance(audio, AlsaAudio)
     started = time.monotonic()
-    audio.play(tmp_path / "first.wav", "ballot-title")
+    audio.play([Sound(tmp_path / "first.wav", "ballot-title")])
     assert time.monotonic() - started < 2  # the fake aplay plays for 30 s
     [(first, first_args)] = _calls(aplay, 1)
-    audio.play(tmp_path / "second.wav", "ballot-choice-1")
+    audio.play([Sound(tmp_path / "second.wav", "a"), Sound(tmp_path / "third.wav", "b")])
     (_, _), (second, second_args) = _calls(aplay, 2)
     assert first_args == f"-q -D plughw:CARD=Device,DEV=0 -- {tmp_path / 'first.wav'}"
-    assert second_args.endswith("second.wav")
+    assert second_args.endswith(f"-- {tmp_path / 'second.wav'} {tmp_path / 'third.wav'}")
     assert not _alive(first)  # stopped (and reaped: no zombie)
     assert _alive(second)
     audio.stop()
@@ -89,12 +89,11 @@ def test_the_simulated_device_keeps_every_clip_in_order(tmp_path: Path) -> None:
     with SimulatedAudio(tmp_path / "dev", tmp_path / "out" / "audio") as device:
         audio = open_audio(AudioConfig(AudioDriver.SOCKET, path=device.path))
         assert isinstance(audio, SocketAudio)
-        audio.play(clips[0], "ballot-title")
-        audio.play(clips[1], "ballot/choice 1")
+        audio.play([Sound(clips[0], "ballot-title"), Sound(clips[1], "ballot/choice 1")])
         audio.close()
         # A restarted terminal connects again.
         again = SocketAudio(device.path)
-        again.play(clips[2], "review-title")
+        again.play([Sound(clips[2], "review-title")])
         again.close()
         deadline = time.monotonic() + 5
         while len(device.clips()) < 3 and time.monotonic() < deadline:

@@ -1,0 +1,72 @@
+"""The audio ballot at the booth: each screen the voter sees, said through the headphones
+from the same description the screen is drawn from, so that what is heard and what is
+shown cannot drift apart.
+
+A new screen (or page) is said whole, element by element in reading order (the order the
+keypad's focus walks, terminal/app/key_focus.py); a move of the keypad's focus says the
+focused element alone; the help key says the screen again. Each line is looked up by its
+text in the clips rendered at setup (terminal/app/audio_clips.py): nothing is synthesised
+at a tap. A line with no clip (a page indicator) is not said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from terminal.app.audio_clips import Clip, render_clips
+from terminal.app.screens import Element
+from terminal.ballot.election import Election
+from terminal.hal.interfaces import Audio, Sound
+
+# Under the data directory: rendered once per package, kept across restarts.
+AUDIO_DIR = "audio"
+
+
+class SpokenScreens:
+    """The clips of one election and the headphones they are played on."""
+
+    def __init__(self, audio: Audio, directory: Path, clips: Iterable[Clip]) -> None:
+        self.audio = audio
+        self.directory = directory
+        self._files = {(clip.language, clip.text): clip.file for clip in clips}
+        self._said: tuple[object, ...] | None = None  # the screen said last, and its focus
+
+    @classmethod
+    def set_up(cls, audio: Audio, election: Election, data: Path) -> SpokenScreens:
+        """Render the election's clips into the data directory (those already there are
+        kept: a restart redoes nothing). Raises AudioError if espeak-ng cannot say them."""
+        directory = data / AUDIO_DIR
+        return cls(audio, directory, render_clips(election, directory))
+
+    def sounds(self, screen: str, elements: Sequence[Element], language: str) -> list[Sound]:
+        """The clips of `elements` in `language`, named for the simulator's record by the
+        screen and the element ("ballot-choice-3", "review-title")."""
+        return [
+            Sound(self.directory / file, f"{screen}-{element.target or element.part.value}")
+            for element in elements
+            if (file := self._files.get((language, element.text))) is not None
+        ]
+
+    def show(
+        self, screen: str, page: int, elements: Sequence[Element], focus: str | None, language: str
+    ) -> None:
+        """Say a screen just shown: the whole of it if it is new (another screen, page or
+        text), else the focused element if the focus moved, else nothing."""
+        place = (screen, page, language, tuple(element.text for element in elements))
+        if self._said is not None and self._said[:-1] == place:
+            if self._said[-1] == focus:
+                return
+            elements = [element for element in elements if element.target == focus]
+        self._said = (*place, focus)
+        self.audio.play(self.sounds(screen, elements, language))
+
+    def again(self) -> None:
+        """Say the next screen shown whole, even if it is the one said last (help key)."""
+        self._said = None
+
+    def quiet(self) -> None:
+        """Stop speaking (the voter's session ended)."""
+        if self._said is not None:
+            self.audio.stop()
+            self._said = None

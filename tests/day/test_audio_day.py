@@ -1,0 +1,55 @@
+"""A day voted by keypad with the audio ballot on: every voter turns audio on with the help
+key, and the simulated headphones keep what the booth said. What was heard must be real
+speech, the clips rendered at setup, in the order of the screens the voters saw."""
+
+from __future__ import annotations
+
+import array
+import json
+import shutil
+import wave
+from collections import Counter
+from itertools import groupby
+from pathlib import Path
+
+import pytest
+
+from tests.day.conftest import run_day
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng: scripts/setup-system.sh"
+)
+VOTERS = 2
+
+
+def loudest(wav: Path) -> tuple[int, float]:
+    """A clip's peak sample (16-bit) and its length in seconds."""
+    with wave.open(str(wav)) as clip:
+        assert (clip.getnchannels(), clip.getsampwidth()) == (1, 2)
+        samples = array.array("h", clip.readframes(clip.getnframes()))
+        return max(abs(s) for s in samples), clip.getnframes() / clip.getframerate()
+
+
+def test_a_keypad_day_with_audio_keeps_what_each_voter_heard(tmp_path: Path) -> None:
+    run = run_day(tmp_path / "run", VOTERS, 3, VOTERS, "--input", "keypad", "--audio")
+    tally = json.loads((run.out / "tally.json").read_text())["contests"]["president"]
+    assert {k: v for k, v in tally.items() if v} == Counter(c["president"][0] for c in run.choices)
+    heard = sorted((run.out / "audio").glob("*.wav"))
+    assert heard, "nothing was played"
+    index = json.loads((run.out / "data" / "audio" / "index.json").read_text())
+    rendered = {(run.out / "data" / "audio" / c["file"]).read_bytes(): c for c in index["clips"]}
+    for number, wav in enumerate(heard, 1):
+        assert wav.name.startswith(f"{number:04d}-")
+        # Each clip is one rendered at setup, byte for byte: nothing is synthesised at a tap.
+        assert wav.read_bytes() in rendered, wav.name
+        peak, seconds = loudest(wav)
+        assert peak > 3000 and 0.2 < seconds < 30, (wav.name, peak, seconds)
+    # Per voter, the screens in the order shown: the ballot (said whole, then each
+    # choice the focus reached), the review, the receipt (format 2) and the cast screen.
+    screens = [name for name, _ in groupby(w.name.split("-")[1] for w in heard)]
+    assert screens == ["ballot", "review", "receipt", "cast"] * VOTERS
+    # Each ballot is said from its title; each voter's choice was said when focused.
+    titles = [w for w in heard if w.name.endswith("-ballot-title.wav")]
+    assert len(titles) == VOTERS
+    for choice in {c["president"][0] for c in run.choices}:
+        assert any(w.name.endswith(f"-ballot-choice-{choice}.wav") for w in heard), choice
