@@ -6,7 +6,8 @@ A new screen (or page) is said whole, element by element in reading order (the o
 keypad's focus walks, terminal/app/key_focus.py); a move of the keypad's focus says the
 focused element alone; the help key says the screen again. Each line is looked up by its
 text in the clips rendered at setup (terminal/app/audio_clips.py): nothing is synthesised
-at a tap. A line with no clip (a page indicator) is not said.
+at a tap. A line with no clip (a page indicator, the language screen's four-language
+title) is not said.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ class SpokenScreens:
     def __init__(self, audio: Audio, directory: Path, clips: Iterable[Clip]) -> None:
         self.audio = audio
         self.directory = directory
+        clips = list(clips)
         self._files = {(clip.language, clip.text): clip.file for clip in clips}
+        # A line shown in another language than the voter's (the language screen names each
+        # language in itself) is said in its own language's voice.
+        self._any_language = {clip.text: clip.file for clip in reversed(clips)}
         self._said: tuple[object, ...] | None = None  # the screen said last, and its focus
 
     @classmethod
@@ -45,7 +50,12 @@ class SpokenScreens:
         return [
             Sound(self.directory / file, f"{screen}-{element.target or element.part.value}")
             for element in elements
-            if (file := self._files.get((language, element.text))) is not None
+            if (
+                file := self._files.get(
+                    (language, element.text), self._any_language.get(element.text)
+                )
+            )
+            is not None
         ]
 
     def show(

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.app.i18n import VOTER_LANGUAGES, Gettext, translator
+from terminal.app.i18n import LANGUAGE_NAMES, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.pages.ballot import HINTS, choice_label
 from terminal.ballot.election import ContestKind, Election
 from terminal.jsonfmt import canonical_json
@@ -56,7 +56,8 @@ class Clip:
 
 def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
     """Every line the voter's screens show in `language` for this election: the prompts,
-    each contest's title, hints and choices, and the review's, cast and idle screens' lines.
+    each contest's title, hints and choices, the review's, cast and idle screens' lines and
+    the language's own name (the language screen's button).
     Review rows ("contest: choices") are said as their contest's title and each choice."""
     lines = {
         t("Next"),
@@ -72,6 +73,8 @@ def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
         t("Nobody has touched the screen for two minutes."),
         t("Without a touch within a minute the ballot is void and goes back to the poll worker."),
         t("Continue voting"),
+        # The language screen names each language in itself: said in that language's voice.
+        LANGUAGE_NAMES[language],
     }
     for contest in election.contests:
         lines.add(contest.title(language))
