@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.app.response_times import Input, ResponseLog, percentile, summary
+from terminal.app.response_times import Input, ResponseLog, Step, percentile, summary
 from terminal.hal.interfaces import Scan
 from tests.test_ballot_flow import voter_at_language
 
@@ -58,3 +58,18 @@ def test_summary_gives_nearest_rank_percentiles_and_skips_a_torn_last_line() -> 
     assert found.slowest_screen == "s100"
     assert summary(lines, Input.KEY) is None
     assert percentile([7.0], 0.95) == 7.0
+
+
+def test_a_timed_step_is_its_own_line_and_its_own_summary(tmp_path: Path) -> None:
+    log_path = tmp_path / "responses.jsonl"
+    log = ResponseLog(log_path)
+    assert log.step(Step.ENCRYPT, lambda: "sealed") == "sealed"
+    log.timed(Input.TAP, lambda: "receipt")
+    log.close()
+    lines = log_path.read_text().splitlines()
+    assert set(json.loads(lines[0])) == {"step", "ms"}
+    encrypt = summary(lines, Step.ENCRYPT)
+    taps = summary(lines)
+    assert encrypt is not None and encrypt.count == 1
+    # The step is inside the tap's answer: counted as a step, not as another tap.
+    assert taps is not None and (taps.count, taps.slowest_screen) == (1, "receipt")

@@ -21,7 +21,7 @@ from sim.day import REPO, DayFailed
 from sim.qemu import image
 from sim.qemu.machine import MachineError
 from sim.qemu.run import GUEST_BOARD, RESPONSE_LOG, GuestMismatch, GuestStats, QemuDay
-from terminal.app.response_times import Summary, summary
+from terminal.app.response_times import Step, Summary, summary
 from terminal.app.software import software_hash
 
 
@@ -39,6 +39,7 @@ class DayReport:
     stats: GuestStats
     tally: dict[str, dict[str, int]]
     taps: Summary | None  # the guest terminal's own tap-to-frame times
+    encrypt: Summary | None  # the guest's encrypt+prove of each format-2 ballot
 
     def latency(self) -> dict[str, object]:
         if self.taps is None:
@@ -49,6 +50,16 @@ class DayReport:
             "p95_ms": self.taps.p95_ms,
             "max_ms": self.taps.max_ms,
             "slowest_screen": self.taps.slowest_screen,
+        }
+
+    def encryption(self) -> dict[str, object]:
+        if self.encrypt is None:
+            return {}
+        return {
+            "ballots": self.encrypt.count,
+            "p50_ms": self.encrypt.p50_ms,
+            "p95_ms": self.encrypt.p95_ms,
+            "max_ms": self.encrypt.max_ms,
         }
 
     def lines(self) -> list[str]:
@@ -73,11 +84,21 @@ class DayReport:
             f"  voting {voting:.0f} s: {voting / max(1, self.voters):.1f} s per voter "
             f"(refused attempts included); whole day {self.timings.get('day_s', 0):.0f} s",
             f"  tap to frame in the guest: {self._taps()}",
+            f"  encrypt+prove a ballot in the guest: {self._encrypt()}",
             f"  {self.stats.screens_matched} screens matched the host's rendering "
             f"({self.stats.distinct_screens} distinct), largest difference "
             f"{self.stats.max_difference:.3%} of pixels",
         ]
         return lines
+
+    def _encrypt(self) -> str:
+        e = self.encrypt
+        if e is None:
+            return "no verifiable ballot encrypted"
+        return (
+            f"p50 {e.p50_ms:.0f} ms, p95 {e.p95_ms:.0f} ms over {e.count} ballots "
+            f"(slowest {e.max_ms:.0f} ms)"
+        )
 
     def _taps(self) -> str:
         taps = self.taps
@@ -146,8 +167,9 @@ def guest_day(
         raise QemuTestFailed(f"{out.name}: the guest ran software {guest_software}")
     cast = sum(1 for o in day.outcomes if o.slip is not None)
     responses = out / RESPONSE_LOG
-    taps = summary(responses.read_text().splitlines()) if responses.exists() else None
-    return DayReport(out, voters, cast, day.cuts_done, timings, guest.stats, totals, taps)
+    logged = responses.read_text().splitlines() if responses.exists() else []
+    taps, encrypt = summary(logged), summary(logged, Step.ENCRYPT)
+    return DayReport(out, voters, cast, day.cuts_done, timings, guest.stats, totals, taps, encrypt)
 
 
 def qemu_test(
@@ -191,6 +213,7 @@ def qemu_test(
                 "screens_matched": r.stats.screens_matched,
                 "max_screen_difference": r.stats.max_difference,
                 "tap_to_frame": r.latency(),
+                "encrypt_prove": r.encryption(),
             }
             for r in reports
         ],

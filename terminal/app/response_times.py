@@ -10,6 +10,10 @@ lines lost in a power cut are only a shorter sample.
 
     {"input": "tap", "screen": "ballot", "ms": 212.4}
 
+Some steps inside an answer are timed on their own lines as well, to show where a slow answer
+spends its time: encrypting a verifiable ballot with its proofs (`{"step": "encrypt", "ms":
+183.0}`; the QEMU stage reports it as the guest's encrypt+prove time).
+
 `summary` reads such a file back (the QEMU stage reports p50/p95 from it).
 """
 
@@ -22,13 +26,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
+
+T = TypeVar("T")
 
 
 class Input(Enum):
     TAP = "tap"
     KEY = "key"
     SCAN = "scan"
+
+
+class Step(Enum):
+    ENCRYPT = "encrypt"  # encrypt and prove one format-2 ballot
 
 
 class ResponseLog:
@@ -47,6 +57,14 @@ class ResponseLog:
             self._file.write(
                 json.dumps({"input": kind.value, "screen": screen, "ms": round(ms, 1)}) + "\n"
             )
+
+    def step(self, step: Step, work: Callable[[], T]) -> T:
+        """Run `work`, a step of an answer, and record how long it took."""
+        started = time.monotonic()
+        result = work()
+        ms = (time.monotonic() - started) * 1000
+        self._file.write(json.dumps({"step": step.value, "ms": round(ms, 1)}) + "\n")
+        return result
 
     def close(self) -> None:
         self._file.close()
@@ -67,17 +85,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[rank - 1]
 
 
-def summary(lines: Iterable[str], kind: Input = Input.TAP) -> Summary | None:
-    """p50, p95 and max of one kind of input in a response log; None if it has none.
-    A line cut by a power cut (the last one, unsynced) is skipped."""
+def summary(lines: Iterable[str], kind: Input | Step = Input.TAP) -> Summary | None:
+    """p50, p95 and max of one kind of input (or of one step) in a response log; None if it
+    has none. A line cut by a power cut (the last one, unsynced) is skipped."""
+    key = "input" if isinstance(kind, Input) else "step"
     times: list[tuple[float, str]] = []
     for line in lines:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(entry, dict) and entry.get("input") == kind.value:
-            times.append((float(entry["ms"]), str(entry["screen"])))
+        if isinstance(entry, dict) and entry.get(key) == kind.value:
+            times.append((float(entry["ms"]), str(entry.get("screen", kind.value))))
     if not times:
         return None
     ms = sorted(t for t, _ in times)

@@ -31,7 +31,7 @@ from terminal.app.enclosure_watch import EnclosureWatch
 from terminal.app.i18n import N_, VOTER_LANGUAGES, Gettext, every_language, translator
 from terminal.app.key_focus import KeyFocus
 from terminal.app.polls import Polls, PollsState, PrinterProblem, Recovery
-from terminal.app.response_times import Input, ResponseLog
+from terminal.app.response_times import Input, ResponseLog, Step
 from terminal.app.screens import (
     DEFAULT_PX_PER_MM,
     Fonts,
@@ -616,7 +616,9 @@ class Station:
         if target == "cast" and self.polls.election.ballot_format == 2:
             # Encrypted now, once: the receipt shows this ciphertext's tracking code.
             session = self.session
-            session.sealed = sealed = self.polls.seal_ballot(session.selections)
+            seal = partial(self.polls.seal_ballot, session.selections)
+            log = self.response_log
+            session.sealed = sealed = seal() if log is None else log.step(Step.ENCRYPT, seal)
             self._run_print(
                 lambda: self.polls.print_document("receipt", self._sealed_data(sealed)),
                 View.RECEIPT,
