@@ -18,7 +18,6 @@ voter who was cut off is helped again as a poll worker would.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -50,7 +49,7 @@ from terminal.ballot.election import Election, Identification, Mode, Role
 from terminal.hal.interfaces import Key
 from terminal.idscan.register import Register
 from terminal.tally import tracking
-from terminal.tally.sealing import MAX_RECORD_SIZE, verifiable_size
+from terminal.tally.sealing import default_ballot_format
 from terminal.trust.signing import VerifyKey
 
 REPO = Path(__file__).resolve().parent.parent
@@ -501,12 +500,10 @@ class Day:
                 contests=(synthetic.president_contest(),),
                 # Some voters show only their PIN's barcode: the protocol counts them.
                 identification=Identification(accept_bare_number=True),
+                # As a definition without ballot_format gets (verifiable where it fits).
+                ballot_format=default_ballot_format((synthetic.president_contest(),)),
             )
         )
-        if verifiable_size(spec.contests) <= MAX_RECORD_SIZE:
-            # Verifiable ballots wherever the ballot fits a 4 KiB slot: host_tools verify
-            # then checks every proof.
-            spec = dataclasses.replace(spec, ballot_format=2)
         created = commission.build_election(
             spec,
             # The minors are on the register only to be refused: not voters on the list.

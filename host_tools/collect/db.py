@@ -167,11 +167,14 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
             f"{path}: schema version {version} is newer than this program's {SCHEMA_VERSION}; "
             "use the newer host tools"
         )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        # executescript commits first; the explicit transaction makes each step atomic.
-        connection.executescript(
-            f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
-        )
+    if version == SCHEMA_VERSION:
+        return
+    # executescript commits first; one explicit transaction for every step makes the whole
+    # upgrade atomic: a killed collect leaves the database at its old version, never between.
+    steps = "\n".join(MIGRATIONS[version:])
+    connection.executescript(
+        f"BEGIN IMMEDIATE;\n{steps}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+    )
 
 
 def connect(path: Path, create: bool = False) -> sqlite3.Connection:

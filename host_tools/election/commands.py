@@ -253,6 +253,10 @@ def _create(args: argparse.Namespace) -> int:
     print(_("Election {id} created in {dir}").format(id=definition.spec.id, dir=args.out))
     print(_("{n} precincts; commission key fingerprint:").format(n=len(definition.precincts)))
     print(f"  {VerifyKey.load(args.out / office.COMMISSION_PUBLIC).fingerprint()}")
+    if definition.spec.ballot_format == 2:
+        print(_("Ballots: verifiable (format 2): anyone can check the count from the bundles."))
+    else:
+        print(_("Ballots: sealed (format 1): a verifiable ballot would not fit a 4 KiB slot."))
     print(
         _("Next: provision the terminals with {pem}, then `election keys`.").format(
             pem=args.out / office.COMMISSION_PUBLIC

@@ -44,6 +44,7 @@ from terminal.ballot.election import (
     check_contest,
 )
 from terminal.jsonfmt import FormatError
+from terminal.tally.sealing import MAX_RECORD_SIZE, default_ballot_format, verifiable_size
 
 if TYPE_CHECKING:
     import jsonschema
@@ -327,6 +328,7 @@ class _Checker:
         ident = d.get("identification", {})
         default = Identification()
         countries = ident.get("countries", ["KGZ" if d["country"] == "KG" else "KAZ"])
+        ballot_format = self._ballot_format(contests)
         if self.problems or date is None or opens is None or closes is None:
             raise DefinitionError(self.problems)
         spec = ElectionSpec(
@@ -349,8 +351,23 @@ class _Checker:
             ),
             kind=ElectionKind(d["kind"]),
             territories=territories,
+            ballot_format=ballot_format,
         )
         return Definition(self.path, spec, precincts, d["keys"]["threshold"], d["keys"]["members"])
+
+    def _ballot_format(self, contests: tuple[Contest, ...]) -> int:
+        """The definition's ballot format; without one, verifiable wherever it fits a slot."""
+        if "ballot_format" not in self.data:
+            return default_ballot_format(contests)
+        chosen: int = self.data["ballot_format"]
+        size = verifiable_size(contests)
+        if chosen == 2 and size > MAX_RECORD_SIZE:
+            self.problem(
+                ("ballot_format",),
+                f"a verifiable ballot of these contests is {size} bytes, more than a 4 KiB "
+                f"slot holds ({MAX_RECORD_SIZE}): fewer choices, or ballot_format = 1",
+            )
+        return chosen
 
     def _date(self) -> dt.date | None:
         try:

@@ -526,7 +526,7 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     missing = [
         p.code
         for p in election.precincts
-        if not p.abolished and not election_terminals(election, p.code)
+        if not p.abolished and not election.terminals_of(p.code)
     ]
     if missing:
         raise OfficeError(
@@ -551,6 +551,3 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     os.replace(staging, target)
     return dataclasses.replace(package, directory=target)
 
-
-def election_terminals(election: Election, code: str) -> list[TerminalEntry]:
-    return [t for t in election.terminals if t.precinct == code]

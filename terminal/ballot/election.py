@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from terminal.jsonfmt import Fields, FormatError, canonical_json, load_object
@@ -245,27 +247,47 @@ class Election:
         """The election's local time as a fixed offset: no time-zone database is needed."""
         return _parse_offset(self.timezone)
 
+    # A national election has some 10,000 precincts and more terminals, and every bundle
+    # collected looks its own up: indexes made once per loaded package, not list scans.
+    @cached_property
+    def _precinct_index(self) -> dict[str, Precinct]:
+        return {p.code: p for p in self.precincts}
+
+    @cached_property
+    def _terminal_index(self) -> dict[str, TerminalEntry]:
+        return {t.id: t for t in self.terminals}
+
+    @cached_property
+    def _terminal_groups(self) -> dict[str, tuple[TerminalEntry, ...]]:
+        return terminals_by_precinct(self.terminals)
+
+    @cached_property
+    def _territory_index(self) -> dict[str, Territory]:
+        return {t.id: t for t in self.territories}
+
     def precinct(self, code: str) -> Precinct | None:
-        return next((p for p in self.precincts if p.code == code), None)
+        return self._precinct_index.get(code)
 
     def terminal(self, terminal_id: str) -> TerminalEntry | None:
-        return next((t for t in self.terminals if t.id == terminal_id), None)
+        return self._terminal_index.get(terminal_id)
 
     def contest(self, contest_id: str) -> Contest | None:
         return next((c for c in self.contests if c.id == contest_id), None)
 
+    def terminals_of(self, precinct: str) -> tuple[TerminalEntry, ...]:
+        """Every terminal the package registers for a precinct, in package order."""
+        return self._terminal_groups.get(precinct, ())
+
     def booths(self, precinct: str) -> tuple[TerminalEntry, ...]:
         """The voting booths of a precinct, in package order: booth 1, 2, ..."""
-        return tuple(t for t in self.terminals if t.precinct == precinct and t.role is Role.VOTE)
+        return tuple(t for t in self.terminals_of(precinct) if t.role is Role.VOTE)
 
     def marking_terminals(self, precinct: str) -> tuple[TerminalEntry, ...]:
         """The terminals of a precinct that mark voters on the register (desks, combined)."""
-        return tuple(
-            t for t in self.terminals if t.precinct == precinct and t.role is not Role.VOTE
-        )
+        return tuple(t for t in self.terminals_of(precinct) if t.role is not Role.VOTE)
 
     def territory(self, territory_id: str) -> Territory | None:
-        return next((t for t in self.territories if t.id == territory_id), None)
+        return self._territory_index.get(territory_id)
 
     def region_of(self, precinct: Precinct) -> Territory | None:
         """The region a precinct's district belongs to (None without a hierarchy)."""
@@ -278,6 +300,16 @@ class Election:
     @classmethod
     def from_json(cls, data: bytes, source: str = "election.json") -> Election:
         return _election_from_fields(load_object(data, source))
+
+
+def terminals_by_precinct(
+    terminals: Sequence[TerminalEntry],
+) -> dict[str, tuple[TerminalEntry, ...]]:
+    """Each precinct's terminals, in package order."""
+    grouped: dict[str, list[TerminalEntry]] = {}
+    for t in terminals:
+        grouped.setdefault(t.precinct, []).append(t)
+    return {code: tuple(ts) for code, ts in grouped.items()}
 
 
 def _iso_date(fields: Fields, key: str) -> dt.date:
@@ -450,9 +482,9 @@ def _election_from_fields(f: Fields) -> Election:
             raise FormatError(f"{t.where}: a voting booth marks no voters: no register_part")
         terminals.append(entry)
     _unique([t.id for t in terminals], f"{f.where}.terminals")
+    grouped = terminals_by_precinct(terminals)
     for built in precincts:
-        marking = [t for t in terminals if t.precinct == built.code]
-        _check_parts(built, marking, f"{f.where}.terminals")
+        _check_parts(built, list(grouped.get(built.code, ())), f"{f.where}.terminals")
     opens, closes = _clock_time(f, "polls_open"), _clock_time(f, "polls_close")
     if not opens < closes:
         raise FormatError(f"{f.where}: polls must open before they close")

@@ -55,8 +55,11 @@ def reconcile(bundles: Sequence[VerifiedBundle], election: Election) -> list[str
     Raises ReconcileError listing every problem of every precinct."""
     notes: list[str] = []
     problems: list[str] = []
+    by_precinct: dict[str, dict[str, VerifiedBundle]] = {}
+    for b in bundles:
+        by_precinct.setdefault(b.protocol.precinct, {})[b.protocol.terminal] = b
     for precinct in election.precincts:
-        given = {b.protocol.terminal: b for b in bundles if b.protocol.precinct == precinct.code}
+        given = by_precinct.get(precinct.code)
         if given:
             notes += _precinct(precinct.code, given, election, problems)
     if problems:
@@ -68,7 +71,7 @@ def _precinct(
     code: str, given: dict[str, VerifiedBundle], election: Election, problems: list[str]
 ) -> list[str]:
     where = f"precinct {code}"
-    registered = [t for t in election.terminals if t.precinct == code]
+    registered = election.terminals_of(code)
     missing = [t for t in registered if t.id not in given]
     for entry in missing:
         problems.append(

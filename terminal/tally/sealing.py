@@ -146,6 +146,12 @@ def verifiable_size(contests: Sequence[Contest]) -> int:
     return len(HEADER_2) + body + SIGNATURE_SIZE
 
 
+def default_ballot_format(contests: Sequence[Contest]) -> int:
+    """Verifiable ballots (format 2) wherever one fits a 4 KiB slot, sealed ones otherwise:
+    the format an election gets when its definition does not name one."""
+    return 2 if verifiable_size(contests) <= MAX_RECORD_SIZE else 1
+
+
 def record_format(election: Election) -> RecordFormat:
     """The record format of this election's ballots (its package says which version)."""
     if election.ballot_format == 1:

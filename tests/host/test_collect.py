@@ -281,8 +281,14 @@ def _complete_or_absent(
         " (SELECT COUNT(*) FROM hourly WHERE bundle = b.id),"
         " (SELECT COUNT(*) FROM act WHERE bundle = b.id) FROM bundle b"
     )
-    # A kill before the schema's first transaction commits leaves an empty file: no bundle.
-    output = sqlite_cli(database, query) if database.exists() and database.stat().st_size else ""
+    made = database.exists() and database.stat().st_size > 0
+    # A kill before the schema's transaction commits leaves a database without it (an empty
+    # file, or only the WAL header): no bundle, and the next collect makes the schema.
+    if not made or sqlite_cli(database, "PRAGMA user_version") != str(db.SCHEMA_VERSION):
+        if made:
+            assert sqlite_cli(database, "SELECT name FROM sqlite_master") == ""
+        return 0, []
+    output = sqlite_cli(database, query)
     rows = [line.split("|") for line in output.splitlines()]
     for row in rows:
         bundle, status, *counts = row

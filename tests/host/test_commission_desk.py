@@ -365,18 +365,25 @@ def test_deck_then_lat_passes_on_the_decks_results_and_fails_on_any_change(
     package = desk.election / "package"
     election = load_pinned_package(package, desk.fingerprint).election
     signer = load_identity(desk.terminals["T-1"], DEVICE).key
-    good = make_bundle(tmp_path / "good", election, "P-1", "T-1", signer, ballots)
+    # The election's ballots are verifiable (format 2): the terminal decrypts the sums with
+    # the key two members' cards rebuild.
+    assert election.ballot_format == 2
+    cards = [desk.cards / f"P-1-share-{m}-of-3.txt" for m in (1, 3)]
+    key = {
+        "private_key": rebuild_keys(load_pinned_package(package, desk.fingerprint), cards)["P-1"]
+    }
+    good = make_bundle(tmp_path / "good", election, "P-1", "T-1", signer, ballots, **key)
     pin = ("--package", package, "--commission-key", desk.fingerprint, "--expected", expected)
     result = inproc("lat", *pin, good)
     assert result.returncode == 0, result
     assert "PASS: every total equals the deck (3 ballots)" in result.stdout
     swapped = [{"council": ["b"]}, {"council": ["a"]}, {"council": ["a"]}]
-    bad = make_bundle(tmp_path / "bad", election, "P-1", "T-1", signer, swapped)
+    bad = make_bundle(tmp_path / "bad", election, "P-1", "T-1", signer, swapped, **key)
     result = inproc("lat", *pin, bad)
     assert result.returncode == 1
     assert "FAIL council/a: expected 1, counted 2" in result.stdout
     assert "FAIL council/b: expected 2, counted 1" in result.stdout
-    short = make_bundle(tmp_path / "short", election, "P-1", "T-1", signer, ballots[:2])
+    short = make_bundle(tmp_path / "short", election, "P-1", "T-1", signer, ballots[:2], **key)
     result = inproc("lat", *pin, short)
     assert result.returncode == 1 and "FAIL ballots cast: expected 3, counted 2" in result.stdout
     # Unpinned, or pinned to another key: refused before anything is read.

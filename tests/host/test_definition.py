@@ -418,3 +418,32 @@ def test_an_abolished_precinct_stays_in_the_registry_without_voters_or_terminals
     )
     text = KG.read_text().replace("voters_on_list = 40", "voters_on_list = 0")
     assert any("only an abolished precinct has no voters" in p for p in refused(tmp_path, text))
+
+
+MULTI = REPO / "examples" / "kz-multi.toml"
+
+
+def test_ballots_are_verifiable_by_default_wherever_one_fits_a_slot(tmp_path: Path) -> None:
+    # The examples name no format: the party list and the akim ballot fit a 4 KiB slot, the
+    # 30-choice maslikhat ballot (about 10 KB verifiable) does not and stays sealed.
+    assert load_definition(KG).spec.ballot_format == 2
+    assert load_definition(KZ).spec.ballot_format == 2
+    assert load_definition(MULTI).spec.ballot_format == 1
+    sealed = tmp_path / "sealed.toml"
+    sealed.write_text(
+        KG.read_text().replace('mode = "official"', 'mode = "official"\nballot_format = 1')
+    )
+    assert load_definition(sealed).spec.ballot_format == 1
+
+
+def test_a_verifiable_ballot_too_large_for_its_slot_is_refused_at_its_line(
+    tmp_path: Path,
+) -> None:
+    text = MULTI.read_text().replace('mode = "official"', 'mode = "official"\nballot_format = 2')
+    (problem,) = refused(tmp_path, text)
+    line = line_of(text, "ballot_format = 2")
+    assert f"def.toml:{line}: ballot_format: a verifiable ballot of these contests is " in problem
+    assert "more than a 4 KiB slot holds (4090): fewer choices, or ballot_format = 1" in problem
+    text = KG.read_text().replace('mode = "official"', 'mode = "official"\nballot_format = 3')
+    (problem,) = refused(tmp_path, text)
+    assert f"def.toml:{line_of(text, 'ballot_format = 3')}: ballot_format: " in problem

@@ -9,6 +9,7 @@ the register split between terminals and the void credit bound to its code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -231,14 +232,12 @@ def test_overlapping_or_incomplete_register_parts_are_refused(tmp_path: Path) ->
         ((None, RegisterPart(3, 6)), "overlaps"),
         ((RegisterPart(0, 3), RegisterPart(3, 7)), "cover"),
     ):
-        changed = election.__class__(
-            **{
-                **vars(election),
-                "terminals": (
-                    a.__class__(**{**vars(a), "register_part": parts[0]}),
-                    b.__class__(**{**vars(b), "register_part": parts[1]}),
-                ),
-            }
+        changed = dataclasses.replace(
+            election,
+            terminals=(
+                dataclasses.replace(a, register_part=parts[0]),
+                dataclasses.replace(b, register_part=parts[1]),
+            ),
         )
         with pytest.raises(FormatError, match=message):
             Election.from_json(changed.to_json())
