@@ -524,9 +524,7 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     election = load_draft(directory)
     _check_commission(directory, key)
     missing = [
-        p.code
-        for p in election.precincts
-        if not p.abolished and not election.terminals_of(p.code)
+        p.code for p in election.precincts if not p.abolished and not election.terminals_of(p.code)
     ]
     if missing:
         raise OfficeError(
@@ -550,4 +548,3 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
         shutil.rmtree(target)
     os.replace(staging, target)
     return dataclasses.replace(package, directory=target)
-
