@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.app.i18n import LANGUAGE_NAMES, VOTER_LANGUAGES, Gettext, translator
+from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.pages.ballot import HINTS, choice_label
 from terminal.ballot.election import ContestKind, Election
 from terminal.jsonfmt import canonical_json
@@ -34,6 +34,8 @@ ESPEAK = "espeak-ng"
 VOICES = {"ky": "ky", "ru": "ru", "kk": "kk", "en": "en-us"}
 # Words a minute: a little slower than espeak-ng's 175, for voters hearing names.
 SPEED = 150
+# Said after a ticked choice (terminal/app/audio_ballot.py).
+SELECTED = N_("selected")
 # Lines longer than this are not said (no ballot line comes near it).
 MAX_TEXT = 1000
 
@@ -65,6 +67,7 @@ def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
         t("Check your choice"),
         t("Tap a contest to change it, or Cast to cast your ballot."),
         t("no choice"),
+        t(SELECTED),
         t("Cast ballot"),
         t("Your ballot is cast"),
         t("Take your paper slip. Thank you!"),

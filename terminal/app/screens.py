@@ -163,6 +163,9 @@ class Button:
     primary: bool = False
     selected: bool = False
     enabled: bool = True
+    # What the audio ballot says for a label made of lines said alone ("contest: choices"
+    # as the contest's title, then each choice); empty: the label itself.
+    spoken: tuple[str, ...] = ()
 
 
 class Part(Enum):
@@ -185,6 +188,12 @@ class Element:
     target: str | None = None
     selected: bool = False
     enabled: bool = True
+    spoken: tuple[str, ...] = ()  # Button.spoken
+
+    @property
+    def said(self) -> tuple[str, ...]:
+        """The lines the audio ballot says for this element, in order."""
+        return self.spoken or (self.text,)
 
 
 @dataclass(frozen=True)
@@ -218,7 +227,7 @@ class Screen:
 
 
 def _element(part: Part, button: Button) -> Element:
-    return Element(part, button.label, button.id, button.selected, button.enabled)
+    return Element(part, button.label, button.id, button.selected, button.enabled, button.spoken)
 
 
 PAGE_PREVIOUS = "page-previous"

@@ -56,3 +56,15 @@ def test_a_keypad_day_with_audio_keeps_what_each_voter_heard(tmp_path: Path) -> 
     assert len(titles) == VOTERS
     for choice in {c["president"][0] for c in run.choices}:
         assert any(w.name.endswith(f"-ballot-choice-{choice}.wav") for w in heard), choice
+    # The review's row "contest: choice" is said as the contest's title, then the choice
+    # ticked in it; a ticked choice is followed by "selected" in the voter's language.
+    said = {c["text"] for c in index["clips"]}
+    text_of = {
+        (run.out / "data" / "audio" / c["file"]).read_bytes(): c["text"] for c in index["clips"]
+    }
+    rows = [
+        text_of[w.read_bytes()] for w in heard if w.name.endswith("-review-change-president.wav")
+    ]
+    assert len(rows) >= 2 * VOTERS, rows
+    cues = {"selected", "выбрано", "тандалды", "таңдалды"} & said
+    assert sum(text_of[w.read_bytes()] in cues for w in heard) >= VOTERS

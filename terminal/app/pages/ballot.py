@@ -100,8 +100,14 @@ def review(s: Station) -> Screen:
     nothing = t("no choice")
     for c in s.polls.election.contests:
         chosen = session.selections.get(c.id, ())
-        names = ", ".join(choice_label(ch, lang) for ch in c.choices if ch.id in chosen)
-        rows.append(Button(f"change-{c.id}", f"{c.title(lang)}: {names or nothing}"))
+        labels = [choice_label(ch, lang) for ch in c.choices if ch.id in chosen] or [nothing]
+        rows.append(
+            Button(
+                f"change-{c.id}",
+                f"{c.title(lang)}: {', '.join(labels)}",
+                spoken=(c.title(lang), *labels),
+            )
+        )
     return Screen(
         "review",
         t("Check your choice"),
