@@ -206,6 +206,12 @@ def _lines(*messages: str) -> Callable[[station_module.Station], None]:
     return set_lines
 
 
+def _listening(s: station_module.Station) -> None:
+    """The voter turned the audio ballot on: the language screen offers "screen off"."""
+    if s.session is not None:
+        s.session.audio = True
+
+
 def _recovered(s: station_module.Station) -> None:
     s.recovery = Recovery.BALLOT_VOID
 
@@ -265,6 +271,7 @@ STATES = (
         ),
     ),
     State("language", View.LANGUAGE),
+    State("language_audio", View.LANGUAGE, setup=_listening),
     State("ballot-one-of", View.BALLOT, contest=0),
     State("ballot-party-list", View.BALLOT, contest=1),
     State("ballot-up-to-k", View.BALLOT, contest=2, marks=3),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
-from terminal.app.pages.ballot import HINTS, choice_label
+from terminal.app.pages.ballot import HINTS, SCREEN_OFF_MESSAGE, choice_label
 from terminal.ballot.election import ContestKind, Election
 from terminal.jsonfmt import canonical_json
 
@@ -68,6 +68,7 @@ def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
         t("Tap a contest to change it, or Cast to cast your ballot."),
         t("no choice"),
         t(SELECTED),
+        t(SCREEN_OFF_MESSAGE),
         t("Cast ballot"),
         t("Your ballot is cast"),
         t("Take your paper slip. Thank you!"),

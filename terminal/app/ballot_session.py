@@ -37,6 +37,7 @@ VOTER_VIEWS = (*OPEN_BALLOT_VIEWS, View.CAST)
 PAGED_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW)  # Session.page is their page
 LARGE_TEXT = "large-text"
 HIGH_CONTRAST = "high-contrast"
+SCREEN_OFF = "screen-off"  # offered while audio is on: the screen dark for privacy
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Session:
     large_text: bool = False  # display modes the voter chose, for this session only
     high_contrast: bool = False
     audio: bool = False  # the audio ballot, turned on by the voter's help key
+    screen_off: bool = False  # voting by audio with the screen dark (nobody sees the choices)
     warned_view: View | None = None  # the view the idle warning interrupted
     sealed: Spoiled | None = None  # the encrypted ballot whose receipt was printed (format 2)
 
@@ -66,6 +68,8 @@ def tap_language(session: Session, target: str) -> View | None:
         session.large_text = not session.large_text
     elif target == HIGH_CONTRAST:
         session.high_contrast = not session.high_contrast
+    elif target == SCREEN_OFF and session.audio:
+        session.screen_off = not session.screen_off
     elif target in VOTER_LANGUAGES:
         session.language, session.contest, session.page = target, 0, 0
         return View.BALLOT

@@ -618,6 +618,13 @@ def frame_of(plan: Layout, name: str, fonts: Fonts, focus: str | None = None) ->
     return Frame(name, draw(plan, fonts, focus), targets, focus)
 
 
+def dark(frame: Frame) -> Frame:
+    """The frame with nothing on it, for a voter voting by audio who turned the screen off:
+    no touch targets either (a tap on the dark glass does nothing); the keys still walk the
+    screen's layout and its focus is kept."""
+    return Frame(frame.name, Image.new(frame.image.mode, frame.image.size, 0), (), frame.focus)
+
+
 def render(
     screen: Screen, width: int, height: int, fonts: Fonts, style: Style | None = None
 ) -> Frame:

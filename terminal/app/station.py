@@ -38,6 +38,7 @@ from terminal.app.screens import (
     Layout,
     Screen,
     Style,
+    dark,
     frame_of,
     layout,
 )
@@ -346,6 +347,9 @@ class Station:
             # kept from before could point past the last page.
             self.session.page = plan.page
         self.frame = frame_of(plan, screen.name, self.fonts, self.keys.settle(plan))
+        session = self.session
+        if session is not None and session.screen_off and self.view in VOTER_VIEWS:
+            self.frame = dark(self.frame)
         self.display.show(self.frame)
         self._speak(screen.name, plan)
 

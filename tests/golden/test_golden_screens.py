@@ -60,7 +60,7 @@ def test_every_screen_of_the_matrix_keeps_the_rules_and_matches(
 
 def test_the_matrix_covers_every_state_panel_mode_and_language() -> None:
     names = {s.name for s in FULL}
-    assert len(names) == len(FULL) == 636
+    assert len(names) == len(FULL) == 672
     for state in golden.screen_states.STATES:
         assert any(s.state == state for s in SUBSET), state.name
     for panel, mode, language in golden.pairwise():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from terminal.app.ballot_session import HIGH_CONTRAST, LARGE_TEXT
-from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext
+from terminal.app.ballot_session import HIGH_CONTRAST, LARGE_TEXT, SCREEN_OFF
+from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.pages.common import in_test
 from terminal.app.screens import Button, Screen
 from terminal.ballot import selection
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # Before the voter has chosen a language, the display modes are named in all four.
 LARGE_TEXT_LABEL = "Чоң тамга · Крупный шрифт · Ірі қаріп · Large text"
 HIGH_CONTRAST_LABEL = "Контраст · High contrast"
+# Said (and shown) in each language in turn: the voter has not chosen one yet.
+SCREEN_OFF_MESSAGE = N_("Screen off")
 HINTS = {
     ContestKind.ONE_OF: N_("Choose one."),
     ContestKind.PARTY_LIST: N_("Choose one party."),
@@ -38,11 +40,19 @@ def language(s: Station) -> Screen:
             *(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
             Button(LARGE_TEXT, LARGE_TEXT_LABEL, selected=large),
             Button(HIGH_CONTRAST, HIGH_CONTRAST_LABEL, selected=contrast),
+            # Only for a voter listening: the screen goes dark for privacy.
+            *((screen_off_button(session.screen_off),) if session and session.audio else ()),
         ),
         columns=2,
         test_mode=in_test(s),
         page=session.page if session is not None else 0,
     )
+
+
+def screen_off_button(selected: bool) -> Button:
+    """The language screen's "screen off" toggle, in all four languages."""
+    said = tuple(translator(code)(SCREEN_OFF_MESSAGE) for code in VOTER_LANGUAGES)
+    return Button(SCREEN_OFF, " · ".join(said), selected=selected, spoken=said)
 
 
 def choice_label(choice: Choice, language: str) -> str:
