@@ -9,10 +9,16 @@ says into `Notice`s for the station to log and show. `NoEnclosure` is a board wi
 The controller numbers its events itself (a counter in its flash that never goes back);
 the station says which number it has logged last (`acknowledge`), and the controller
 keeps and resends every event after it, so an event is logged once whatever restarts.
+
+A USB-serial adapter can be pulled or reset: a read or write that fails closes the line
+(the session is lost, said once), `fileno()` becomes a descriptor that is never readable,
+and `poll()` tries to open the port again every RECONNECT_S until it is back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from collections import deque
@@ -32,6 +38,9 @@ STATE_EVERY_S = 1.0  # the lights and the acknowledgement, and the Pi's sign of 
 LOST_AFTER_S = 3.0  # no authentic frame for this long: the controller is gone
 GAP_WAIT_S = 5.0  # an event missing this long after a later one came is not coming
 KEYS_KEPT = 64  # key changes nobody has read yet: older ones are dropped, not hoarded
+RECONNECT_S = 1.0  # a line that failed is opened again this often until it is back
+
+log = logging.getLogger(__name__)
 
 
 class Key(Enum):
@@ -181,9 +190,15 @@ class SerialEnclosure:
         logged: int,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[int], bytes] = os.urandom,
+        reopen: Callable[[], Line] | None = None,
     ) -> None:
-        """`logged` is the last controller event number the station has logged."""
-        self._line = line
+        """`logged` is the last controller event number the station has logged; `reopen`
+        opens the port again after the line failed (None: it stays closed)."""
+        self._line: Line | None = line
+        self._reopen = reopen
+        self._reopen_at = 0.0
+        self._idle: tuple[int, int] | None = None  # a pipe nobody writes, while unplugged
+        self._pending: list[Notice] = []  # what a failed write ended, said by the next poll
         self._pairing = pairing_key
         self._clock = clock
         self._random = random
@@ -209,7 +224,10 @@ class SerialEnclosure:
     def open(cls, port: str, baudrate: int, pairing_key: bytes, logged: int) -> SerialEnclosure:
         import serial
 
-        return cls(serial.Serial(port, baudrate, timeout=0), pairing_key, logged)
+        def line() -> serial.Serial:
+            return serial.Serial(port, baudrate, timeout=0)
+
+        return cls(line(), pairing_key, logged, reopen=line)
 
     # --- the station's side -----------------------------------------------------------
 
@@ -226,15 +244,28 @@ class SerialEnclosure:
         return keys
 
     def fileno(self) -> int:
-        return self._line.fileno()
+        if self._line is not None:
+            return self._line.fileno()
+        if self._idle is None:
+            self._idle = os.pipe()
+        return self._idle[0]
 
     def close(self) -> None:
-        self._line.close()
+        if self._line is not None:
+            self._line.close()
+            self._line = None
+        if self._idle is not None:
+            for fd in self._idle:
+                os.close(fd)
+            self._idle = None
 
     def poll(self) -> list[Notice]:
         now = self._clock()
-        notices: list[Notice] = []
-        data = self._line.read(4096)
+        if self._line is None and not self._reconnect(now):
+            notices, self._pending = self._pending, []
+            return notices
+        data = self._read(now)
+        notices, self._pending = self._pending, []
         if data:
             for frame in self._decoder.feed(data):
                 notices += self._receive(frame, now)
@@ -244,9 +275,7 @@ class SerialEnclosure:
             )
             self._garbled_seen = self._decoder.garbled
         if self._session is not None and now - self._last_rx > LOST_AFTER_S:
-            self._session = None
-            self.status = None
-            notices.append(Lost())
+            notices += self._end_session()
         if self._session is None:
             if self._hello_at is None or now - self._hello_at >= HELLO_RETRY_S:
                 self._hello(now)
@@ -257,12 +286,61 @@ class SerialEnclosure:
 
     # --- the line ---------------------------------------------------------------------
 
+    def _read(self, now: float) -> bytes:
+        if self._line is None:
+            return b""
+        try:
+            return self._line.read(4096)
+        except OSError as exc:  # serial.SerialException is an OSError
+            self._failed(exc, now)
+            return b""
+
+    def _write(self, data: bytes) -> None:
+        if self._line is None:
+            return
+        try:
+            self._line.write(data)
+        except OSError as exc:
+            self._failed(exc, self._clock())
+
+    def _failed(self, exc: OSError, now: float) -> None:
+        log.warning("enclosure controller's line failed: %s", exc)
+        if self._line is not None:
+            # The device is gone already; closing only releases our descriptor.
+            with contextlib.suppress(OSError):
+                self._line.close()
+        self._line = None
+        self._reopen_at = now + RECONNECT_S
+        # Half a frame from before the failure must not be glued to the first one after it.
+        self._decoder = wire.Decoder()
+        self._garbled_seen = 0
+        self._hello_at = None
+        self._pending += self._end_session()
+
+    def _end_session(self) -> list[Notice]:
+        if self._session is None:
+            return []
+        self._session = None
+        self.status = None
+        return [Lost()]
+
+    def _reconnect(self, now: float) -> bool:
+        if self._reopen is None or now < self._reopen_at:
+            return False
+        try:
+            self._line = self._reopen()
+        except OSError:
+            self._reopen_at = now + RECONNECT_S
+            return False  # still away; the failure was logged once
+        log.info("enclosure controller's line open again")
+        return True
+
     def _hello(self, now: float) -> None:
         if self._nonce:
             self._earlier_nonces.append(self._nonce)
         self._nonce = self._random(wire.NONCE)
         self._hello_at = now
-        self._line.write(wire.encode(self._pairing, wire.FROM_PI, FrameType.HELLO, 0, self._nonce))
+        self._write(wire.encode(self._pairing, wire.FROM_PI, FrameType.HELLO, 0, self._nonce))
 
     def _send_state(self, now: float) -> None:
         if self._session is None:
@@ -277,7 +355,7 @@ class SerialEnclosure:
         self._seq_out += 1
         payload = wire.STATE_PAYLOAD.pack(bits, buzzer, self._acked)
         frame = wire.encode(self._session, wire.FROM_PI, FrameType.STATE, self._seq_out, payload)
-        self._line.write(frame)
+        self._write(frame)
         self._state_at = now
 
     def _receive(self, frame: wire.Frame, now: float) -> list[Notice]:

@@ -388,3 +388,68 @@ def test_enclosure_frames_of_an_earlier_session_refused() -> None:
     controller.line.to_pi = b"".join(old)  # seq 1, 2, 3 of the old session
     assert driver.poll() == [hal.Refused("terminal", Refusal.MAC, 1)] * 3
     assert driver.status is not None and driver.status.slips == 9
+
+
+class Unplugged(Wire):
+    """A USB-serial adapter that was pulled: pyserial's reads and writes fail."""
+
+    def read(self, size: int = 1) -> bytes:
+        raise OSError(5, "device reports readiness to read but returned no data")
+
+    def write(self, data: bytes, /) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_enclosure_unplugged_line_is_lost_then_reopened() -> None:
+    line, clock = Wire(), Clock()
+    lines: list[Wire] = []
+
+    def reopen() -> Wire:
+        if not lines:
+            raise OSError(2, "could not open port /dev/ttyACM0")
+        return lines.pop()
+
+    driver = hal.SerialEnclosure(line, PAIRING, 0, clock, random.randbytes, reopen)
+    controller = Controller(line)
+    driver.poll()
+    controller.read_pi()
+    assert driver.poll() == [hal.Connected(1, 0)]
+    line.to_pi = b"\x00\x07half a frame"  # cut off by the unplug
+    line.__class__ = Unplugged
+    assert driver.poll() == [hal.Lost()]
+    assert driver.status is None
+    idle = driver.fileno()
+    assert select_readable(idle) is False  # the loop waits on it without spinning
+    clock.now += hal.RECONNECT_S
+    assert driver.poll() == []  # the port is not back yet: tried, quietly
+    back = Wire()
+    lines.append(back)
+    clock.now += hal.RECONNECT_S
+    driver.poll()  # open again: a new HELLO on the new line
+    controller = Controller(back)
+    controller.read_pi()
+    assert driver.poll() == [hal.Connected(1, 0)]
+    controller.event(1, ControllerEvent.SLIP, 1)
+    assert driver.poll() == [hal.Event(1, ControllerEvent.SLIP, 1)]
+    driver.close()
+
+
+class WriteFails(Wire):
+    def write(self, data: bytes, /) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_enclosure_failed_write_ends_the_session_once() -> None:
+    driver, controller, clock = connected()
+    controller.line.__class__ = WriteFails
+    clock.now += hal.STATE_EVERY_S
+    assert driver.poll() == []  # the STATE frame's write fails after the read
+    assert driver.poll() == [hal.Lost()]
+    clock.now += hal.RECONNECT_S
+    assert driver.poll() == []  # said once; no reopen without a way to open the port
+
+
+def select_readable(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
