@@ -40,6 +40,7 @@ from sim import boards, definitions, station, synthetic
 from sim.audio import AUDIO_SOCKET, SimulatedAudio
 from sim.panel import SimulatedPanel
 from sim.printer import PrintedPage, SimulatedPrinter
+from terminal.app.ballot_session import ISSUE_WITH_AUDIO
 from terminal.app.identity import load_encryption_public
 from terminal.app.printouts import Paper
 from terminal.app.screens import PAGE_NEXT, PAGE_PREVIOUS
@@ -741,8 +742,13 @@ class Day:
             after = desk.tap("ok")
             desk.screen("idle", after=after)
             return False
-        desk.tap("issue")
+        desk.tap(ISSUE_WITH_AUDIO if self._headphones_from_poll_worker(index) else "issue")
         return True
+
+    def _headphones_from_poll_worker(self, index: int) -> bool:
+        """With --audio at a combined terminal, every other voter is issued the ballot with
+        headphones by the poll worker; the others turn audio on with their help key."""
+        return self.audio and self.roles == "combined" and index % 2 == 1
 
     def _get_coupon(self, index: int) -> bool:
         """At the desk: identify, issue, and hand over the coupon with its ballot code."""
@@ -766,7 +772,7 @@ class Day:
             booth.scan(outcome.coupon, "language")
         else:
             booth.screen("language")
-        if self.audio:
+        if self.audio and not self._headphones_from_poll_worker(outcome.voter):
             booth.turn_audio_on()
         booth.page_to(outcome.language)
         after = booth.tap(outcome.language)

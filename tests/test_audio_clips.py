@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,7 +18,7 @@ from terminal.app import station as station_module
 from terminal.app.audio_clips import FORMAT, INDEX, VOICES, AudioError, Clip, render_clips
 from terminal.app.ballot_session import Session
 from terminal.app.i18n import VOTER_LANGUAGES
-from terminal.app.screens import Fonts, Part
+from terminal.app.screens import Fonts, layout
 from terminal.app.view import View
 
 pytestmark = pytest.mark.skipif(
@@ -44,10 +45,12 @@ def peak(wav: Path) -> tuple[float, float]:
     return amplitude, length
 
 
-def shown_texts(language: str) -> list[str]:
-    """What the voter's screens show in `language`: each contest's page, the cast screen
-    and the idle warning, from the screens' own description (Screen.elements())."""
-    display = type("D", (), {"width": 800, "height": 480, "show": lambda self, f: None})()
+def said_lines(language: str, width: int, height: int, large: bool) -> list[str]:
+    """What the audio ballot says on the voter's screens in `language`, every page of each
+    (the language screen, each contest, the review, the receipt, a challenged ballot, the
+    cast screen, the idle warning) as laid out on a `width` x `height` panel: from the
+    screens' own description (Layout.shown(), Element.said)."""
+    display = type("D", (), {"width": width, "height": height, "show": lambda self, f: None})()
     station = station_module.Station(
         ss.ScreenPolls(ELECTION),  # type: ignore[arg-type]
         display,  # type: ignore[arg-type]
@@ -57,16 +60,20 @@ def shown_texts(language: str) -> list[str]:
         "ru",
         ss.REPO / "bundle",
     )
-    station.session = Session(0, None, reissue=False)
-    station.session.language = language
-    texts = []
-    for view in (View.BALLOT, View.CAST, View.IDLE_WARNING):
+    session = station.session = Session(0, None, reissue=False)
+    session.language, session.large_text, session.audio = language, large, True
+    session.sealed = SimpleNamespace(tracking_code="ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567")  # type: ignore[assignment]
+    lines: list[str] = []
+    views = (View.LANGUAGE, View.BALLOT, View.REVIEW, View.RECEIPT, View.CHALLENGED)
+    for view in (*views, View.CAST, View.IDLE_WARNING):
         station.view = view
         for contest in range(len(ELECTION.contests) if view is View.BALLOT else 1):
-            station.session.contest = contest
-            elements = station._screen().elements()
-            texts += [e.text for e in elements if e.part is not Part.PAGE and e.text]
-    return texts
+            session.contest, session.page, pages = contest, 0, 1
+            while session.page < pages:
+                plan = layout(station._screen(), width, height, station.fonts, station.style())
+                lines += [line for e in plan.shown() if e.text for line in e.said]
+                session.page, pages = session.page + 1, plan.pages
+    return lines
 
 
 def test_every_line_the_voters_screens_show_is_a_clip_in_their_language(
@@ -83,9 +90,23 @@ def test_every_line_the_voters_screens_show_is_a_clip_in_their_language(
         assert clip["file"] == Clip(clip["language"], clip["voice"], clip["text"]).file
         by_language.setdefault(clip["language"], set()).add(clip["text"])
     assert set(by_language) == set(VOTER_LANGUAGES)
+    spoken = {clip["text"] for clip in clips}
     for language in VOTER_LANGUAGES:
-        missing = [t for t in shown_texts(language) if t not in by_language[language]]
-        assert missing == [], f"{language}: shown but never spoken: {missing}"
+        for width, height, large in ((800, 480, False), (480, 320, True)):
+            said = said_lines(language, width, height, large)
+            # The language screen names each language, and asks, in that language's voice.
+            missing = [t for t in said if t not in by_language[language] and t not in spoken]
+            assert missing == [], f"{language} {width}x{height}: never spoken: {missing}"
+            assert "TEST" not in said
+    said = said_lines("ru", 480, 320, True)
+    # The pager is said in words, the tracking code letter by letter.
+    assert {"Страница 2", "из 2", "Следующая страница", "Предыдущая страница"} <= set(said)
+    assert "◀" not in said and "▶" not in said
+    code = said.index("Код проверки")
+    assert said[code + 1 : code + 33] == list("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert {"Тилди тандаңыз", "Выберите язык", "Тілді таңдаңыз", "Choose your language"} <= set(
+        said
+    )
     # The 30-candidate contest: every one of its names is said.
     assert len(clips) > 4 * 30
 

@@ -23,9 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
-from terminal.app.pages.ballot import HINTS, SCREEN_OFF_MESSAGE, choice_label
+from terminal.app.pages.ballot import (
+    CHOOSE_LANGUAGE,
+    HIGH_CONTRAST_MESSAGE,
+    HINTS,
+    LARGE_TEXT_MESSAGE,
+    NEXT_PAGE,
+    OF_N,
+    PAGE_N,
+    PREVIOUS_PAGE,
+    SCREEN_OFF_MESSAGE,
+    TRACKING_CODE_LABEL,
+    choice_label,
+)
 from terminal.ballot.election import ContestKind, Election
 from terminal.jsonfmt import canonical_json
+from terminal.tally import tracking
 
 FORMAT = "tamga-audio/1"
 INDEX = "index.json"
@@ -59,7 +72,8 @@ class Clip:
 def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
     """Every line the voter's screens show in `language` for this election: the prompts,
     each contest's title, hints and choices, the review's, cast and idle screens' lines and
-    the language's own name (the language screen's button).
+    the language's own name (the language screen's button), the receipt's and a challenged
+    ballot's lines, the pager's words and numbers, and the letters of a tracking code.
     Review rows ("contest: choices") are said as their contest's title and each choice."""
     lines = {
         t("Next"),
@@ -69,6 +83,8 @@ def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
         t("no choice"),
         t(SELECTED),
         t(SCREEN_OFF_MESSAGE),
+        t(LARGE_TEXT_MESSAGE),
+        t(HIGH_CONTRAST_MESSAGE),
         t("Cast ballot"),
         t("Your ballot is cast"),
         t("Take your paper slip. Thank you!"),
@@ -77,9 +93,29 @@ def ballot_lines(election: Election, language: str, t: Gettext) -> set[str]:
         t("Nobody has touched the screen for two minutes."),
         t("Without a touch within a minute the ballot is void and goes back to the poll worker."),
         t("Continue voting"),
+        t("Take your receipt"),
+        t(TRACKING_CODE_LABEL),
+        t("Cast it, or challenge it to check it: then it is not counted, you vote again."),
+        t("Challenge"),
+        t("Ballot challenged: not counted"),
+        t("Take the printout marked SPOILED: it shows your choices and their encryption."),
+        t("Your code is still valid. Vote again."),
+        t("Vote again"),
+        t(PREVIOUS_PAGE),
+        t(NEXT_PAGE),
         # The language screen names each language in itself: said in that language's voice.
         LANGUAGE_NAMES[language],
+        t(CHOOSE_LANGUAGE),
+        *tracking.ALPHABET,
     }
+    # A page indicator is "Page 2", "of 5": no screen has more pages than choices or rows.
+    most = max(
+        len(VOTER_LANGUAGES) + 3,
+        len(election.contests),
+        *(len(contest.choices) for contest in election.contests),
+    )
+    lines.update(t(PAGE_N).format(n=n) for n in range(1, most + 1))
+    lines.update(t(OF_N).format(n=n) for n in range(2, most + 1))
     for contest in election.contests:
         lines.add(contest.title(language))
         if contest.kind is ContestKind.UP_TO_K:

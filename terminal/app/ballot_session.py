@@ -38,6 +38,7 @@ PAGED_VIEWS = (View.LANGUAGE, View.BALLOT, View.REVIEW)  # Session.page is their
 LARGE_TEXT = "large-text"
 HIGH_CONTRAST = "high-contrast"
 SCREEN_OFF = "screen-off"  # offered while audio is on: the screen dark for privacy
+ISSUE_WITH_AUDIO = "issue-audio"  # the poll worker issues the ballot with audio on
 
 
 @dataclass

@@ -168,6 +168,23 @@ class Button:
     spoken: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PageWords:
+    """How the audio ballot says the pager in the screen's language: the indicator ("2 / 5")
+    as `page` then `of` ("Page 2", "of 5": two clips, so that setup renders a line per
+    number rather than per pair), and the previous and next buttons. Empty: not said."""
+
+    page: str = ""  # with {n}
+    of: str = ""  # with {n}
+    previous: str = ""
+    next: str = ""
+
+    def indicator(self, page: int, pages: int) -> tuple[str, ...]:
+        if not (self.page and self.of):
+            return ()
+        return (self.page.format(n=page), self.of.format(n=pages))
+
+
 class Part(Enum):
     """What an element of a screen is to the voter: read in this order, drawn in its place."""
 
@@ -214,12 +231,22 @@ class Screen:
     big_line: str = ""  # one line in large type (a PIN being typed, a count)
     test_mode: bool = False
     page: int = 0  # which page of the choices is shown, when they do not fit on one
+    # What the audio ballot says for the title or a line not said as it is shown (the
+    # language screen's title in four voices, a tracking code letter by letter): pairs of
+    # the text shown and the lines said for it.
+    said_as: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    page_words: PageWords = PageWords()
+
+    def text_element(self, part: Part, text: str) -> Element:
+        """The title or a line as an element, with what the audio ballot says for it."""
+        spoken = next((lines for shown, lines in self.said_as if shown == text), ())
+        return Element(part, text, spoken=spoken)
 
     def elements(self) -> tuple[Element, ...]:
         """Everything on the screen in reading order: title, lines, choices, actions."""
         return (
-            Element(Part.TITLE, self.title),
-            *(Element(Part.LINE, line) for line in self.lines),
+            self.text_element(Part.TITLE, self.title),
+            *(self.text_element(Part.LINE, line) for line in self.lines),
             *((Element(Part.BIG_LINE, self.big_line),) if self.big_line else ()),
             *(_element(Part.CHOICE, b) for b in self.choices),
             *(_element(Part.ACTION, b) for b in self.actions),
@@ -232,6 +259,10 @@ def _element(part: Part, button: Button) -> Element:
 
 PAGE_PREVIOUS = "page-previous"
 PAGE_NEXT = "page-next"
+
+
+def _said(line: str) -> tuple[str, ...]:
+    return (line,) if line else ()
 
 
 @dataclass(frozen=True)
@@ -417,7 +448,9 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
     for line, lines in zip(screen.lines, wrapped, strict=True):
         box = Box(margin, y, width - margin, y + len(lines) * line_height(body_size))
         body.append(
-            text_item(Element(Part.LINE, line), box, body_size, False, pal.ink, pal.background)
+            text_item(
+                screen.text_element(Part.LINE, line), box, body_size, False, pal.ink, pal.background
+            )
         )
         y = box.bottom
     if screen.big_line:
@@ -484,7 +517,7 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
         ind_box = Box(right - ind_w, 0, right, title_h)
         placed.append(
             Placed(
-                Element(Part.PAGE, indicator),
+                Element(Part.PAGE, indicator, spoken=screen.page_words.indicator(page + 1, pages)),
                 ind_box,
                 (indicator,),
                 title_size,
@@ -500,7 +533,7 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
         right = ind_box.left - gap
     placed.append(
         text_item(
-            Element(Part.TITLE, screen.title),
+            screen.text_element(Part.TITLE, screen.title),
             Box(margin, 0, right, title_h),
             title_size,
             True,
@@ -513,10 +546,11 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
     # The action bar: previous page, the screen's actions, next page.
     bar_buttons = list(screen.actions)
     if pages > 1:
+        words = screen.page_words
         bar_buttons = [
-            Button(PAGE_PREVIOUS, "◀", enabled=page > 0),
+            Button(PAGE_PREVIOUS, "◀", enabled=page > 0, spoken=_said(words.previous)),
             *bar_buttons,
-            Button(PAGE_NEXT, "▶", enabled=page < pages - 1),
+            Button(PAGE_NEXT, "▶", enabled=page < pages - 1, spoken=_said(words.next)),
         ]
     if bar_buttons:
         top = height - margin - actions_h

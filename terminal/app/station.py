@@ -21,6 +21,7 @@ from PIL import Image
 from terminal.app import ballot_session, benaloh, pages, printouts
 from terminal.app.audio_ballot import SpokenScreens
 from terminal.app.ballot_session import (
+    ISSUE_WITH_AUDIO,
     OPEN_BALLOT_VIEWS,
     PAGED_VIEWS,
     VOTER_VIEWS,
@@ -543,20 +544,21 @@ class Station:
             self.lines = (*self.lines, outcome.voter.full_name())
 
     def _tap_voter_found(self, target: str) -> None:
-        if target == "issue":
-            self._give(reissue=False)
+        if target in ("issue", ISSUE_WITH_AUDIO):
+            self._give(reissue=False, audio=target == ISSUE_WITH_AUDIO)
         else:
             self.session, self.view = None, View.IDLE
 
     def _tap_reissue_offer(self, target: str) -> None:
-        if target == "issue":
-            self._give(reissue=True)
+        if target in ("issue", ISSUE_WITH_AUDIO):
+            self._give(reissue=True, audio=target == ISSUE_WITH_AUDIO)
         else:
             self.polls.refuse_reissue()
             self.session, self.view = None, View.IDLE
 
-    def _give(self, reissue: bool) -> None:
-        """Hand the identified voter a ballot here, or a coupon for the voting booth."""
+    def _give(self, reissue: bool, audio: bool = False) -> None:
+        """Hand the identified voter a ballot here (`audio`: with the audio ballot on), or a
+        coupon for the voting booth."""
         if not (self.session is not None and self.session.position is not None):
             raise InvariantError("invariant broken: self.session is not None and self.session.p...")
         self.polls.issue(self.session.position, reissue=reissue)
@@ -565,6 +567,7 @@ class Station:
             self._run_print(self.polls.coupon_job(), View.COUPON)
         else:
             self.view = View.LANGUAGE
+            self.session.audio = audio and self.spoken is not None
 
     def _tap_coupon(self, target: str) -> None:
         self.view = View.IDLE

@@ -19,6 +19,7 @@ import re
 
 CODE_BYTES = 20
 GROUP = 4
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32: the letters a code uses
 _SHAPE = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$")
 
 

@@ -44,8 +44,10 @@ def test_a_keypad_day_with_audio_keeps_what_each_voter_heard(tmp_path: Path) -> 
         assert wav.read_bytes() in rendered, wav.name
         peak, seconds = loudest(wav)
         assert peak > 3000 and 0.2 < seconds < 30, (wav.name, peak, seconds)
-    # Per voter, the screens in the order shown: the language screen (from the help key
-    # on: each language's name in its own voice), the ballot (said whole, then each
+    # Per voter, the screens in the order shown (every other voter was issued the ballot
+    # "With headphones" by the poll worker, the others pressed help; the day fails if the
+    # poll worker's screen has no such button): the language screen (each language's name
+    # in its own voice), the ballot (said whole, then each
     # choice the focus reached), the review, the receipt (format 2) and the cast screen.
     screens = [name for name, _ in groupby(w.name.split("-")[1] for w in heard)]
     assert screens == ["language", "ballot", "review", "receipt", "cast"] * VOTERS

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from terminal.app.ballot_session import HIGH_CONTRAST, LARGE_TEXT, SCREEN_OFF
 from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
 from terminal.app.pages.common import in_test
-from terminal.app.screens import Button, Screen
+from terminal.app.screens import Button, PageWords, Screen
 from terminal.ballot import selection
 from terminal.ballot.election import Choice, Contest, ContestKind
 from terminal.invariants import InvariantError
@@ -16,11 +16,21 @@ from terminal.invariants import InvariantError
 if TYPE_CHECKING:
     from terminal.app.station import Station
 
-# Before the voter has chosen a language, the display modes are named in all four.
-LARGE_TEXT_LABEL = "Чоң тамга · Крупный шрифт · Ірі қаріп · Large text"
-HIGH_CONTRAST_LABEL = "Контраст · High contrast"
-# Said (and shown) in each language in turn: the voter has not chosen one yet.
+# Before the voter has chosen a language, the display modes are named (and said) in all
+# four in turn (in_every_language).
+LARGE_TEXT_MESSAGE = N_("Large text")
+HIGH_CONTRAST_MESSAGE = N_("High contrast")
 SCREEN_OFF_MESSAGE = N_("Screen off")
+# The language screen's title, said in each language's voice in turn.
+LANGUAGE_TITLE = "Тил · Язык · Тіл · Language"
+CHOOSE_LANGUAGE = N_("Choose your language")
+# The audio ballot's words for the pager (terminal/app/screens.py: PageWords).
+PAGE_N = N_("Page {n}")
+OF_N = N_("of {n}")
+PREVIOUS_PAGE = N_("Previous page")
+NEXT_PAGE = N_("Next page")
+TRACKING_CODE = N_("Tracking code: {code}")
+TRACKING_CODE_LABEL = N_("Tracking code")
 HINTS = {
     ContestKind.ONE_OF: N_("Choose one."),
     ContestKind.PARTY_LIST: N_("Choose one party."),
@@ -34,25 +44,48 @@ def language(s: Station) -> Screen:
     contrast = session is not None and session.high_contrast
     return Screen(
         "language",
-        "Тил · Язык · Тіл · Language",
+        LANGUAGE_TITLE,
         (),
         choices=(
             *(Button(code, LANGUAGE_NAMES[code]) for code in VOTER_LANGUAGES),
-            Button(LARGE_TEXT, LARGE_TEXT_LABEL, selected=large),
-            Button(HIGH_CONTRAST, HIGH_CONTRAST_LABEL, selected=contrast),
+            in_every_language(LARGE_TEXT, LARGE_TEXT_MESSAGE, large),
+            in_every_language(HIGH_CONTRAST, HIGH_CONTRAST_MESSAGE, contrast),
             # Only for a voter listening: the screen goes dark for privacy.
-            *((screen_off_button(session.screen_off),) if session and session.audio else ()),
+            *(
+                (in_every_language(SCREEN_OFF, SCREEN_OFF_MESSAGE, session.screen_off),)
+                if session and session.audio
+                else ()
+            ),
         ),
         columns=2,
         test_mode=in_test(s),
         page=session.page if session is not None else 0,
+        said_as=((LANGUAGE_TITLE, language_title_said()),),
+        page_words=page_words(s._v),
     )
 
 
-def screen_off_button(selected: bool) -> Button:
-    """The language screen's "screen off" toggle, in all four languages."""
-    said = tuple(translator(code)(SCREEN_OFF_MESSAGE) for code in VOTER_LANGUAGES)
-    return Button(SCREEN_OFF, " · ".join(said), selected=selected, spoken=said)
+def language_title_said() -> tuple[str, ...]:
+    """ "Choose your language" in each voter language, each said in its own voice."""
+    return tuple(translator(code)(CHOOSE_LANGUAGE) for code in VOTER_LANGUAGES)
+
+
+def page_words(t: Gettext) -> PageWords:
+    """The pager's words in the voter's language."""
+    return PageWords(t(PAGE_N), t(OF_N), t(PREVIOUS_PAGE), t(NEXT_PAGE))
+
+
+def tracking_code_said(code: str, t: Gettext) -> tuple[str, ...]:
+    """The tracking code's line said as its label, then the code letter by letter (the
+    clips are the code alphabet's, rendered at setup: a code is new for every ballot)."""
+    return (t(TRACKING_CODE_LABEL), *(ch for ch in code if ch != "-"))
+
+
+def in_every_language(target: str, message: str, selected: bool) -> Button:
+    """A toggle of the language screen named in each voter language in turn (a name two
+    languages share once), and said so, each in its own voice."""
+    said = tuple(dict.fromkeys(translator(code)(message) for code in VOTER_LANGUAGES))
+    return Button(target, " · ".join(said), selected=selected, spoken=said)
 
 
 def choice_label(choice: Choice, language: str) -> str:
@@ -99,6 +132,7 @@ def ballot(s: Station) -> Screen:
         actions=actions,
         test_mode=in_test(s),
         page=session.page,
+        page_words=page_words(t),
     )
 
 
@@ -126,6 +160,7 @@ def review(s: Station) -> Screen:
         actions=(Button("cast", t("Cast ballot"), primary=True),),
         test_mode=in_test(s),
         page=session.page,
+        page_words=page_words(t),
     )
 
 
@@ -133,15 +168,14 @@ def receipt(s: Station) -> Screen:
     """Format 2: the receipt with the tracking code is printed; cast, or challenge (Benaloh)."""
     if not (s.session is not None and s.session.sealed is not None):
         raise InvariantError("invariant broken: s.session is not None and s.session.sealed is n...")
-    t = s._v
+    t, code = s._v, s.session.sealed.tracking_code
+    # Its groups apart by spaces, so the line can wrap on the smallest panel.
+    shown = t(TRACKING_CODE).format(code=code.replace("-", " "))
     return Screen(
         "receipt",
         t("Take your receipt"),
         (
-            # Its groups apart by spaces, so the line can wrap on the smallest panel.
-            t("Tracking code: {code}").format(
-                code=s.session.sealed.tracking_code.replace("-", " ")
-            ),
+            shown,
             t("Cast it, or challenge it to check it: then it is not counted, you vote again."),
         ),
         actions=(
@@ -149,6 +183,7 @@ def receipt(s: Station) -> Screen:
             Button("cast", t("Cast ballot"), primary=True),
         ),
         test_mode=in_test(s),
+        said_as=((shown, tracking_code_said(code, t)),),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from terminal.app.ballot_session import ISSUE_WITH_AUDIO
 from terminal.app.i18n import N_, every_language
 from terminal.app.pages import enclosure
 from terminal.app.pages.common import in_test, ok_button
@@ -84,6 +85,7 @@ def voter_found(s: Station) -> Screen:
         (*_voter_lines(s), w("Compare the name with the document.")),
         actions=(
             Button("cancel", w("Cancel")),
+            *_with_headphones(s),
             Button("issue", w("Issue ballot"), primary=True),
         ),
         test_mode=in_test(s),
@@ -101,10 +103,17 @@ def reissue_offer(s: Station) -> Screen:
         ),
         actions=(
             Button("refuse", w("Refuse")),
+            *_with_headphones(s),
             Button("issue", w("Issue new ballot"), primary=True),
         ),
         test_mode=in_test(s),
     )
+
+
+def _with_headphones(s: Station) -> tuple[Button, ...]:
+    """At a terminal with headphones, the poll worker can issue the ballot with audio on
+    (a voter who cannot see the screen need not find the help key)."""
+    return (Button(ISSUE_WITH_AUDIO, s._w("With headphones")),) if s.spoken is not None else ()
 
 
 NO_BALLOT = N_("No ballot")
