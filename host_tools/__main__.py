@@ -15,7 +15,7 @@ from pathlib import Path
 
 from host_tools import tracking_list
 from host_tools.audit.paper_command import add_audit_parser
-from host_tools.desk import DESK_COMMANDS, run_desk_command
+from host_tools.desk import DESK_COMMANDS, guarded
 from host_tools.election.commands import add_election_commands, run_election_command
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
@@ -42,15 +42,79 @@ from terminal.trust.files import write_public_file
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
+EXIT_STATUS = """\
+exit status:
+  0    everything verifies{also}
+  1    a bundle or key-share card fails (named on stderr)
+  2    the election package cannot be used: missing, altered, or not signed by the
+       commission key pinned with --commission-key or --config
+  3    an unforeseen error (one line on stderr, no traceback)
+  130  interrupted"""
+
+VERIFY_EPILOG = """\
+examples:
+  python -m host_tools verify --package election/package --commission-key 3f5c…(64 hex) \\
+      media/T-0001/ media/T-0002/
+  python -m host_tools verify --package election/package --config commission.toml \\
+      --tracking-codes tracking-codes.json media/*/
+  python -m host_tools verify --package election/package --config commission.toml \\
+      --shares cards/P-1-member-1.txt cards/P-1-member-2.txt media/T-0001/
+
+""" + EXIT_STATUS.format(also=" (with --shares: every ballot decrypts and matches)")
+TALLY_EPILOG = """\
+examples:
+  python -m host_tools tally --package election/package --config commission.toml media/*/
+  python -m host_tools tally --json --package election/package --config commission.toml \\
+      media/T-0001/ > totals.json
+
+""" + EXIT_STATUS.format(also=" and the totals are printed")
+RECOUNT_EPILOG = """\
+examples:
+  python -m host_tools recount --package election/package --config commission.toml \\
+      --shares cards/P-1-member-1.txt cards/P-1-member-3.txt media/T-0001/
+
+""" + EXIT_STATUS.format(also=" and every recount matches its protocol")
+MAIN_EPILOG = """\
+before election day: election create, election keys, terminals register, election sign,
+election test-deck, lat, election calendar; after the polls close: collect, status,
+results, report, audit; for auditors: verify, tally, recount; voterlist check.
+`python -m host_tools COMMAND --help` gives each one's options, examples and exit status.
+
+examples:
+  python -m host_tools election create --definition examples/kg-local.toml --out election/
+  python -m host_tools collect --db results.sqlite --package election/package \\
+      --config commission.toml media/*/
+  python -m host_tools results --db results.sqlite --level district --format table
+
+exit status: 0 done, 1 something checked failed (named), 2 an input cannot be used,
+3 an unforeseen error (one line, no traceback), 130 interrupted; each command says more."""
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, epilog: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m host_tools", description="Tamga host tools for commissions and auditors."
+        prog="python -m host_tools",
+        description="Tamga host tools for commissions and auditors.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     package_help = "the signed election package directory (signed by the pinned commission key)"
 
-    verify = commands.add_parser("verify", help="verify results bundles against the package")
+    verify = _command(
+        commands, "verify", "verify results bundles against the package", VERIFY_EPILOG
+    )
     verify.add_argument("--package", type=Path, required=True, help=package_help)
     add_pin_arguments(verify)
     verify.add_argument(
@@ -70,13 +134,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("bundles", type=Path, nargs="*", metavar="BUNDLE")
 
-    tally = commands.add_parser("tally", help="verify, then total the signed protocols")
+    tally = _command(commands, "tally", "verify, then total the signed protocols", TALLY_EPILOG)
     tally.add_argument("--package", type=Path, required=True, help=package_help)
     add_pin_arguments(tally)
     tally.add_argument("--json", action="store_true", help="print the totals as JSON")
     tally.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
 
-    again = commands.add_parser("recount", help="decrypt every ballot and compare the protocol")
+    again = _command(
+        commands, "recount", "decrypt every ballot and compare the protocol", RECOUNT_EPILOG
+    )
     again.add_argument("--package", type=Path, required=True, help=package_help)
     add_pin_arguments(again)
     again.add_argument(
@@ -208,13 +274,17 @@ def _recount(package: Package, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    return guarded(args.command, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "voterlist":
         # Voter lists come before any package: they are what a register is made from.
         return run_voterlist(args)
     if hasattr(args, "run"):  # the commands of a workflow folder (host_tools/election/)
         return run_election_command(args)
     if args.command in DESK_COMMANDS:
-        return run_desk_command(DESK_COMMANDS[args.command], args)
+        return DESK_COMMANDS[args.command].run(args)
     try:
         package = pinned_package(args)
     except SystemExit as stop:

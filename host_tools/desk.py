@@ -1,8 +1,9 @@
 """The commission desk's commands after the polls close, each owned by its workflow folder:
 collect/ (collect), results/ (status, results), audit/ (report).
 
-Every command's run() returns its exit status. A failure nobody foresaw still reaches the
-user as one line, never as a traceback (exit status 3); Ctrl-C is exit status 130.
+Every command's run() returns its exit status. `guarded` runs every host command (these and
+the others): a failure nobody foresaw still reaches the user as one line, never as a
+traceback (exit status 3); Ctrl-C is exit status 130.
 """
 
 from __future__ import annotations
@@ -34,15 +35,14 @@ DESK_COMMANDS = {
 }
 
 
-def run_desk_command(command: DeskCommand, args: argparse.Namespace) -> int:
+def guarded(name: str, run: Callable[[], int]) -> int:
+    """Run any host command: Ctrl-C is exit status 130, a failure nobody foresaw one line
+    on stderr and exit status 3, never a traceback."""
     try:
-        return command.run(args)
+        return run()
     except KeyboardInterrupt:
         print("interrupted / прервано", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: no traceback reaches the user
-        print(
-            f"ошибка / error: {args.command}: {type(exc).__name__}: {exc}",
-            file=sys.stderr,
-        )
+        print(f"ошибка / error: {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_UNEXPECTED

@@ -32,6 +32,13 @@ EXAMPLES = """examples:
   python -m host_tools audit --package election/package --commission-key 3f9a... \\
       --seed 31415926535897932384 --slips 1234=box-1234/ bundles/1234/*
   ... --risk-limit 0.05 --manual-count hand-count.csv --retrieval-list pull.txt --json
+
+exit status:
+  0    every contest's outcome is confirmed at the risk limit
+  1    a contest goes to a full hand count, or a bundle does not verify (nothing audited)
+  2    the package, the seed, the slips or the manual count cannot be used (named)
+  3    an unforeseen error (one line on stderr, no traceback)
+  130  interrupted
 """
 
 

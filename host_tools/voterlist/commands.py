@@ -102,7 +102,15 @@ def _add_check_parser(
         description="Check voter lists in the CEC exchange layout (Cod, Cod_izber, Soname, "
         "Name, Otchestvo, Cod_uch, Data_rojd, IIN/PIN/INN, Udostve, Date_vidach, Adres, "
         "Dopol1-4): CSV in UTF-8 or cp1251 with commas or semicolons, or MS Access .mdb "
-        "(needs mdbtools). Exit status 0: nothing flagged, 1: flags, 2: unreadable input.",
+        "(needs mdbtools).",
+        epilog="""\
+examples:
+  python -m host_tools voterlist check --country kg precinct-1001.csv precinct-1002.csv
+  python -m host_tools voterlist check --date 2026-11-01 --json lists/*.mdb > flags.json
+
+exit status: 0 nothing flagged, 1 records flagged (listed per category), 2 an input cannot
+be read (named), 3 an unforeseen error (one line, no traceback), 130 interrupted.""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="voter lists")
     check.add_argument(

@@ -320,6 +320,16 @@ def test_a_register_of_another_size_than_the_registry_says_is_refused(
 
 
 COMMANDS = [
+    (),
+    ("verify",),
+    ("tally",),
+    ("recount",),
+    ("voterlist", "check"),
+    ("audit",),
+    ("collect",),
+    ("status",),
+    ("results",),
+    ("report",),
     ("election",),
     ("election", "create"),
     ("election", "keys"),
@@ -339,6 +349,19 @@ def test_every_command_has_help_with_examples_and_exit_codes(
     assert result.returncode == 0
     assert "examples:" in result.stdout and "exit status:" in result.stdout
     assert "python -m host_tools" in result.stdout
+
+
+def test_an_unforeseen_failure_is_one_line_and_exit_status_3(
+    inproc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("host_tools.__main__.pinned_package", broken)
+    result = inproc("verify", "--package", "/nonexistent", "--commission-key", "00" * 32, "x")
+    assert result.returncode == 3
+    assert result.stderr.strip() == "ошибка / error: verify: RuntimeError: disk on fire"
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_the_commands_run_as_a_user_runs_them() -> None:
