@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from host_tools.commission import ElectionSpec
+from terminal.app.audio_clips import ballot_lines
+from terminal.app.i18n import translator
 from terminal.ballot.election import (
     MAX_VOTERS_ON_LIST,
     Choice,
@@ -89,6 +91,16 @@ class PrecinctDefinition:
 
 
 @dataclass(frozen=True)
+class RecordingDefinition:
+    """A recorded audio-ballot line: `path` says `text` in `language` (read at create)."""
+
+    language: str
+    text: str
+    path: Path
+    field: tuple[str | int, ...]  # where the definition names it, for its errors
+
+
+@dataclass(frozen=True)
 class Definition:
     """A checked definition: everything `election create` needs."""
 
@@ -97,6 +109,11 @@ class Definition:
     precincts: tuple[PrecinctDefinition, ...]
     threshold: int
     members: int
+    recordings: tuple[RecordingDefinition, ...] = ()
+
+    def place(self, field_path: tuple[str | int, ...], message: str) -> str:
+        """A problem found after the check (reading a file it names), with its place."""
+        return _Places(self.path, self.path.read_text(encoding="utf-8"))(field_path, message)
 
 
 # --- where a field is written -------------------------------------------------------------------
@@ -245,8 +262,11 @@ def _schema() -> dict[str, Any]:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def load_definition(path: Path) -> Definition:
-    """Read and check a definition file; DefinitionError lists every problem with its place."""
+def load_definition(path: Path, check_files: bool = True) -> Definition:
+    """Read and check a definition file; DefinitionError lists every problem with its place.
+
+    `check_files=False` is for the election directory's copy of it: the registers and
+    recordings it names were read at `election create`, relative to the original."""
     try:
         if path.stat().st_size > MAX_DEFINITION_BYTES:
             raise DefinitionError([f"{path}: larger than {MAX_DEFINITION_BYTES} bytes"])
@@ -275,7 +295,7 @@ def load_definition(path: Path) -> Definition:
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         raise DefinitionError([places(*_schema_message(error)) for error in _deepest(errors)])
-    return _Checker(path, data, places).definition()
+    return _Checker(path, data, places, check_files).definition()
 
 
 def _deepest(errors: list[jsonschema.ValidationError]) -> Iterator[jsonschema.ValidationError]:
@@ -291,10 +311,13 @@ def _deepest(errors: list[jsonschema.ValidationError]) -> Iterator[jsonschema.Va
 class _Checker:
     """Pass 3: what the schema cannot say, each problem collected with its place."""
 
-    def __init__(self, path: Path, data: dict[str, Any], places: _Places) -> None:
+    def __init__(
+        self, path: Path, data: dict[str, Any], places: _Places, check_files: bool
+    ) -> None:
         self.path = path
         self.data = data
         self.places = places
+        self.check_files = check_files
         self.problems: list[str] = []
 
     def problem(self, field_path: tuple[str | int, ...], message: str) -> None:
@@ -329,6 +352,7 @@ class _Checker:
         default = Identification()
         countries = ident.get("countries", ["KGZ" if d["country"] == "KG" else "KAZ"])
         ballot_format = self._ballot_format(contests)
+        recordings = self._recordings(contests)
         if self.problems or date is None or opens is None or closes is None:
             raise DefinitionError(self.problems)
         spec = ElectionSpec(
@@ -353,7 +377,45 @@ class _Checker:
             territories=territories,
             ballot_format=ballot_format,
         )
-        return Definition(self.path, spec, precincts, d["keys"]["threshold"], d["keys"]["members"])
+        return Definition(
+            self.path,
+            spec,
+            precincts,
+            d["keys"]["threshold"],
+            d["keys"]["members"],
+            recordings,
+        )
+
+    def _recordings(self, contests: tuple[Contest, ...]) -> tuple[RecordingDefinition, ...]:
+        """Each recording must say a line the voter's screens say, once per language."""
+        found: list[RecordingDefinition] = []
+        seen: dict[tuple[str, str], int] = {}
+        said: dict[str, set[str]] = {}
+        for index, r in enumerate(self.data.get("recordings", [])):
+            where = ("recordings", index)
+            language, text = r["language"], r["text"]
+            if language not in said:
+                said[language] = ballot_lines(contests, language, translator(language))
+            if (language, text) in seen:
+                self.problem(
+                    (*where, "text"),
+                    f"{language} {text!r} is recorded twice "
+                    f"(also recordings[{seen[language, text]}])",
+                )
+            elif text not in said[language]:
+                self.problem(
+                    (*where, "text"),
+                    f"no voter screen says {text!r} in {language}; a choice is said as the "
+                    'ballot names it ("3. Name"), a party list by its party',
+                )
+            seen.setdefault((language, text), index)
+            path = Path(r["file"])
+            if not path.is_absolute():
+                path = self.path.parent / path
+            if self.check_files and not path.is_file():
+                self.problem((*where, "file"), f"{path}: no such file")
+            found.append(RecordingDefinition(language, text, path, (*where, "file")))
+        return tuple(found)
 
     def _ballot_format(self, contests: tuple[Contest, ...]) -> int:
         """The definition's ballot format; without one, verifiable wherever it fits a slot."""
@@ -529,6 +591,6 @@ class _Checker:
         path = Path(text)
         if not path.is_absolute():
             path = self.path.parent / path
-        if not path.is_file():
+        if self.check_files and not path.is_file():
             self.problem((*where, "register"), f'{path}: no such file (or write "{SYNTHETIC}")')
         return path

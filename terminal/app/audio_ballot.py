@@ -19,7 +19,7 @@ from pathlib import Path
 from terminal.app.audio_clips import SELECTED, Clip, render_clips
 from terminal.app.i18n import VOTER_LANGUAGES, translator
 from terminal.app.screens import Element
-from terminal.ballot.election import Election
+from terminal.ballot.package import Package
 from terminal.hal.interfaces import Audio, Sound
 
 # Under the data directory: rendered once per package, kept across restarts.
@@ -42,11 +42,12 @@ class SpokenScreens:
         self._selected = {language: translator(language)(SELECTED) for language in VOTER_LANGUAGES}
 
     @classmethod
-    def set_up(cls, audio: Audio, election: Election, data: Path) -> SpokenScreens:
-        """Render the election's clips into the data directory (those already there are
-        kept: a restart redoes nothing). Raises AudioError if espeak-ng cannot say them."""
+    def set_up(cls, audio: Audio, package: Package, data: Path) -> SpokenScreens:
+        """Render the package's clips into the data directory (those already there are
+        kept: a restart redoes nothing), its recorded ones copied. Raises AudioError if
+        espeak-ng cannot say them or a recording is not the one the package signed."""
         directory = data / AUDIO_DIR
-        return cls(audio, directory, render_clips(election, directory))
+        return cls(audio, directory, render_clips(package.election, directory, package))
 
     def sounds(self, screen: str, elements: Sequence[Element], language: str) -> list[Sound]:
         """The clips of `elements` in `language`, named for the simulator's record by the

@@ -231,7 +231,9 @@ class Station:
                 self.view = View.RECOVERED
         if self.audio is not None and polls.role is not Role.IDENTIFY:
             # At setup, never at a tap: espeak-ng takes a few hundred ms a line on a Pi.
-            self.spoken = SpokenScreens.set_up(self.audio, polls.election, polls.data)
+            if polls.package is None:
+                raise InvariantError("invariant broken: polls.package is not None")
+            self.spoken = SpokenScreens.set_up(self.audio, polls.package, polls.data)
         state = polls.state
         if state is PollsState.CLOSED and polls.role is Role.IDENTIFY:
             polls.count_and_sign(None)

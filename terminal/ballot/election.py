@@ -105,6 +105,18 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A recorded clip the package carries (a voice actor saying a name the synthesiser
+    says badly): it replaces the audio ballot's synthetic clip of `text` in `language`.
+    `file` is a WAV file inside the package, bound by its SHA-256 in the signed election."""
+
+    language: str
+    text: str
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Choice:
     id: str
     names: dict[str, str]
@@ -238,6 +250,7 @@ class Election:
     territories: tuple[Territory, ...] = field(default_factory=tuple)  # empty: no hierarchy
     # The ballot format (terminal/tally/sealing.py): 1 sealed ballots, 2 verifiable ones.
     ballot_format: int = 1
+    recordings: tuple[Recording, ...] = ()  # recorded audio replacing synthetic lines
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -526,7 +539,28 @@ def _election_from_fields(f: Fields) -> Election:
         kind=kind,
         territories=territories,
         ballot_format=ballot_format,
+        recordings=_recordings(f),
     )
+
+
+def _recordings(f: Fields) -> tuple[Recording, ...]:
+    if "recordings" not in f.value:
+        return ()
+    found = []
+    for r in f.objects("recordings"):
+        language = r.str("language")
+        if language not in LANGUAGES:
+            raise FormatError(f"{r.where}: language must be one of {LANGUAGES}")
+        text = r.str("text")
+        if not text.strip():
+            raise FormatError(f"{r.where}: text is empty")
+        file = r.str("file")
+        if not (ID_PATTERN.fullmatch(file) and file.endswith(".wav")):
+            raise FormatError(f"{r.where}: file {file!r} must be a plain .wav file name")
+        found.append(Recording(language, text, file, r.hex("sha256", 32).hex()))
+    _unique([f"{r.language}: {r.text}" for r in found], f"{f.where}.recordings")
+    _unique([r.file for r in found], f"{f.where}.recordings (file)")
+    return tuple(found)
 
 
 def _register_part(t: Fields) -> RegisterPart | None:
@@ -647,6 +681,11 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
         value["territories"] = [_territory_to_dict(t) for t in e.territories]
     if e.ballot_format != 1:
         value["ballot_format"] = e.ballot_format
+    if e.recordings:
+        value["recordings"] = [
+            {"language": r.language, "text": r.text, "file": r.file, "sha256": r.sha256}
+            for r in e.recordings
+        ]
     return value
 
 

@@ -7,6 +7,7 @@ Layout of the package directory:
     registers/<precinct>.json.enc      voter registers, encrypted with the precinct's register
                                        key and bound by their SHA-256 in election.json
     terminals/<terminal id>.pub.pem    registered terminal keys, bound the same way
+    recording-<hash>.wav               recorded audio-ballot lines (optional), bound the same way
 Only election.json is signed; everything else is bound to it by hash, so one signature
 check and one hash per file verify the whole package.
 
@@ -21,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from terminal.ballot.election import Election
+from terminal.ballot.election import Election, Recording
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
 from terminal.trust import envelope, files
@@ -39,6 +41,7 @@ COMMISSION_KEY_FILE = "commission.pub.pem"
 # Size caps: a file above its cap is refused before it is read whole.
 ELECTION_CAP = 64 << 20  # thousands of precincts and terminals, each terminal's sealed keys
 REGISTER_CAP = 64 << 20  # an encrypted register of tens of thousands of voters
+RECORDING_CAP = 4 << 20  # a recorded line: a name or a prompt, seconds of 16-bit audio
 KEY_CAP = 4096  # a PEM public key
 REGISTER_PURPOSE = b"tamga-register/1"
 KEYS_PURPOSE = b"tamga-precinct-keys/1"
@@ -89,11 +92,18 @@ def write_package(
     register_files: dict[str, bytes],
     terminal_keys: dict[str, VerifyKey],
     commission: SigningKey,
+    recordings: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write every file of the package and sign election.json (host side).
 
-    `register_files` are the encrypted registers (encrypt_register) by precinct code.
+    `register_files` are the encrypted registers (encrypt_register) by precinct code,
+    `recordings` the recorded clips' files by name.
     """
+    for recording in election.recordings:
+        clip = (recordings or {}).get(recording.file)
+        if clip is None or sha256_hex(clip) != recording.sha256:
+            raise PackageError(f"recording {recording.file} does not match election.json")
+        write_public_file(directory / recording.file, clip)
     for precinct in election.precincts:
         data = register_files[precinct.code]
         if sha256_hex(data) != precinct.register_sha256:
@@ -116,12 +126,12 @@ class Package:
     election: Election
     commission: VerifyKey
 
-    def _bound_file(self, relative: str, expected_sha256: str) -> bytes:
+    def _bound_file(self, relative: str, expected_sha256: str, cap: int = REGISTER_CAP) -> bytes:
         path = self.directory / relative
         if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise PackageError(f"{relative}: file names must stay inside the package")
         try:
-            data = files.read_file(path, REGISTER_CAP)
+            data = files.read_file(path, cap)
         except files.UnsafeFileError as exc:
             raise PackageError(str(exc)) from exc
         except OSError as exc:
@@ -161,6 +171,10 @@ class Package:
         if register.precinct != code or len(register.voters) != precinct.voters:
             raise PackageError(f"package/{precinct.register_file}: not the register of {code}")
         return register
+
+    def recording(self, recording: Recording) -> bytes:
+        """A recorded clip's bytes, checked against its hash in the signed election."""
+        return self._bound_file(recording.file, recording.sha256, RECORDING_CAP)
 
     def terminal_key(self, terminal_id: str) -> VerifyKey:
         entry = self.election.terminal(terminal_id)

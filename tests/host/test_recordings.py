@@ -1,0 +1,142 @@
+"""Recorded audio-ballot lines: the definition names a WAV for a line the voter's screens say,
+`election create` checks and copies it, the signed package binds it by hash, and the
+terminal's setup plays it instead of espeak-ng's clip; a recording altered in the package,
+or one that is not a WAV, stops the setup with its name."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from host_tools.pinning import load_pinned_package
+from terminal.app.audio_clips import INDEX, RECORDED, AudioError, render_clips
+from terminal.app.identity import provision
+from terminal.trust.signing import VerifyKey
+from tests.host.test_commission_desk import DEFINITION, DEVICE, PHRASE, run
+
+LINE = "1. А"  # choice "a" as the ballot names it in Russian
+
+
+def tone(seconds: float = 0.5, rate: int = 16000) -> bytes:
+    """A WAV of a 440 Hz tone: what a voice actor's recording is to the software."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = (
+            int(8000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(int(seconds * rate))
+        )
+        w.writeframes(b"".join(struct.pack("<h", f) for f in frames))
+    return out.getvalue()
+
+
+def definition_with(root: Path, recordings: str) -> Path:
+    path = root / "def.toml"
+    path.write_text(DEFINITION + recordings, encoding="utf-8")
+    return path
+
+
+def recording(file: str, text: str = LINE, language: str = "ru") -> str:
+    return f'\n[[recordings]]\nlanguage = "{language}"\ntext = "{text}"\nfile = "{file}"\n'
+
+
+def test_a_recorded_line_travels_signed_and_replaces_the_synthetic_clip(tmp_path: Path) -> None:
+    wav = tone()
+    (tmp_path / "names").mkdir()
+    (tmp_path / "names" / "a-ru.wav").write_bytes(wav)
+    definition = definition_with(tmp_path, recording("names/a-ru.wav"))
+    phrase = tmp_path / "phrase.txt"
+    phrase.write_text(PHRASE + "\n")
+    election, common = tmp_path / "el", ("--passphrase-file", phrase)
+    assert run("election", "create", "--definition", definition, "--out", election, *common) == 0
+    # The original is not needed after create: the election directory holds its copy.
+    shutil.rmtree(tmp_path / "names")
+    assert (
+        run("election", "keys", "--election", election, "--cards-dir", tmp_path / "c", *common) == 0
+    )
+    for terminal in ("T-1", "T-2"):
+        provision(
+            tmp_path / terminal, terminal, (election / "commission.pub.pem").read_bytes(), DEVICE
+        )
+    terminals = (tmp_path / "T-1", tmp_path / "T-2")
+    assert run("terminals", "register", "--election", election, *terminals, *common) == 0
+    assert run("election", "sign", "--election", election, *common) == 0
+
+    fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
+    package = load_pinned_package(election / "package", fingerprint)
+    (recorded,) = package.election.recordings
+    assert (recorded.language, recorded.text) == ("ru", LINE)
+    assert package.recording(recorded) == wav
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng: scripts/setup-system.sh")
+    audio = tmp_path / "audio"
+    render_clips(package.election, audio, package)
+    index = json.loads((audio / INDEX).read_text())
+    (entry,) = [c for c in index["clips"] if (c["language"], c["text"]) == ("ru", LINE)]
+    assert entry["voice"] == RECORDED and entry["recording"] == recorded.sha256
+    assert (audio / entry["file"]).read_bytes() == wav
+    # Every other line is still espeak-ng's.
+    assert sum(c["voice"] == RECORDED for c in index["clips"]) == 1
+
+    # The package's copy altered after signing: the setup stops, naming the file.
+    (election / "package" / recorded.file).write_bytes(tone(0.6))
+    with pytest.raises(AudioError, match=f"package/{recorded.file}: altered"):
+        render_clips(package.election, tmp_path / "audio-2", package)
+    assert not (tmp_path / "audio-2" / INDEX).exists()
+
+
+@pytest.mark.parametrize(
+    ("recordings", "files", "expected"),
+    [
+        (
+            recording("a.wav", text="1. Б"),
+            {"a.wav": tone()},
+            "recordings[0].text: no voter screen says '1. Б' in ru",
+        ),
+        (recording("gone.wav"), {}, "recordings[0].file:"),
+        (
+            recording("a.wav") + recording("b.wav"),
+            {"a.wav": tone(), "b.wav": tone()},
+            "recorded twice",
+        ),
+        (recording("a.wav"), {"a.wav": b"RIFF not really"}, "not a WAV file"),
+        (recording("a.wav"), {"a.wav": tone(31.0, rate=8000)}, "31.0 s long"),
+        (recording("a.wav", language="de"), {"a.wav": tone()}, "recordings[0].language"),
+    ],
+)
+def test_a_bad_recording_is_refused_at_its_place(
+    tmp_path: Path,
+    recordings: str,
+    files: dict[str, bytes],
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    definition = definition_with(tmp_path, recordings)
+    phrase = tmp_path / "phrase.txt"
+    phrase.write_text(PHRASE + "\n")
+    status = run(
+        "election",
+        "create",
+        "--definition",
+        definition,
+        "--out",
+        tmp_path / "el",
+        "--passphrase-file",
+        phrase,
+    )
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert expected in err
+    assert str(definition) in err  # the file, and the line where the parser gives one
+    assert not (tmp_path / "el").exists()  # nothing made
