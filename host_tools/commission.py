@@ -37,6 +37,7 @@ from terminal.ballot.election import (
     Identification,
     Mode,
     Precinct,
+    Recording,
     RegisterPart,
     Role,
     TerminalEntry,
@@ -137,6 +138,7 @@ class CreatedElection:
     secrets: dict[str, PrecinctSecrets]
     threshold: int
     share_count: int
+    recording_files: dict[str, bytes] = field(default_factory=dict)  # by package file name
 
 
 def ballot_slots(voters: int) -> int:
@@ -231,9 +233,11 @@ def build_election(
     threshold: int,
     share_count: int,
     terminals: Sequence[TerminalRegistration] = (),
+    recordings: Sequence[tuple[Recording, bytes]] = (),
 ) -> CreatedElection:
     """Make the election definition, every precinct's sealing key, share cards and chair
-    credential. Any `threshold` of the `share_count` cards of a precinct open its ballots."""
+    credential. Any `threshold` of the `share_count` cards of a precinct open its ballots.
+    `recordings` are recorded audio-ballot lines with their WAV files."""
     if not 2 <= threshold <= share_count <= MAX_SHARES:
         # One card alone must never open a ballot box.
         raise CommissionError(
@@ -301,6 +305,7 @@ def build_election(
         kind=spec.kind,
         territories=spec.territories,
         ballot_format=spec.ballot_format,
+        recordings=tuple(recording for recording, _ in recordings),
     )
     return CreatedElection(
         election=_validated(election),
@@ -310,6 +315,7 @@ def build_election(
         secrets=secrets,
         threshold=threshold,
         share_count=share_count,
+        recording_files={recording.file: data for recording, data in recordings},
     )
 
 
@@ -518,5 +524,10 @@ def write_commission_outputs(
         )
     # The package last: a package on disk means its cards were written.
     pkg.write_package(
-        directory / PACKAGE_DIR, election, created.register_files, created.terminal_keys, commission
+        directory / PACKAGE_DIR,
+        election,
+        created.register_files,
+        created.terminal_keys,
+        commission,
+        created.recording_files,
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from host_tools.commission import ElectionSpec
 from host_tools.election.definition import DefinitionError, load_definition
+from host_tools.election.office import OfficeError, read_recordings
+from terminal.ballot.election import Recording
 
 SIM_COUNTRY, SIM_DOCUMENTS = "KG", ("KGZ",)
 
@@ -39,3 +41,11 @@ def day_spec(path: Path) -> ElectionSpec:
     return dataclasses.replace(
         spec, date=today, country=SIM_COUNTRY, identification=rules, territories=()
     )
+
+
+def day_recordings(path: Path) -> list[tuple[Recording, bytes]]:
+    """The definition's recorded audio-ballot lines, checked as `election create` checks them."""
+    try:
+        return read_recordings(load_definition(path))
+    except (DefinitionError, OfficeError) as exc:
+        raise DefinitionProblem(f"--definition {path}:\n{exc}") from exc

@@ -214,7 +214,7 @@ def create(
     """`election create`: check the definition, read the registers, write DIR."""
     definition = load_definition(definition_path)
     registers = read_registers(definition, seed)
-    recordings = _read_recordings(definition)
+    recordings = read_recordings(definition)
     if commission_key is None and len(passphrase) < MIN_PASSPHRASE:
         raise OfficeError(
             _("the passphrase must have at least {n} characters").format(n=MIN_PASSPHRASE)
@@ -244,7 +244,7 @@ def create(
     return definition
 
 
-def _read_recordings(definition: Definition) -> list[tuple[Recording, bytes]]:
+def read_recordings(definition: Definition) -> list[tuple[Recording, bytes]]:
     """Each recorded line the definition names, checked to be a WAV of a sensible length,
     under the name the package gives it (by its hash); read before anything is written."""
     found = []

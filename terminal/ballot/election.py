@@ -559,7 +559,10 @@ def _recordings(f: Fields) -> tuple[Recording, ...]:
             raise FormatError(f"{r.where}: file {file!r} must be a plain .wav file name")
         found.append(Recording(language, text, file, r.hex("sha256", 32).hex()))
     _unique([f"{r.language}: {r.text}" for r in found], f"{f.where}.recordings")
-    _unique([r.file for r in found], f"{f.where}.recordings (file)")
+    hashes: dict[str, str] = {}
+    for recording in found:  # one file may say several lines (a name alike in ky and kk)
+        if hashes.setdefault(recording.file, recording.sha256) != recording.sha256:
+            raise FormatError(f"{f.where}.recordings: file {recording.file!r} has two hashes")
     return tuple(found)
 
 

@@ -1,12 +1,15 @@
-"""A day voted by keypad with the audio ballot on: every voter turns audio on with the help
-key, and the simulated headphones keep what the booth said. What was heard must be real
-speech, the clips rendered at setup, in the order of the screens the voters saw."""
+"""A day voted by keypad with the audio ballot on: a voter turns audio on with the help key,
+or the poll worker issues the ballot with headphones, and the simulated headphones keep what
+the booth said. What was heard must be real speech, the clips rendered at setup, in the
+order of the screens the voters saw; a definition's recorded line is played as recorded."""
 
 from __future__ import annotations
 
 import array
 import json
 import shutil
+import subprocess
+import sys
 import wave
 from collections import Counter
 from itertools import groupby
@@ -14,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.day.conftest import run_day
+from tests.day.conftest import REPO, run_day
+from tests.host.test_commission_desk import DEFINITION
+from tests.host.test_recordings import tone
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng: scripts/setup-system.sh"
@@ -70,3 +75,30 @@ def test_a_keypad_day_with_audio_keeps_what_each_voter_heard(tmp_path: Path) -> 
     assert len(rows) >= 2 * VOTERS, rows
     cues = {"selected", "выбрано", "тандалды", "таңдалды"} & said
     assert sum(text_of[w.read_bytes()] in cues for w in heard) >= VOTERS
+
+
+def test_a_recorded_line_is_what_the_voter_hears(tmp_path: Path) -> None:
+    recorded = tone(0.7)
+    (tmp_path / "a.wav").write_bytes(recorded)
+    # Choice "a" is named only in Russian and English: the ballot shows "1. А" in ky and kk.
+    lines = {"ky": "1. А", "ru": "1. А", "kk": "1. А", "en": "1. A"}
+    definition = tmp_path / "def.toml"
+    definition.write_text(
+        DEFINITION
+        + "".join(
+            f'\n[[recordings]]\nlanguage = "{language}"\ntext = "{text}"\nfile = "a.wav"\n'
+            for language, text in lines.items()
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "sim", "day", "--voters", "1", "--seed", "2"]
+    command += ["--out", str(out), "--definition", str(definition), "--input", "keypad", "--audio"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    heard = [w.read_bytes() for w in sorted((out / "audio").glob("*-ballot-choice-a.wav"))]
+    assert heard and all(clip == recorded for clip in heard)
+    index = json.loads((out / "data" / "audio" / "index.json").read_text())
+    assert sorted(c["language"] for c in index["clips"] if c["voice"] == "recorded") == sorted(
+        lines
+    )

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 
 from host_tools.pinning import load_pinned_package
+from sim.screen_states import catalogue_election
 from terminal.app.audio_clips import INDEX, RECORDED, AudioError, render_clips
 from terminal.app.identity import provision
+from terminal.ballot.election import Election
+from terminal.jsonfmt import FormatError
 from terminal.trust.signing import VerifyKey
 from tests.host.test_commission_desk import DEFINITION, DEVICE, PHRASE, run
 
@@ -140,3 +143,39 @@ def test_a_bad_recording_is_refused_at_its_place(
     assert expected in err
     assert str(definition) in err  # the file, and the line where the parser gives one
     assert not (tmp_path / "el").exists()  # nothing made
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([{"language": "de", "text": "x", "file": "a.wav", "sha256": "00" * 32}], "language"),
+        ([{"language": "ru", "text": " ", "file": "a.wav", "sha256": "00" * 32}], "text is empty"),
+        ([{"language": "ru", "text": "x", "file": "../a.wav", "sha256": "00" * 32}], "plain"),
+        ([{"language": "ru", "text": "x", "file": "a.exe", "sha256": "00" * 32}], "plain .wav"),
+        ([{"language": "ru", "text": "x", "file": "a.wav", "sha256": "00"}], "sha256"),
+        (
+            [
+                {"language": "ru", "text": "x", "file": "a.wav", "sha256": "00" * 32},
+                {"language": "ky", "text": "x", "file": "a.wav", "sha256": "11" * 32},
+            ],
+            "two hashes",
+        ),
+        (
+            [
+                {"language": "ru", "text": "x", "file": "a.wav", "sha256": "00" * 32},
+                {"language": "ru", "text": "x", "file": "b.wav", "sha256": "11" * 32},
+            ],
+            "appears twice",
+        ),
+    ],
+)
+def test_the_signed_election_refuses_a_bad_recordings_list(
+    entries: list[dict[str, str]], expected: str
+) -> None:
+    value = json.loads(catalogue_election().to_json())
+    value["recordings"] = entries
+    with pytest.raises(FormatError, match=expected):
+        Election.from_json(json.dumps(value).encode())
+    value["recordings"] = entries[:1]
+    if expected in ("two hashes", "appears twice"):
+        assert Election.from_json(json.dumps(value).encode()).recordings[0].file == "a.wav"
