@@ -35,6 +35,7 @@ from terminal.app.screens import Fonts, render
 from terminal.app.software import software_hash
 from terminal.ballot.election import Election, Role
 from terminal.ballot.election import Precinct as PrecinctEntry
+from terminal.idscan.ballot_codes import new_code
 from terminal.tally.event_log import Checkpoint, origin
 from terminal.tally.protocol import LINES, ContestResult, Protocol
 
@@ -227,12 +228,8 @@ def _screens(ctx: Context) -> None:
 
 
 def _coupon_code(precinct: Precinct) -> str:
-    """A real ballot code if the code module is there, for a QR code of the real size."""
-    try:
-        from terminal.idscan.ballot_codes import new_code
-    except ImportError:
-        return "TAMGA-BC:1:" + "X" * 60
-    return new_code(precinct.election.id, precinct.code, 29_000_000).payload(bytes(32))
+    """A real ballot code (for booth 1), for a QR code of the real size."""
+    return new_code(precinct.election.id, precinct.code, "T-B1", 29_000_000).payload(bytes(32))
 
 
 def _printouts(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
@@ -253,7 +250,7 @@ def _printouts(ctx: Context, precinct: Precinct, polls: _Polls) -> None:
                         "selections": random_selections(precinct.election, random.Random(9)),
                     }
                 elif kind == "coupon":
-                    args = {"code": _coupon_code(precinct)}
+                    args = {"code": _coupon_code(precinct), "booth": "T-B1", "number": 1}
 
                 def draw(
                     s: station_module.Station = station,
