@@ -15,8 +15,9 @@ from pathlib import Path
 
 from host_tools import tracking_list
 from host_tools.audit.paper_command import add_audit_parser
-from host_tools.desk import DESK_COMMANDS, guarded
+from host_tools.desk import DESK_COMMANDS
 from host_tools.election.commands import add_election_commands, run_election_command
+from host_tools.guard import GUARDED_EXIT_LINES, guarded
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import (
     TEST_BANNER,
@@ -42,14 +43,16 @@ from terminal.trust.files import write_public_file
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
-EXIT_STATUS = """\
+EXIT_STATUS = (
+    """\
 exit status:
   0    everything verifies{also}
   1    a bundle or key-share card fails (named on stderr)
   2    the election package cannot be used: missing, altered, or not signed by the
        commission key pinned with --commission-key or --config
-  3    an unforeseen error (one line on stderr, no traceback)
-  130  interrupted"""
+"""
+    + GUARDED_EXIT_LINES
+)
 
 VERIFY_EPILOG = """\
 examples:

@@ -21,6 +21,7 @@ from typing import Any
 
 from host_tools.audit import manual, paper, sampler
 from host_tools.audit.bravo import ContestAudit
+from host_tools.guard import GUARDED_EXIT_LINES
 from host_tools.pinning import EXIT_PACKAGE, add_pin_arguments, pinned_package
 from host_tools.tally import sum_protocols
 from host_tools.verify import counted_bundles, report_results, verify_bundles
@@ -28,7 +29,8 @@ from terminal.ballot.election import Election, Mode
 from terminal.tally.bundle import VerifiedBundle
 
 EXIT_OK, EXIT_ESCALATE = 0, 1
-EXAMPLES = """examples:
+EXAMPLES = (
+    """examples:
   python -m host_tools audit --package election/package --commission-key 3f9a... \\
       --seed 31415926535897932384 --slips 1234=box-1234/ bundles/1234/*
   ... --risk-limit 0.05 --manual-count hand-count.csv --retrieval-list pull.txt --json
@@ -37,9 +39,9 @@ exit status:
   0    every contest's outcome is confirmed at the risk limit
   1    a contest goes to a full hand count, or a bundle does not verify (nothing audited)
   2    the package, the seed, the slips or the manual count cannot be used (named)
-  3    an unforeseen error (one line on stderr, no traceback)
-  130  interrupted
 """
+    + GUARDED_EXIT_LINES
+)
 
 
 def add_audit_parser(commands: Any) -> None:

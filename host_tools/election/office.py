@@ -47,7 +47,14 @@ from terminal.app.identity import (
     load_encryption_public,
 )
 from terminal.ballot import package as pkg
-from terminal.ballot.election import Election, Precinct, Recording, TerminalEntry
+from terminal.ballot.election import (
+    Election,
+    Precinct,
+    Recording,
+    TerminalEntry,
+    recordings_from_json,
+    recordings_to_json,
+)
 from terminal.ballot.package import RECORDING_CAP
 from terminal.idscan.register import Register, Voter
 from terminal.jsonfmt import FormatError, canonical_json, load_object
@@ -260,10 +267,9 @@ def read_recordings(definition: Definition) -> list[tuple[Recording, bytes]]:
 
 
 def _write_recordings(directory: Path, recordings: list[tuple[Recording, bytes]]) -> None:
-    listed = []
     for r, data in recordings:
         write_public_file(directory / RECORDINGS_DIR / r.file, data)
-        listed.append({"language": r.language, "text": r.text, "file": r.file, "sha256": r.sha256})
+    listed = recordings_to_json(tuple(r for r, _ in recordings))
     write_public_file(directory / RECORDINGS_FILE, canonical_json({"recordings": listed}))
 
 
@@ -272,8 +278,10 @@ def _recordings(directory: Path) -> tuple[Recording, ...]:
     path = directory / RECORDINGS_FILE
     if not path.is_file():
         return ()
-    value = json.loads(path.read_bytes())
-    return tuple(Recording(**r) for r in value["recordings"])
+    try:
+        return recordings_from_json(path.read_bytes(), str(path))
+    except FormatError as exc:
+        raise OfficeError(str(exc)) from exc
 
 
 def commission_key_path(directory: Path, given: Path | None) -> Path:

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from host_tools.guard import GUARDED_EXIT_LINES
 from host_tools.voterlist.check import (
     DEFAULT_DOCUMENT_VALIDITY_YEARS,
     LIST_CATEGORIES,
@@ -108,8 +109,12 @@ examples:
   python -m host_tools voterlist check --country kg precinct-1001.csv precinct-1002.csv
   python -m host_tools voterlist check --date 2026-11-01 --json lists/*.mdb > flags.json
 
-exit status: 0 nothing flagged, 1 records flagged (listed per category), 2 an input cannot
-be read (named), 3 an unforeseen error (one line, no traceback), 130 interrupted.""",
+exit status:
+  0    nothing flagged
+  1    records flagged (listed per category)
+  2    an input cannot be read (named)
+"""
+        + GUARDED_EXIT_LINES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="voter lists")

@@ -223,9 +223,9 @@ def render_clips(
     directory.mkdir(parents=True, exist_ok=True)
     clips = clips_for(election)
     missing = [clip for clip in clips if not (directory / clip.file).exists()]
-    for clip in missing:
-        if clip.recording:
-            _copy_recorded(clip, election, package, directory / clip.file)
+    # A name written alike in ky, ru and kk is one recorded clip, one file: copied once.
+    for clip in {clip.file: clip for clip in missing if clip.recording}.values():
+        _copy_recorded(clip, election, package, directory / clip.file)
     synthetic = [clip for clip in missing if not clip.recording]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for _ in pool.map(lambda clip: _render(clip, directory), synthetic):

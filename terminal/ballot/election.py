@@ -685,11 +685,21 @@ def _election_to_dict(e: Election) -> dict[str, Any]:
     if e.ballot_format != 1:
         value["ballot_format"] = e.ballot_format
     if e.recordings:
-        value["recordings"] = [
-            {"language": r.language, "text": r.text, "file": r.file, "sha256": r.sha256}
-            for r in e.recordings
-        ]
+        value["recordings"] = recordings_to_json(e.recordings)
     return value
+
+
+def recordings_to_json(recordings: tuple[Recording, ...]) -> list[dict[str, str]]:
+    """Recordings as election.json lists them (read back by `recordings_from_json`)."""
+    return [
+        {"language": r.language, "text": r.text, "file": r.file, "sha256": r.sha256}
+        for r in recordings
+    ]
+
+
+def recordings_from_json(data: bytes, source: str) -> tuple[Recording, ...]:
+    """A JSON object {"recordings": [...]}, checked as election.json's recordings are."""
+    return _recordings(load_object(data, source))
 
 
 def _territory_to_dict(t: Territory) -> dict[str, Any]:

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from terminal.app.ballot_session import HIGH_CONTRAST, LARGE_TEXT, SCREEN_OFF
-from terminal.app.i18n import LANGUAGE_NAMES, N_, VOTER_LANGUAGES, Gettext, translator
+from terminal.app.i18n import (
+    LANGUAGE_NAMES,
+    N_,
+    VOTER_LANGUAGES,
+    Gettext,
+    every_language,
+)
 from terminal.app.pages.common import in_test
 from terminal.app.screens import Button, PageWords, Screen
 from terminal.ballot import selection
@@ -67,7 +73,7 @@ def language(s: Station) -> Screen:
 
 def language_title_said() -> tuple[str, ...]:
     """ "Choose your language" in each voter language, each said in its own voice."""
-    return tuple(translator(code)(CHOOSE_LANGUAGE) for code in VOTER_LANGUAGES)
+    return every_language(CHOOSE_LANGUAGE)
 
 
 def page_words(t: Gettext) -> PageWords:
@@ -84,7 +90,7 @@ def tracking_code_said(code: str, t: Gettext) -> tuple[str, ...]:
 def in_every_language(target: str, message: str, selected: bool) -> Button:
     """A toggle of the language screen named in each voter language in turn (a name two
     languages share once), and said so, each in its own voice."""
-    said = tuple(dict.fromkeys(translator(code)(message) for code in VOTER_LANGUAGES))
+    said = tuple(dict.fromkeys(every_language(message)))
     return Button(target, " · ".join(said), selected=selected, spoken=said)
 
 
