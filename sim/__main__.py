@@ -205,8 +205,9 @@ def main(argv: list[str]) -> int:
     day.add_argument(
         "--audio",
         action="store_true",
-        help="every voter turns the audio ballot on; the clips the booth played are kept "
-        "as OUT/audio/NNNN-<name>.wav",
+        help="every voter votes with the audio ballot (at a combined terminal every other "
+        "voter is issued it 'with headphones' by the poll worker, the others press help); the "
+        "clips the booth played are kept as OUT/audio/NNNN-<name>.wav",
     )
     day.add_argument(
         "--enclosure",
