@@ -43,7 +43,8 @@ def node() -> str:
     found = shutil.which("node")
     if found is None or not (FIRMWARE / "node_modules").is_dir():
         raise DayFailed(
-            "the enclosure needs Node and firmware/enclosure's npm package: make system"
+            "the enclosure needs Node (scripts/setup-system.sh) and firmware/enclosure's npm "
+            "package (scripts/setup-node.sh); make test runs both"
         )
     return found
 
