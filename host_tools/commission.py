@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from PIL import Image, ImageDraw, ImageFont
 
+from host_tools.election.media import NO_MEDIA, Media
 from terminal.ballot import package as pkg
 from terminal.ballot.election import (
     Contest,
@@ -37,7 +38,6 @@ from terminal.ballot.election import (
     Identification,
     Mode,
     Precinct,
-    Recording,
     RegisterPart,
     Role,
     TerminalEntry,
@@ -138,7 +138,7 @@ class CreatedElection:
     secrets: dict[str, PrecinctSecrets]
     threshold: int
     share_count: int
-    recording_files: dict[str, bytes] = field(default_factory=dict)  # by package file name
+    media_files: Mapping[str, bytes] = field(default_factory=dict)  # by package file name
 
 
 def ballot_slots(voters: int) -> int:
@@ -233,11 +233,11 @@ def build_election(
     threshold: int,
     share_count: int,
     terminals: Sequence[TerminalRegistration] = (),
-    recordings: Sequence[tuple[Recording, bytes]] = (),
+    media: Media = NO_MEDIA,
 ) -> CreatedElection:
     """Make the election definition, every precinct's sealing key, share cards and chair
     credential. Any `threshold` of the `share_count` cards of a precinct open its ballots.
-    `recordings` are recorded audio-ballot lines with their WAV files."""
+    `media` are the recorded audio-ballot lines and party logos, with their files."""
     if not 2 <= threshold <= share_count <= MAX_SHARES:
         # One card alone must never open a ballot box.
         raise CommissionError(
@@ -298,14 +298,14 @@ def build_election(
         polls_close=spec.polls_close,
         mode=spec.mode,
         country=spec.country,
-        contests=spec.contests,
+        contests=media.with_logos(spec.contests),
         precincts=tuple(built),
         terminals=assign_register_parts(entries, built),
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
         ballot_format=spec.ballot_format,
-        recordings=tuple(recording for recording, _ in recordings),
+        recordings=media.recordings,
     )
     return CreatedElection(
         election=_validated(election),
@@ -315,7 +315,7 @@ def build_election(
         secrets=secrets,
         threshold=threshold,
         share_count=share_count,
-        recording_files={recording.file: data for recording, data in recordings},
+        media_files=media.files,
     )
 
 
@@ -529,5 +529,5 @@ def write_commission_outputs(
         created.register_files,
         created.terminal_keys,
         commission,
-        created.recording_files,
+        created.media_files,
     )

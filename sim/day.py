@@ -516,7 +516,7 @@ class Day:
             threshold=2,
             share_count=3,
             terminals=registrations,
-            recordings=definitions.day_recordings(self.definition) if self.definition else (),
+            media=definitions.day_media(self.definition),
         )
         commission.write_commission_outputs(self.out, created, key)
         self.election: Election = created.election

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from host_tools.commission import ElectionSpec
 from host_tools.election.definition import DefinitionError, load_definition
-from host_tools.election.office import OfficeError, read_recordings
-from terminal.ballot.election import Recording
+from host_tools.election.media import NO_MEDIA, Media, MediaError, read_media
 
 SIM_COUNTRY, SIM_DOCUMENTS = "KG", ("KGZ",)
 
@@ -43,9 +42,12 @@ def day_spec(path: Path) -> ElectionSpec:
     )
 
 
-def day_recordings(path: Path) -> list[tuple[Recording, bytes]]:
-    """The definition's recorded audio-ballot lines, checked as `election create` checks them."""
+def day_media(path: Path | None) -> Media:
+    """The definition's recorded audio-ballot lines and party logos, checked as `election
+    create` checks them (none without a definition)."""
+    if path is None:
+        return NO_MEDIA
     try:
-        return read_recordings(load_definition(path))
-    except (DefinitionError, OfficeError) as exc:
+        return read_media(load_definition(path))
+    except (DefinitionError, MediaError) as exc:
         raise DefinitionProblem(f"--definition {path}:\n{exc}") from exc

@@ -28,11 +28,14 @@ from terminal.ballot.election import (
     Contest,
     ContestKind,
     Election,
+    Logo,
     Mode,
     Party,
     Precinct,
     Role,
 )
+from terminal.ballot.logo import check_logo
+from terminal.ballot.package import sha256_hex
 from terminal.hal.interfaces import PrinterStatus
 from terminal.idscan.ballot_codes import CodeProblem
 from terminal.tally.spoiled import Spoiled
@@ -78,15 +81,29 @@ def _names(text: str) -> dict[str, str]:
     return {"ky": text, "ru": text, "kk": text, "en": synthetic.latin(text.upper()).title()}
 
 
+LOGOS = REPO / "examples" / "logos"
+# The example definition's invented emblems, for the first parties of the party list
+# (a logo is optional: the others have none).
+LOGO_FILES = ("ala-too.png", "birdik.png", "kelechek.png")
+
+
+def catalogue_logos() -> dict[str, bytes]:
+    """The catalogue's logo files by SHA-256."""
+    return {sha256_hex(data): data for data in ((LOGOS / f).read_bytes() for f in LOGO_FILES)}
+
+
 def catalogue_election() -> Election:
-    """An election with one contest of each kind, one of them with 30 choices."""
+    """An election with one contest of each kind, one of them with 30 choices, and party
+    logos on the party list."""
+    logos = [Logo(f"logo-{sha[:16]}.png", sha) for sha in catalogue_logos()]
     parties = [
         Party(
             {"ru": f"Партия «{name}»", "kk": f"«{name}» партиясы", "en": f"{name} party"},
             number,
+            logos[number - 1] if number <= len(logos) else None,
         )
         for number, name in enumerate(
-            ("Аманат", "Ак жол", "Ауыл", "Народная партия", "Respublica", "Байтак"), 1
+            ("Ала-Тоо", "Бирдик", "Келечек", "Жасыл жол", "Көк-Жар", "Таң шолпан"), 1
         )
     ]
     rng = random.Random(14)
@@ -177,6 +194,7 @@ class ScreenPolls:
         self.election = election
         self.precinct = election.precincts[0]
         self.package = object()  # a package is installed
+        self.logo_images = {sha: check_logo(data, sha) for sha, data in catalogue_logos().items()}
         self.box = SimpleNamespace(count=1187)
         self.role = role
         self.storage = SimpleNamespace(warning=lambda: None)

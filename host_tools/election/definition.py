@@ -101,6 +101,15 @@ class RecordingDefinition:
 
 
 @dataclass(frozen=True)
+class LogoDefinition:
+    """A party's logo: `path` is the PNG file of the party numbered `number` (read at create)."""
+
+    number: int
+    path: Path
+    field: tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
 class Definition:
     """A checked definition: everything `election create` needs."""
 
@@ -110,6 +119,7 @@ class Definition:
     threshold: int
     members: int
     recordings: tuple[RecordingDefinition, ...] = ()
+    logos: tuple[LogoDefinition, ...] = ()
 
     def place(self, field_path: tuple[str | int, ...], message: str) -> str:
         """A problem found after the check (reading a file it names), with its place."""
@@ -353,6 +363,7 @@ class _Checker:
         countries = ident.get("countries", ["KGZ" if d["country"] == "KG" else "KAZ"])
         ballot_format = self._ballot_format(contests)
         recordings = self._recordings(contests)
+        logos = self._logos()
         if self.problems or date is None or opens is None or closes is None:
             raise DefinitionError(self.problems)
         spec = ElectionSpec(
@@ -384,7 +395,25 @@ class _Checker:
             d["keys"]["threshold"],
             d["keys"]["members"],
             recordings,
+            logos,
         )
+
+    def _file(self, where: tuple[str | int, ...], name: str) -> Path:
+        """A file the definition names, relative to the definition (checked to exist)."""
+        path = Path(name)
+        if not path.is_absolute():
+            path = self.path.parent / path
+        if self.check_files and not path.is_file():
+            self.problem(where, f"{path}: no such file")
+        return path
+
+    def _logos(self) -> tuple[LogoDefinition, ...]:
+        found = []
+        for index, p in enumerate(self.data.get("parties", [])):
+            if "logo" in p:
+                where = ("parties", index, "logo")
+                found.append(LogoDefinition(p["number"], self._file(where, p["logo"]), where))
+        return tuple(found)
 
     def _recordings(self, contests: tuple[Contest, ...]) -> tuple[RecordingDefinition, ...]:
         """Each recording must say a line the voter's screens say, once per language."""
@@ -409,11 +438,7 @@ class _Checker:
                     'ballot names it ("3. Name"), a party list by its party',
                 )
             seen.setdefault((language, text), index)
-            path = Path(r["file"])
-            if not path.is_absolute():
-                path = self.path.parent / path
-            if self.check_files and not path.is_file():
-                self.problem((*where, "file"), f"{path}: no such file")
+            path = self._file((*where, "file"), r["file"])
             found.append(RecordingDefinition(language, text, path, (*where, "file")))
         return tuple(found)
 
@@ -451,7 +476,9 @@ class _Checker:
         self.unique(items, "parties", "id")
         self.unique(items, "parties", "number")
         return {
-            p["id"]: Party(names=p["names"], number=p["number"], logo=p.get("logo")) for p in items
+            # Logos are bound into the parties by hash when the files are read (media.py).
+            p["id"]: Party(names=p["names"], number=p["number"])
+            for p in items
         }
 
     def _contests(self, parties: dict[str, Party]) -> tuple[Contest, ...]:

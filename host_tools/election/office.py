@@ -36,10 +36,17 @@ from PIL import Image
 
 from host_tools import commission
 from host_tools.election.definition import Definition, PrecinctDefinition, load_definition
+from host_tools.election.media import (
+    Media,
+    MediaError,
+    files_of,
+    read_bindings,
+    read_media,
+    write_media,
+)
 from host_tools.election.messages import _
 from host_tools.voterlist.check import parse_date
 from host_tools.voterlist.read import VoterListError, read_voter_list
-from terminal.app.audio_clips import AudioError, check_wav
 from terminal.app.identity import (
     ENCRYPTION_PUBLIC_FILE,
     ID_FILE,
@@ -47,21 +54,11 @@ from terminal.app.identity import (
     load_encryption_public,
 )
 from terminal.ballot import package as pkg
-from terminal.ballot.election import (
-    Election,
-    Precinct,
-    Recording,
-    TerminalEntry,
-    recordings_from_json,
-    recordings_to_json,
-)
-from terminal.ballot.package import RECORDING_CAP
+from terminal.ballot.election import Election, Precinct, TerminalEntry
 from terminal.idscan.register import Register, Voter
 from terminal.jsonfmt import FormatError, canonical_json, load_object
 from terminal.trust import chair, envelope
 from terminal.trust.files import (
-    UnsafeFileError,
-    read_file,
     write_private_file,
     write_public_file,
 )
@@ -73,8 +70,6 @@ COMMISSION_PRIVATE = "commission.key.pem"
 REGISTERS_DIR = "registers"
 COUNTS_FILE = "registers/counts.json"
 PRECINCT_KEYS_FILE = "precinct-keys.enc"
-RECORDINGS_DIR = "recordings"  # the definition's recorded lines, copied at create
-RECORDINGS_FILE = "recordings/recordings.json"
 ELECTION_FILE = "election.json"
 PACKAGE_DIR = "package"
 KEYS_AT_REST = b"tamga-precinct-keys-at-rest/1"
@@ -221,7 +216,10 @@ def create(
     """`election create`: check the definition, read the registers, write DIR."""
     definition = load_definition(definition_path)
     registers = read_registers(definition, seed)
-    recordings = read_recordings(definition)
+    try:
+        media = read_media(definition)
+    except MediaError as exc:
+        raise OfficeError(str(exc)) from exc
     if commission_key is None and len(passphrase) < MIN_PASSPHRASE:
         raise OfficeError(
             _("the passphrase must have at least {n} characters").format(n=MIN_PASSPHRASE)
@@ -246,41 +244,15 @@ def create(
         keys[code] = {"register_key": register_key.hex(), "code_key": code_key.hex()}
         counts[code] = len(register.voters)
     write_public_file(directory / COUNTS_FILE, canonical_json(counts))
-    _write_recordings(directory, recordings)
+    write_media(directory, media)
     _write_key_file(directory, key, definition.spec.id, keys)
     return definition
 
 
-def read_recordings(definition: Definition) -> list[tuple[Recording, bytes]]:
-    """Each recorded line the definition names, checked to be a WAV of a sensible length,
-    under the name the package gives it (by its hash); read before anything is written."""
-    found = []
-    for r in definition.recordings:
-        try:
-            data = read_file(r.path, RECORDING_CAP)
-            check_wav(data, str(r.path))
-        except (OSError, UnsafeFileError, AudioError) as exc:
-            raise OfficeError(definition.place(r.field, str(exc))) from exc
-        sha256 = pkg.sha256_hex(data)
-        found.append((Recording(r.language, r.text, f"recording-{sha256[:16]}.wav", sha256), data))
-    return found
-
-
-def _write_recordings(directory: Path, recordings: list[tuple[Recording, bytes]]) -> None:
-    for r, data in recordings:
-        write_public_file(directory / RECORDINGS_DIR / r.file, data)
-    listed = recordings_to_json(tuple(r for r, _ in recordings))
-    write_public_file(directory / RECORDINGS_FILE, canonical_json({"recordings": listed}))
-
-
-def _recordings(directory: Path) -> tuple[Recording, ...]:
-    """The recordings `election create` copied (none in a directory made before them)."""
-    path = directory / RECORDINGS_FILE
-    if not path.is_file():
-        return ()
+def _bindings(directory: Path) -> Media:
     try:
-        return recordings_from_json(path.read_bytes(), str(path))
-    except FormatError as exc:
+        return read_bindings(directory)
+    except MediaError as exc:
         raise OfficeError(str(exc)) from exc
 
 
@@ -397,7 +369,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
     counts = load_object((directory / COUNTS_FILE).read_bytes(), str(directory / COUNTS_FILE))
     spec = definition.spec
     secrets = _read_key_file(directory, key, spec.id)
-    recordings = _recordings(directory)
+    media = _bindings(directory)
     precincts = []
     cards: list[tuple[str, bytes]] = []
     for p in definition.precincts:
@@ -429,7 +401,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
                 elgamal_key=elgamal_key if spec.ballot_format == 2 else None,
             )
         )
-        election_so_far = _election(definition, tuple(precincts), recordings)
+        election_so_far = _election(definition, tuple(precincts), media)
         for member, share in enumerate(shares, 1):
             stem = commission.share_card_name(p.code, member, definition.members)
             png = commission.share_card_png(
@@ -447,7 +419,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
                 commission.pin_letter(election_so_far, p.code, pin),
             )
         )
-    election = _election(definition, tuple(precincts), recordings)
+    election = _election(definition, tuple(precincts), media)
     cards_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     for name, data in cards:
@@ -459,9 +431,7 @@ def make_keys(directory: Path, cards_dir: Path, key: SigningKey) -> list[Path]:
     return written
 
 
-def _election(
-    definition: Definition, precincts: tuple[Precinct, ...], recordings: tuple[Recording, ...]
-) -> Election:
+def _election(definition: Definition, precincts: tuple[Precinct, ...], media: Media) -> Election:
     spec = definition.spec
     return Election(
         id=spec.id,
@@ -472,13 +442,13 @@ def _election(
         polls_close=spec.polls_close,
         mode=spec.mode,
         country=spec.country,
-        contests=spec.contests,
+        contests=media.with_logos(spec.contests),
         precincts=precincts,
         identification=spec.identification,
         kind=spec.kind,
         territories=spec.territories,
         ballot_format=spec.ballot_format,
-        recordings=recordings,
+        recordings=media.recordings,
     )
 
 
@@ -594,12 +564,10 @@ def sign(directory: Path, key: SigningKey) -> pkg.Package:
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        recorded = {
-            r.file: (directory / RECORDINGS_DIR / r.file).read_bytes() for r in election.recordings
-        }
-        pkg.write_package(staging, election, registers, terminal_keys, key, recorded)
+        media = files_of(directory, election)
+        pkg.write_package(staging, election, registers, terminal_keys, key, media)
         package = pkg.load_package(staging, key.public)
-    except (pkg.PackageError, SignatureError) as exc:
+    except (pkg.PackageError, SignatureError, MediaError) as exc:
         raise OfficeError(f"the package did not verify after signing: {exc}") from exc
     target = directory / PACKAGE_DIR
     if target.exists():

@@ -136,6 +136,8 @@ class Polls:
         self.marks: VoterMarks | None = None
         self.codes: UsedCodes | None = None
         self.keys: PrecinctKeys | None = None
+        # The ballot's party logos, checked against the package and decoded, by SHA-256.
+        self.logo_images: dict[str, Image.Image] = {}
         # The voter identified last (register position, and whether on a bare number): the
         # only one a ballot or coupon can be issued to.
         self.identified: tuple[int, bool] | None = None
@@ -231,6 +233,7 @@ class Polls:
     def load(self) -> None:
         """Open the installed package and the stores (after setup)."""
         self.package = load_package(self.data / INSTALLED_PACKAGE, self.identity.commission)
+        self.logo_images = self.package.logo_images()
         self._open_stores(create=False)
         if self.box is None:
             raise InvariantError("invariant broken: self.box is not None")
@@ -305,6 +308,7 @@ class Polls:
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
             package.register(precinct.code, keys)
+        package.logo_images()  # an altered or unreadable logo: refused before any write
         target = self.data / INSTALLED_PACKAGE
         if target.exists():
             shutil.rmtree(target)
@@ -313,6 +317,7 @@ class Polls:
             if path.is_file():
                 write_private_file(target / path.relative_to(source), read_file(path))
         self.package = load_package(target, self.identity.commission)
+        self.logo_images = self.package.logo_images()
         self._open_stores(create=True)
         if self.box is None:
             raise InvariantError("invariant broken: self.box is not None")

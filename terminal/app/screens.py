@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache, lru_cache
 
@@ -107,7 +107,10 @@ REGULAR = Sizes(10.0, 5.0, 4.0, 4.2, 11.0, 11.0, 8.0, 2.5, 1.6, 1.45)
 # keep the 9 mm targets and 3 mm text.
 COMPACT = Sizes(7.5, 4.0, 3.4, 3.6, 9.6, 9.6, 5.0, 1.2, 1.0, 1.25)
 COMPACT_BELOW_MM = 60.0
-PAGER_MM = 13.0  # the width of a previous/next page button
+PAGER_MM = 13.0
+# After a marked choice's label: at its end, so that marking a choice never re-wraps the
+# label's first words (the layout checks every label with it, marked or not).
+TICK = " ✓"  # the width of a previous/next page button
 # The official 7" display (154.2 mm wide at 800 px), for callers that know no panel.
 DEFAULT_PX_PER_MM = 800 / 154.2
 
@@ -157,6 +160,15 @@ def _text_length(path: str, size: int, text: str) -> float:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """An image drawn in a button before its label (a party's logo): equal, and cached
+    when scaled, by `key` (the image file's hash)."""
+
+    key: str
+    image: Image.Image = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Button:
     id: str
     label: str
@@ -166,6 +178,7 @@ class Button:
     # What the audio ballot says for a label made of lines said alone ("contest: choices"
     # as the contest's title, then each choice); empty: the label itself.
     spoken: tuple[str, ...] = ()
+    picture: Picture | None = None  # drawn in a square at the button's left
 
 
 @dataclass(frozen=True)
@@ -283,6 +296,13 @@ class Placed:
     touch: bool  # a touch target (enabled buttons)
     shape: str  # "bar", "button", "text", "badge"
     align: str = "center"  # "center", or "left" for body text and the title
+    picture: Picture | None = None  # a button's picture, drawn in `picture_box`
+    picture_box: Box | None = None  # inside `box`, left of the text
+
+    @property
+    def text_left(self) -> int:
+        """Where the text's room starts: right of the picture, if there is one."""
+        return self.picture_box.right if self.picture_box is not None else self.box.left
 
 
 @dataclass(frozen=True)
@@ -340,6 +360,11 @@ def line_height(size: int) -> int:
     return round(size * 1.2)
 
 
+def picture_side(button_height: int, pad: int) -> int:
+    """A button's picture: a square as high as the button inside its padding."""
+    return max(1, button_height - 2 * pad)
+
+
 def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) -> Layout:
     """Place every element of `screen` on a `width` x `height` panel in `style`."""
     m = _Measure(fonts)
@@ -375,12 +400,28 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
         else:
             ground, ink = pal.button_bg, pal.button_ink
         pad = style.px(1.5)
-        label = ("✓ " if button.selected else "") + button.label
-        lines, used, overflow = m.fit(
-            label, size, least, True, box.right - box.left - 2 * pad, box.bottom - box.top - 4
-        )
+        label = button.label + (TICK if button.selected else "")
+        picture_box = None
+        if button.picture is not None:
+            side = picture_side(box.bottom - box.top, pad)
+            picture_box = Box(
+                box.left + pad, box.top + pad, box.left + pad + side, box.bottom - pad
+            )
+        room = box.right - (picture_box.right if picture_box else box.left) - 2 * pad
+        lines, used, overflow = m.fit(label, size, least, True, room, box.bottom - box.top - 4)
         return Placed(
-            element, box, tuple(lines), used, True, ink, ground, overflow, button.enabled, "button"
+            element,
+            box,
+            tuple(lines),
+            used,
+            True,
+            ink,
+            ground,
+            overflow,
+            button.enabled,
+            "button",
+            picture=button.picture,
+            picture_box=picture_box,
         )
 
     # The title bar, with the TEST badge and the page indicator at its right.
@@ -477,9 +518,11 @@ def layout(screen: Screen, width: int, height: int, fonts: Fonts, style: Style) 
 
         def labels_fit(columns: int) -> bool:
             w = (width - 2 * margin - gap * (columns - 1)) // columns
+            pad = style.px(1.5)
+            pictured = w - 2 * pad - picture_side(cell_h, pad) - pad
             return w >= style.min_target_px and all(
-                not m.fit(b.label + " ✓", label_size, least, True, w - 2 * style.px(1.5),
-                          cell_h - 4)[2]
+                not m.fit(b.label + TICK, label_size, least, True,
+                          (pictured if b.picture else w - 2 * pad), cell_h - 4)[2]
                 for b in choices
             )  # fmt: skip
 
@@ -612,6 +655,9 @@ def draw(plan: Layout, fonts: Fonts, focus: str | None = None) -> Image.Image:
                     outline=item.ink,
                     width=max(3, plan.style.px(0.8)),
                 )
+        if item.picture is not None and item.picture_box is not None:
+            p = item.picture_box
+            image.paste(_plate(item.picture, p.right - p.left, p.bottom - p.top), (p.left, p.top))
         step = line_height(item.font_px)
         top = (box.top + box.bottom) // 2 - step * len(item.lines) // 2
         if item.shape == "text" and item.align == "left" and item.element.part is Part.LINE:
@@ -622,10 +668,24 @@ def draw(plan: Layout, fonts: Fonts, focus: str | None = None) -> Image.Image:
             if item.align == "left":
                 at, anchor = (box.left, cy), "lm"
             else:
-                at, anchor = ((box.left + box.right) // 2, cy), "mm"
+                at, anchor = ((item.text_left + box.right) // 2, cy), "mm"
             mask, (left, top_edge) = _text_mask(path, item.font_px, line, anchor)
             pen.bitmap((at[0] + left, at[1] + top_edge), mask, fill=item.ink)
     return image
+
+
+@lru_cache(maxsize=256)
+def _plate(picture: Picture, width: int, height: int) -> Image.Image:
+    """The picture scaled to fit a box, centred on white (a logo's ground on the paper
+    ballot, kept in high contrast too: a logo's colours are the party's). Remembered: the
+    same logos are drawn for every voter."""
+    plate = Image.new("RGB", (width, height), (255, 255, 255))
+    source = picture.image
+    scale = min(width / source.width, height / source.height)
+    size = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
+    scaled = source.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    plate.paste(scaled, ((width - size[0]) // 2, (height - size[1]) // 2))
+    return plate
 
 
 @lru_cache(maxsize=1024)

@@ -93,12 +93,21 @@ class ContestKind(Enum):
 
 
 @dataclass(frozen=True)
+class Logo:
+    """A party's logo: a PNG file inside the package (terminal/ballot/logo.py), bound by its
+    SHA-256 in the signed election."""
+
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Party:
-    """A party standing with a list; `logo` names an image file inside the package."""
+    """A party standing with a list, with its logo where the definition gives one."""
 
     names: dict[str, str]
     number: int  # the party's number drawn by lot, printed on the ballot
-    logo: str | None = None
+    logo: Logo | None = None
 
     def name(self, language: str) -> str:
         return localized(self.names, language)
@@ -287,6 +296,18 @@ class Election:
     def contest(self, contest_id: str) -> Contest | None:
         return next((c for c in self.contests if c.id == contest_id), None)
 
+    def logos(self) -> tuple[Logo, ...]:
+        """Every party logo the ballot shows, each once (a party may stand in several
+        contests)."""
+        return tuple(
+            dict.fromkeys(
+                ch.party.logo
+                for c in self.contests
+                for ch in c.choices
+                if ch.party is not None and ch.party.logo is not None
+            )
+        )
+
     def terminals_of(self, precinct: str) -> tuple[TerminalEntry, ...]:
         """Every terminal the package registers for a precinct, in package order."""
         return self._terminal_groups.get(precinct, ())
@@ -382,9 +403,13 @@ def _optional(f: Fields, key: str) -> bool:
 
 
 def _party_from_fields(p: Fields) -> Party:
-    logo = p.str("logo") if _optional(p, "logo") else None
-    if logo is not None and not ID_PATTERN.fullmatch(logo):
-        raise FormatError(f"{p.where}: logo {logo!r} must be a plain file name in the package")
+    logo = None
+    if _optional(p, "logo"):
+        value = p.obj("logo")
+        file = value.str("file")
+        if not (ID_PATTERN.fullmatch(file) and file.endswith(".png")):
+            raise FormatError(f"{value.where}: file {file!r} must be a plain .png file name")
+        logo = Logo(file, value.hex("sha256", 32).hex())
     return Party(names=_names(p, "names"), number=p.int("number", 1), logo=logo)
 
 
@@ -452,6 +477,15 @@ def _election_from_fields(f: Fields) -> Election:
         raise FormatError(f"{f.where}: format must be {FORMAT!r}")
     contests = [_contest_from_fields(c) for c in f.objects("contests")]
     _unique([c.id for c in contests], f"{f.where}.contests")
+    logos: dict[str, str] = {}  # a party standing in several contests: one logo file
+    for i, contest in enumerate(contests):
+        for j, choice in enumerate(contest.choices):
+            logo = choice.party.logo if choice.party else None
+            if logo is not None and logos.setdefault(logo.file, logo.sha256) != logo.sha256:
+                raise FormatError(
+                    f"{f.where}.contests[{i}].choices[{j}].party.logo: file {logo.file!r} "
+                    "has two hashes in this election"
+                )
     territories = _territories(f)
     districts = {t.id for t in territories if t.kind is TerritoryKind.DISTRICT}
     precincts = []
@@ -799,6 +833,12 @@ def _choice_to_dict(ch: Choice) -> dict[str, Any]:
         "against_all": ch.against_all,
         "party": None
         if party is None
-        else {"names": party.names, "number": party.number, "logo": party.logo},
+        else {
+            "names": party.names,
+            "number": party.number,
+            "logo": None
+            if party.logo is None
+            else {"file": party.logo.file, "sha256": party.logo.sha256},
+        },
         "ballot_number": ch.ballot_number,
     }

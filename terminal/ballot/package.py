@@ -8,6 +8,7 @@ Layout of the package directory:
                                        key and bound by their SHA-256 in election.json
     terminals/<terminal id>.pub.pem    registered terminal keys, bound the same way
     recording-<hash>.wav               recorded audio-ballot lines (optional), bound the same way
+    logo-<hash>.png                    party logos (optional), bound the same way
 Only election.json is signed; everything else is bound to it by hash, so one signature
 check and one hash per file verify the whole package.
 
@@ -27,8 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from PIL import Image
 
 from terminal.ballot.election import Election, Recording
+from terminal.ballot.logo import LOGO_CAP, LogoError, check_logo
 from terminal.idscan.register import Register
 from terminal.jsonfmt import FormatError
 from terminal.trust import envelope, files
@@ -92,18 +95,20 @@ def write_package(
     register_files: dict[str, bytes],
     terminal_keys: dict[str, VerifyKey],
     commission: SigningKey,
-    recordings: Mapping[str, bytes] | None = None,
+    media: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write every file of the package and sign election.json (host side).
 
     `register_files` are the encrypted registers (encrypt_register) by precinct code,
-    `recordings` the recorded clips' files by name.
+    `media` the recorded clips' and party logos' files by name.
     """
-    for recording in election.recordings:
-        clip = (recordings or {}).get(recording.file)
-        if clip is None or sha256_hex(clip) != recording.sha256:
-            raise PackageError(f"recording {recording.file} does not match election.json")
-        write_public_file(directory / recording.file, clip)
+    bound = [(r.file, r.sha256, "recording") for r in election.recordings]
+    bound += [(logo.file, logo.sha256, "logo") for logo in election.logos()]
+    for name, sha256, what in bound:
+        data = (media or {}).get(name)
+        if data is None or sha256_hex(data) != sha256:
+            raise PackageError(f"{what} {name} does not match election.json")
+        write_public_file(directory / name, data)
     for precinct in election.precincts:
         data = register_files[precinct.code]
         if sha256_hex(data) != precinct.register_sha256:
@@ -175,6 +180,19 @@ class Package:
     def recording(self, recording: Recording) -> bytes:
         """A recorded clip's bytes, checked against its hash in the signed election."""
         return self._bound_file(recording.file, recording.sha256, RECORDING_CAP)
+
+    def logo_images(self) -> dict[str, Image.Image]:
+        """Every party logo of the ballot, by its SHA-256, checked against the signed
+        election and decoded (terminal/ballot/logo.py): what the ballot screens draw."""
+        images = {}
+        for logo in self.election.logos():
+            name = f"package/{logo.file}"
+            try:
+                data = self._bound_file(logo.file, logo.sha256, LOGO_CAP)
+                images[logo.sha256] = check_logo(data, name)
+            except LogoError as exc:
+                raise PackageError(str(exc)) from exc
+        return images
 
     def terminal_key(self, terminal_id: str) -> VerifyKey:
         entry = self.election.terminal(terminal_id)

@@ -14,14 +14,24 @@ import pytest
 
 from host_tools.commission import create_commission_key
 from sim.day import REPO, Day
-from terminal.ballot.election import Election
-from terminal.ballot.package import write_package
+from terminal.ballot.election import Election, Logo
+from terminal.ballot.package import sha256_hex, write_package
 from terminal.trust.signing import SigningKey, VerifyKey
 
 
 @pytest.fixture
 def day(tmp_path: Path) -> Iterator[Day]:
     day = Day(3, 1, tmp_path, None, 0)
+    day.prepare()
+    day.booth.start_devices(tmp_path / "screens")
+    yield day
+    day.booth.stop()
+
+
+@pytest.fixture
+def logo_day(tmp_path: Path) -> Iterator[Day]:
+    """A day on the example definition whose parties have logos."""
+    day = Day(3, 1, tmp_path, None, 0, definition=REPO / "examples" / "kg-local.toml")
     day.prepare()
     day.booth.start_devices(tmp_path / "screens")
     yield day
@@ -81,6 +91,42 @@ def test_an_altered_register_is_refused(day: Day) -> None:
     register = next((day.out / "package" / "registers").glob("*.json.enc"))
     _tamper(register, lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:])
     _refused(day, "altered")
+
+
+def test_an_altered_logo_is_refused(logo_day: Day) -> None:
+    logo = logo_day.election.logos()[1]
+    path = logo_day.out / "package" / logo.file
+    _tamper(path, lambda b: b[:-20] + bytes([b[-20] ^ 1]) + b[-19:])
+    _refused(logo_day, f"package/{logo.file}: altered")
+
+
+def test_a_signed_logo_the_terminal_cannot_draw_is_refused(logo_day: Day) -> None:
+    """The commission's tools check a logo; the terminal checks it again, trusting no writer."""
+    day = logo_day
+    key = SigningKey.load(day.out / "office" / "commission.key.pem")
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    first = day.election.logos()[0]
+    bad = Logo("logo-svg.png", sha256_hex(svg))
+    contests = tuple(
+        dataclasses.replace(
+            c,
+            choices=tuple(
+                dataclasses.replace(ch, party=dataclasses.replace(ch.party, logo=bad))
+                if ch.party is not None and ch.party.logo == first
+                else ch
+                for ch in c.choices
+            ),
+        )
+        for c in day.election.contests
+    )
+    election = dataclasses.replace(day.election, contests=contests)
+    package = day.out / "package"
+    registers = {p.code: (package / p.register_file).read_bytes() for p in election.precincts}
+    keys = {day.booth.terminal_id: VerifyKey.load(day.out / "data" / "terminal.pub.pem")}
+    media = {logo.file: (package / logo.file).read_bytes() for logo in election.logos()[1:]}
+    shutil.rmtree(package)
+    write_package(package, election, registers, keys, key, {**media, bad.file: svg})
+    _refused(day, "package/logo-svg.png: not a PNG file")
 
 
 # A stand-in for a PyNaCl wheel whose libsodium has CVE-2025-69277: its point check also

@@ -75,3 +75,32 @@ def test_every_view_is_in_the_catalogue_of_screen_states() -> None:
     from terminal.app.view import View
 
     assert {state.view for state in golden.screen_states.STATES} == set(View)
+
+
+@pytest.mark.parametrize("mode", list(golden.screen_states.MODES))
+def test_every_choice_keeps_the_rules_when_marked(mode: str) -> None:
+    """The catalogue marks the first choices only; a voter may mark any, and a marked label
+    (with its ✓) must still fit its button, on every page, panel and language."""
+    import dataclasses
+
+    from terminal.app.screens import layout
+
+    states = [s for s in golden.screen_states.STATES if s.name.startswith("ballot-")]
+    for shot in golden.screen_states.shots(modes=(mode,), states=tuple(states)):
+        s = shot.station(ELECTION)
+        marked = s._screen()
+        marked = dataclasses.replace(
+            marked, choices=tuple(dataclasses.replace(b, selected=True) for b in marked.choices)
+        )
+        pages = 1
+        page = 0
+        while page < pages:
+            plan = layout(
+                dataclasses.replace(marked, page=page),
+                shot.panel.width,
+                shot.panel.height,
+                s.fonts,
+                s.style(),
+            )
+            assert problems(plan) == [], (shot.name, page)
+            pages, page = plan.pages, page + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ from tests.unit.conftest import fuzz
 REPO = Path(__file__).resolve().parents[2]
 KG = REPO / "examples" / "kg-local.toml"
 KZ = REPO / "examples" / "kz-akim.toml"
+
+
+@pytest.fixture(autouse=True)
+def logos_beside(tmp_path: Path) -> None:
+    """The example's party logos, which it names relative to itself, beside the copies of it
+    the tests write."""
+    shutil.copytree(REPO / "examples" / "logos", tmp_path / "logos")
 
 
 def refused(tmp_path: Path, text: str) -> list[str]:

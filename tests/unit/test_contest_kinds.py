@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from terminal.ballot import selection
-from terminal.ballot.election import Choice, Contest, ContestKind, Election, Party
+from terminal.ballot.election import Choice, Contest, ContestKind, Election, Logo, Party
 from terminal.ballot.selection import SelectionProblem
 from terminal.jsonfmt import FormatError, canonical_json
 from terminal.tally.count import CountError, count_records
@@ -21,11 +21,12 @@ from terminal.tally.sealing import Ballot, seal
 from terminal.trust.signing import SigningKey
 from tests.unit.conftest import SmallPackage, x25519_pair
 
+LOGO_SHA256 = "ab" * 32
+
 
 def party(number: int) -> Party:
-    return Party(
-        {"ru": f"Партия {number}", "kk": f"{number} партия"}, number, f"party-{number}.png"
-    )
+    logo = Logo(f"logo-{number}.png", LOGO_SHA256) if number == 1 else None
+    return Party({"ru": f"Партия {number}", "kk": f"{number} партия"}, number, logo)
 
 
 PARTY_LIST = Contest(
@@ -86,8 +87,10 @@ def test_every_kind_round_trips_canonically(election: Election) -> None:
     assert written["choices"][0]["party"] == {
         "names": {"ru": "Партия 1", "kk": "1 партия"},
         "number": 1,
-        "logo": "party-1.png",
+        "logo": {"file": "logo-1.png", "sha256": LOGO_SHA256},
     }
+    assert written["choices"][1]["party"]["logo"] is None
+    assert again.logos() == (Logo("logo-1.png", LOGO_SHA256),)
     assert written["choices"][3]["party"] is None and written["choices"][3]["ballot_number"] is None
 
 
@@ -118,8 +121,25 @@ def contest_value(election: Election, index: int) -> tuple[dict[str, Any], dict[
         (0, lambda c: c["choices"][0].update(party=None), "name no party"),
         (0, lambda c: c["choices"][1]["party"].update(number=1), "party number"),
         (0, lambda c: c["choices"][1]["party"].update(number=0), "at least 1"),
-        (0, lambda c: c["choices"][1]["party"].update(logo="../x.png"), "plain file name"),
-        (0, lambda c: c["choices"][1]["party"].update(logo=7), "must be a string"),
+        (
+            0,
+            lambda c: c["choices"][0]["party"]["logo"].update(file="../x.png"),
+            "must be a plain .png file name",
+        ),
+        (
+            0,
+            lambda c: c["choices"][0]["party"]["logo"].update(file="x.gif"),
+            "must be a plain .png file name",
+        ),
+        (0, lambda c: c["choices"][0]["party"]["logo"].update(sha256="ab"), "sha256"),
+        (0, lambda c: c["choices"][0]["party"].update(logo="party-1.png"), "must be an object"),
+        (
+            0,
+            lambda c: c["choices"][1]["party"].update(
+                logo={"file": "logo-1.png", "sha256": "cd" * 32}
+            ),
+            "file 'logo-1.png' has two hashes",
+        ),
         (0, lambda c: c["choices"][1].update(ballot_number=1), "ballot_number"),
         (0, lambda c: c["choices"][1].update(ballot_number="2"), "whole number"),
         (0, lambda c: c["choices"][0].update(against_all=True), "at most one against-all"),

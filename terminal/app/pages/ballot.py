@@ -14,7 +14,7 @@ from terminal.app.i18n import (
     every_language,
 )
 from terminal.app.pages.common import in_test
-from terminal.app.screens import Button, PageWords, Screen
+from terminal.app.screens import Button, PageWords, Picture, Screen
 from terminal.ballot import selection
 from terminal.ballot.election import Choice, Contest, ContestKind
 from terminal.invariants import InvariantError
@@ -102,6 +102,13 @@ def choice_label(choice: Choice, language: str) -> str:
     return f"{number}. {name}" if number is not None and not choice.against_all else name
 
 
+def logo_of(s: Station, choice: Choice) -> Picture | None:
+    """A party list's logo, where the package gives its party one."""
+    logo = choice.party.logo if choice.party and not choice.against_all else None
+    image = s.polls.logo_images.get(logo.sha256) if logo else None
+    return Picture(logo.sha256, image) if logo and image else None
+
+
 def hint(contest: Contest, t: Gettext, marked: int) -> tuple[str, ...]:
     lines: tuple[str, ...]
     if contest.kind is ContestKind.UP_TO_K:
@@ -122,7 +129,12 @@ def ballot(s: Station) -> Screen:
     contest = s._contest()
     chosen = session.selections.get(contest.id, ())
     choices = tuple(
-        Button(f"choice-{c.id}", choice_label(c, lang), selected=c.id in chosen)
+        Button(
+            f"choice-{c.id}",
+            choice_label(c, lang),
+            selected=c.id in chosen,
+            picture=logo_of(s, c),
+        )
         for c in contest.choices
     )
     ready = selection.complete(contest, chosen)
