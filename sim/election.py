@@ -102,7 +102,8 @@ class PrecinctDay(Day):
 
     def prepare(self) -> None:
         """The commission prepared everything already: read the package and the register."""
-        definition = load_definition(self.job.definition)
+        # The election directory's copy: the files it names were read at create.
+        definition = load_definition(self.job.definition, check_files=False)
         self.register = office.read_registers(definition, self.job.register_seed)[self.precinct]
         self.election = load_package(self.job.package).election
         self.chair_card = self.job.chair_card
@@ -150,7 +151,22 @@ def _definition_for_today(source: Path, target: Path, voters: int) -> dt.date:
     if dates != 1 or lists != len(parsed["precincts"]):
         raise ElectionFailed(f"{source}: expected one date line and voters_on_list per precinct")
     target.write_text(text, encoding="utf-8")
+    _copy_named_files(source, target)
     return today
+
+
+def _copy_named_files(source: Path, target: Path) -> None:
+    """The recordings and logos the definition names relative to itself, copied to the same
+    places relative to its copy (create reads them from there)."""
+    definition = load_definition(source)
+    for path in [r.path for r in definition.recordings] + [p.path for p in definition.logos]:
+        if not path.is_relative_to(source.parent):
+            continue  # named by an absolute path: found from anywhere
+        relative = path.relative_to(source.parent)
+        if ".." in relative.parts:
+            raise ElectionFailed(f"{source}: {relative}: name files inside the definition's folder")
+        (target.parent / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target.parent / relative)
 
 
 def _credentials(cards: Path, code: str, members: int) -> tuple[str, str, tuple[str, ...]]:

@@ -64,6 +64,10 @@ class DefinitionError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[DefinitionError], tuple[list[str]]]:
+        # Raised in a worker process, it crosses back whole, not as one line a character.
+        return (DefinitionError, (self.problems,))
+
 
 @dataclass(frozen=True)
 class TerminalPlan:
