@@ -42,6 +42,7 @@ members = 3
 [[parties]]
 id = "a"
 number = 1
+logo = "emblems/a.png"
 names = { ky = "А партиясы", ru = "Партия А", en = "Party A" }
 
 [[parties]]
@@ -117,6 +118,8 @@ def test_a_whole_election_in_one_command(short_path: Path) -> None:
     tmp_path = short_path
     definition = tmp_path / "trial.toml"
     definition.write_text(DEFINITION, encoding="utf-8")
+    (tmp_path / "emblems").mkdir()
+    shutil.copyfile(REPO / "examples" / "logos" / "ala-too.png", tmp_path / "emblems" / "a.png")
     out = tmp_path / "run"
     run = subprocess.run(
         [sys.executable, "-m", "sim", "election", "--definition", str(definition),
@@ -164,3 +167,8 @@ def test_a_whole_election_in_one_command(short_path: Path) -> None:
     assert len(tables) >= 8 and all(tables)
     # The refused attempts of the days are in the report, by reason.
     assert "voter_refused" in (out / "report.html").read_text(encoding="utf-8")
+    # Party A's logo, named relative to the definition, reached every terminal's ballot.
+    logo = (REPO / "examples" / "logos" / "ala-too.png").read_bytes()
+    package = out / "election" / "package"
+    assert [p.read_bytes() for p in package.glob("logo-*.png")] == [logo]
+    assert len(list((out / "terminals").rglob("package/logo-*.png"))) == 3
