@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from terminal.ballot.election import Election
+from terminal.ballot.logo import LogoError, check_logo
 from terminal.hal import escpos
 from terminal.hal.board_config import BoardConfigError, parse_board_config
 from terminal.hal.evdev_touch import TouchDecoder, TouchMapping, TouchProtocol
@@ -35,6 +36,11 @@ KEY = SigningKey.generate().public
 def election(data: bytes) -> None:
     with contextlib.suppress(FormatError):
         Election.from_json(data)
+
+
+def logo(data: bytes) -> None:
+    with contextlib.suppress(LogoError):
+        check_logo(data, "fuzz")
 
 
 def protocol(data: bytes) -> None:
@@ -127,6 +133,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "ballot_code": ballot_code,
     "touch_stream": touch_stream,
     "election": election,
+    "logo": logo,
     "protocol": protocol,
     "protocol_qr": protocol_qr,
     "commitment": commitment,
