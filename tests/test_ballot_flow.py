@@ -100,7 +100,7 @@ def test_a_voter_pages_marks_reviews_changes_and_casts() -> None:
     assert station.view is View.REVIEW
     rows = {e.target: e.text for e in station._screen().elements() if e.target}
     assert rows["change-referendum"].endswith(": ничего не выбрано")  # left blank
-    assert rows["change-mazhilis"].endswith(": 6. Партия «Байтак»")
+    assert rows["change-mazhilis"].endswith(": 6. Партия «Таң шолпан»")
     # Change one contest from the review, and come straight back to the review.
     while "change-mazhilis" not in on_screen(station):
         tap(station, PAGE_NEXT)
