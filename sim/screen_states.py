@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -92,10 +93,16 @@ def catalogue_logos() -> dict[str, bytes]:
     return {sha256_hex(data): data for data in ((LOGOS / f).read_bytes() for f in LOGO_FILES)}
 
 
+@cache
+def catalogue_logo_images() -> dict[str, Any]:
+    """The catalogue's logos decoded as a terminal decodes them, once for every screen."""
+    return {sha: check_logo(data, sha) for sha, data in catalogue_logos().items()}
+
+
 def catalogue_election() -> Election:
     """An election with one contest of each kind, one of them with 30 choices, and party
     logos on the party list."""
-    logos = [Logo(f"logo-{sha[:16]}.png", sha) for sha in catalogue_logos()]
+    logos = [Logo.named(sha) for sha in catalogue_logos()]
     parties = [
         Party(
             {"ru": f"Партия «{name}»", "kk": f"«{name}» партиясы", "en": f"{name} party"},
@@ -194,7 +201,7 @@ class ScreenPolls:
         self.election = election
         self.precinct = election.precincts[0]
         self.package = object()  # a package is installed
-        self.logo_images = {sha: check_logo(data, sha) for sha, data in catalogue_logos().items()}
+        self.logo_images = catalogue_logo_images()
         self.box = SimpleNamespace(count=1187)
         self.role = role
         self.storage = SimpleNamespace(warning=lambda: None)

@@ -15,7 +15,7 @@ The election directory's layout:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,9 @@ RECORDINGS_DIR = "recordings"
 RECORDINGS_FILE = "recordings/recordings.json"
 LOGOS_DIR = "logos"
 LOGOS_FILE = "logos/logos.json"
+
+
+Checker = Callable[[bytes, str], object]  # check_wav, check_logo: raise on a bad file
 
 
 class MediaError(Exception):
@@ -87,24 +90,24 @@ def read_media(definition: Definition) -> Media:
     recordings: list[Recording] = []
     logos: list[tuple[int, Logo]] = []
     files: dict[str, bytes] = {}
-    for r in definition.recordings:
+
+    def read(path: Path, where: tuple[str | int, ...], cap: int, check: Checker) -> bytes:
         try:
-            data = read_file(r.path.resolve(), pkg.RECORDING_CAP)
-            check_wav(data, str(r.path))
-        except (OSError, UnsafeFileError, AudioError) as exc:
-            raise MediaError(definition.place(r.field, str(exc))) from exc
+            data = read_file(path.resolve(), cap)
+            check(data, str(path))
+        except (OSError, UnsafeFileError, AudioError, LogoError) as exc:
+            raise MediaError(definition.place(where, str(exc))) from exc
+        return data
+
+    for r in definition.recordings:
+        data = read(r.path, r.field, pkg.RECORDING_CAP, check_wav)
         sha256 = pkg.sha256_hex(data)
         recording = Recording(r.language, r.text, f"recording-{sha256[:16]}.wav", sha256)
         recordings.append(recording)
         files[recording.file] = data
     for party in definition.logos:
-        try:
-            data = read_file(party.path.resolve(), LOGO_CAP)
-            check_logo(data, str(party.path))
-        except (OSError, UnsafeFileError, LogoError) as exc:
-            raise MediaError(definition.place(party.field, str(exc))) from exc
-        sha256 = pkg.sha256_hex(data)
-        logo = Logo(f"logo-{sha256[:16]}.png", sha256)
+        data = read(party.path, party.field, LOGO_CAP, check_logo)
+        logo = Logo.named(pkg.sha256_hex(data))
         logos.append((party.number, logo))
         files[logo.file] = data
     return Media(tuple(recordings), tuple(logos), files)
@@ -113,8 +116,7 @@ def read_media(definition: Definition) -> Media:
 def write_media(directory: Path, media: Media) -> None:
     """The media's files and their index in the election directory."""
     for name, data in media.files.items():
-        folder = RECORDINGS_DIR if name.endswith(".wav") else LOGOS_DIR
-        write_public_file(directory / folder / name, data)
+        write_public_file(directory / _folder(name) / name, data)
     listed = recordings_to_json(media.recordings)
     write_public_file(directory / RECORDINGS_FILE, canonical_json({"recordings": listed}))
     logos = [
@@ -135,10 +137,12 @@ def read_bindings(directory: Path) -> Media:
         path = directory / LOGOS_FILE
         if path.is_file():
             for entry in load_object(path.read_bytes(), str(path)).objects("logos"):
-                file, sha256 = entry.str("file"), entry.hex("sha256", 32).hex()
-                if file != f"logo-{sha256[:16]}.png":
-                    raise FormatError(f"{entry.where}: file {file!r} is not named by its hash")
-                logos.append((entry.int("party", 1), Logo(file, sha256)))
+                logo = Logo.named(entry.hex("sha256", 32).hex())
+                if entry.str("file") != logo.file:
+                    raise FormatError(
+                        f"{entry.where}: file {entry.str('file')!r} is not named by its hash"
+                    )
+                logos.append((entry.int("party", 1), logo))
     except FormatError as exc:
         raise MediaError(str(exc)) from exc
     return Media(recordings, tuple(logos))
@@ -147,9 +151,13 @@ def read_bindings(directory: Path) -> Media:
 def files_of(directory: Path, election: Election) -> dict[str, bytes]:
     """The bytes of every recording and logo the election binds, from the election
     directory (write_package checks each against its hash)."""
-    found = {r.file: directory / RECORDINGS_DIR / r.file for r in election.recordings}
-    found.update({logo.file: directory / LOGOS_DIR / logo.file for logo in election.logos()})
+    names = [r.file for r in election.recordings] + [logo.file for logo in election.logos()]
     try:
-        return {name: path.read_bytes() for name, path in found.items()}
+        return {name: (directory / _folder(name) / name).read_bytes() for name in names}
     except OSError as exc:
         raise MediaError(f"{exc.filename}: {exc.strerror}") from exc
+
+
+def _folder(name: str) -> str:
+    """The election directory's folder of a package media file, by its kind."""
+    return RECORDINGS_DIR if name.endswith(".wav") else LOGOS_DIR

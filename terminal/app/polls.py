@@ -308,7 +308,7 @@ class Polls:
         keys = package.keys(entry.id, self.identity.decryption)
         if entry.role is not Role.VOTE:
             package.register(precinct.code, keys)
-        package.logo_images()  # an altered or unreadable logo: refused before any write
+        logos = package.logo_images()  # an altered or unreadable logo: refused before any write
         target = self.data / INSTALLED_PACKAGE
         if target.exists():
             shutil.rmtree(target)
@@ -317,7 +317,7 @@ class Polls:
             if path.is_file():
                 write_private_file(target / path.relative_to(source), read_file(path))
         self.package = load_package(target, self.identity.commission)
-        self.logo_images = self.package.logo_images()
+        self.logo_images = logos  # the copy's are the same files (each start checks them)
         self._open_stores(create=True)
         if self.box is None:
             raise InvariantError("invariant broken: self.box is not None")

@@ -100,6 +100,11 @@ class Logo:
     file: str
     sha256: str
 
+    @classmethod
+    def named(cls, sha256: str) -> Logo:
+        """The logo of the file with this SHA-256, under the name the package gives it."""
+        return cls(f"logo-{sha256[:16]}.png", sha256)
+
 
 @dataclass(frozen=True)
 class Party:

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import json
 import random
+import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from host_tools.verify import rebuild_keys
 from sim import synthetic
 from terminal.app.identity import load_identity, provision
 from terminal.ballot.election import TerritoryKind
+from terminal.ballot.package import Package
 from terminal.trust.sealed_store import DeviceSealer
 from terminal.trust.signing import VerifyKey
 from tests.bundle_factory import make_bundle
@@ -102,6 +104,41 @@ class Desk:
 
 def run(*argv: str | Path) -> int:
     return main([str(a) for a in argv])
+
+
+def signed_from(definition: Path, originals: Path) -> tuple[Path, Package]:
+    """The election of `definition` (beside it, in `el`) created, then `originals` (the
+    files the definition names) deleted, the election directory holding its copies, then
+    the keys made, both terminals registered and the package signed: the package, pinned."""
+    root = definition.parent
+    phrase = root / "phrase.txt"
+    phrase.write_text(PHRASE + "\n")
+    election, common = root / "el", ("--passphrase-file", phrase)
+    assert run("election", "create", "--definition", definition, "--out", election, *common) == 0
+    shutil.rmtree(originals)
+    assert run("election", "keys", "--election", election, "--cards-dir", root / "c", *common) == 0
+    for terminal in ("T-1", "T-2"):
+        provision(root / terminal, terminal, (election / "commission.pub.pem").read_bytes(), DEVICE)
+    terminals = (root / "T-1", root / "T-2")
+    assert run("terminals", "register", "--election", election, *terminals, *common) == 0
+    assert run("election", "sign", "--election", election, *common) == 0
+    fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
+    return election, load_pinned_package(election / "package", fingerprint)
+
+
+def refused_at_create(definition: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """What `election create` says, refusing `definition` (exit 2, nothing made)."""
+    phrase = definition.parent / "phrase.txt"
+    phrase.write_text(PHRASE + "\n")
+    out = definition.parent / "el"
+    status = run(
+        "election", "create", "--definition", definition, "--out", out, "--passphrase-file", phrase
+    )
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert str(definition) in err  # the file, and the line where the parser gives one
+    assert not out.exists()  # nothing made
+    return err
 
 
 def cli(*argv: str | Path) -> subprocess.CompletedProcess[str]:

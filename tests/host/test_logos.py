@@ -6,7 +6,6 @@ with its name."""
 from __future__ import annotations
 
 import io
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -14,14 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from host_tools.pinning import load_pinned_package
 from sim import screen_states
-from terminal.app.identity import provision
 from terminal.app.screens import draw
 from terminal.ballot.logo import LOGO_CAP, LogoError, check_logo
 from terminal.ballot.package import PackageError
-from terminal.trust.signing import VerifyKey
-from tests.host.test_commission_desk import DEFINITION, DEVICE, PHRASE, run
+from tests.host.test_commission_desk import DEFINITION, refused_at_create, signed_from
 
 BLUE = (20, 70, 150)
 
@@ -79,24 +75,8 @@ def test_a_logo_travels_signed_and_an_altered_one_is_refused(tmp_path: Path) -> 
     (tmp_path / "logos").mkdir()
     (tmp_path / "logos" / "blue.png").write_bytes(png(80, 60, (*BLUE, 255), "RGBA"))
     definition = with_party_list(tmp_path)
-    phrase = tmp_path / "phrase.txt"
-    phrase.write_text(PHRASE + "\n")
-    election, common = tmp_path / "el", ("--passphrase-file", phrase)
-    assert run("election", "create", "--definition", definition, "--out", election, *common) == 0
     # The original is not needed after create: the election directory holds its copy.
-    shutil.rmtree(tmp_path / "logos")
-    cards = tmp_path / "cards"
-    assert run("election", "keys", "--election", election, "--cards-dir", cards, *common) == 0
-    for terminal in ("T-1", "T-2"):
-        provision(
-            tmp_path / terminal, terminal, (election / "commission.pub.pem").read_bytes(), DEVICE
-        )
-    terminals = (tmp_path / "T-1", tmp_path / "T-2")
-    assert run("terminals", "register", "--election", election, *terminals, *common) == 0
-    assert run("election", "sign", "--election", election, *common) == 0
-
-    fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
-    package = load_pinned_package(election / "package", fingerprint)
+    election, package = signed_from(definition, tmp_path / "logos")
     blue, green = package.election.contest("lists").choices  # type: ignore[union-attr]
     assert green.party is not None and green.party.logo is None
     assert blue.party is not None and blue.party.logo is not None
@@ -132,18 +112,8 @@ def test_a_bad_logo_is_refused_at_its_place(
 ) -> None:
     if data is not None:
         (tmp_path / "logo.png").write_bytes(data)
-    definition = with_party_list(tmp_path, "logo.png")
-    phrase = tmp_path / "phrase.txt"
-    phrase.write_text(PHRASE + "\n")
-    out = tmp_path / "el"
-    status = run(
-        "election", "create", "--definition", definition, "--out", out, "--passphrase-file", phrase
-    )
-    err = capsys.readouterr().err
-    assert status == 2, err
+    err = refused_at_create(with_party_list(tmp_path, "logo.png"), capsys)
     assert expected in err and "parties[0].logo" in err
-    assert str(definition) in err
-    assert not out.exists()  # nothing made
 
 
 def test_the_terminal_checks_a_logo_itself() -> None:

@@ -15,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.pinning import load_pinned_package
 from sim.screen_states import catalogue_election
 from terminal.app.audio_clips import INDEX, RECORDED, AudioError, render_clips
-from terminal.app.identity import provision
 from terminal.ballot.election import Election
 from terminal.jsonfmt import FormatError
-from terminal.trust.signing import VerifyKey
-from tests.host.test_commission_desk import DEFINITION, DEVICE, PHRASE, run
+from tests.host.test_commission_desk import DEFINITION, refused_at_create, signed_from
 
 LINE = "1. А"  # choice "a" as the ballot names it in Russian
 
@@ -56,25 +53,8 @@ def test_a_recorded_line_travels_signed_and_replaces_the_synthetic_clip(tmp_path
     (tmp_path / "names").mkdir()
     (tmp_path / "names" / "a-ru.wav").write_bytes(wav)
     definition = definition_with(tmp_path, recording("names/a-ru.wav"))
-    phrase = tmp_path / "phrase.txt"
-    phrase.write_text(PHRASE + "\n")
-    election, common = tmp_path / "el", ("--passphrase-file", phrase)
-    assert run("election", "create", "--definition", definition, "--out", election, *common) == 0
     # The original is not needed after create: the election directory holds its copy.
-    shutil.rmtree(tmp_path / "names")
-    assert (
-        run("election", "keys", "--election", election, "--cards-dir", tmp_path / "c", *common) == 0
-    )
-    for terminal in ("T-1", "T-2"):
-        provision(
-            tmp_path / terminal, terminal, (election / "commission.pub.pem").read_bytes(), DEVICE
-        )
-    terminals = (tmp_path / "T-1", tmp_path / "T-2")
-    assert run("terminals", "register", "--election", election, *terminals, *common) == 0
-    assert run("election", "sign", "--election", election, *common) == 0
-
-    fingerprint = VerifyKey.load(election / "commission.pub.pem").fingerprint()
-    package = load_pinned_package(election / "package", fingerprint)
+    election, package = signed_from(definition, tmp_path / "names")
     (recorded,) = package.election.recordings
     assert (recorded.language, recorded.text) == ("ru", LINE)
     assert package.recording(recorded) == wav
@@ -125,24 +105,8 @@ def test_a_bad_recording_is_refused_at_its_place(
 ) -> None:
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    definition = definition_with(tmp_path, recordings)
-    phrase = tmp_path / "phrase.txt"
-    phrase.write_text(PHRASE + "\n")
-    status = run(
-        "election",
-        "create",
-        "--definition",
-        definition,
-        "--out",
-        tmp_path / "el",
-        "--passphrase-file",
-        phrase,
-    )
-    err = capsys.readouterr().err
-    assert status == 2, err
+    err = refused_at_create(definition_with(tmp_path, recordings), capsys)
     assert expected in err
-    assert str(definition) in err  # the file, and the line where the parser gives one
-    assert not (tmp_path / "el").exists()  # nothing made
 
 
 @pytest.mark.parametrize(
